@@ -1,0 +1,46 @@
+# beanbill's front door. `make demo` to see the product, `make test` to run the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.beanbill-installed
+LEDGER ?= ledgers/main.beancount
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install demo test check lint compile bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project's metadata changes (the install is editable).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+check: install
+	$(BIN)/beanbill check $(LEDGER)
+
+compile: install
+	$(BIN)/beanbill compile $(LEDGER)
+
+serve: install
+	$(BIN)/beanbill serve $(LEDGER) --host $(HOST) --port $(PORT)
+
+demo: check serve
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check plugins tests
+	$(BIN)/ruff format --check plugins tests
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m beanbill.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

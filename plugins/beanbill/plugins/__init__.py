@@ -1,0 +1,1 @@
+"""beanbill's Beancount plugins, one module each (see docs/architecture.md)."""
