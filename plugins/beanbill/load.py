@@ -1,0 +1,962 @@
+"""Load a contracts folder (catalog.yaml, customers/*.yaml, usage/*.csv) into the model.
+
+`load_folder` reads the files; `load_texts` does the validation on texts already read, so
+tests and the plugin share one path. Every problem names its file, line and the customer or
+contract it is about; a customer file with a problem is left out whole (never half-loaded),
+and a broken catalog stops everything that depends on it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import TypeVar
+
+from yaml.nodes import Node
+
+from beanbill import model as m
+from beanbill.money import known_currencies
+from beanbill.problems import Problem, subject
+from beanbill.usage import read_usage
+from beanbill.yamlread import (
+    Document,
+    Fields,
+    Invalid,
+    as_bool,
+    as_date,
+    as_decimal,
+    as_int,
+    as_list,
+    as_percent,
+    as_str,
+    error_line,
+)
+
+E = TypeVar("E", bound=Enum)
+ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+COMPONENT_RE = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
+ACCOUNT_RE = re.compile(r"(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9-]*)+")
+TERMS_RE = re.compile(r"net (\d{1,4})|due on receipt")
+EVERY_RE = re.compile(r"every (\d{1,3}) months?")
+CADENCES = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12}
+ONE_TIME = "one_time"
+DEFAULT_BILLING = m.Billing(months=1, timing=m.Timing.ADVANCE, anchor=m.Anchor.CALENDAR)
+METERED_ONLY = (m.Percent, m.Matrix, m.TwoDimensionalTiered)
+
+
+@dataclass
+class Collector:
+    """Problems found so far; `item` turns an `Invalid` inside it into a `Problem`."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    @contextmanager
+    def item(self, doc: Document, prefix: str = "") -> Iterator[None]:
+        try:
+            yield
+        except Invalid as error:
+            self.add(doc, error, prefix)
+
+    def add(self, doc: Document, error: Invalid, prefix: str = "") -> None:
+        line = error_line(error)
+        source = m.Source(doc.file, line) if line else doc.source(error.node)
+        self.problems.append(Problem(source, prefix + error.message))
+
+    def count(self) -> int:
+        return len(self.problems)
+
+
+def _enum(node: Node, what: str, kind: type[E]) -> E:
+    text = as_str(node, what)
+    for member in kind:
+        if member.value == text:
+            return member
+    allowed = " | ".join(member.value for member in kind)
+    raise Invalid(node, f'{what} "{text}" is not one of {allowed}')
+
+
+def _id_map(
+    doc: Document,
+    node: Node | None,
+    what: str,
+    read: Callable[[str, Node], object],
+    out: Collector,
+) -> None:
+    """Read a mapping of id → definition, each read by `read`, checking ids."""
+    if node is None:
+        return
+    fields = Fields(doc, node, what)
+    for key in fields.names():
+        value = fields.required(key)
+        with out.item(doc):
+            if not ID_RE.fullmatch(key):
+                raise Invalid(fields.key_node(key), f'{what}: id "{key}" is not valid')
+            read(key, value)
+
+
+# --- catalog.yaml --------------------------------------------------------------------------
+
+
+def _payment_terms(node: Node, what: str) -> m.PaymentTerms:
+    text = as_str(node, what)
+    match = TERMS_RE.fullmatch(text.strip().lower())
+    if match is None:
+        raise Invalid(node, f'{what} "{text}" must be "net N" or "due on receipt"')
+    return m.PaymentTerms(int(match.group(1)) if match.group(1) else 0)
+
+
+def _currency(node: Node, what: str) -> str:
+    code = as_str(node, what)
+    if code not in known_currencies():
+        raise Invalid(node, f'{what} "{code}" is not an ISO 4217 currency code')
+    return code
+
+
+def _account(node: Node, what: str, root: str) -> str:
+    name = as_str(node, what)
+    if not ACCOUNT_RE.fullmatch(name):
+        raise Invalid(node, f'{what} "{name}" is not a valid Beancount account name')
+    if not (name == root or name.startswith(root + ":")):
+        raise Invalid(node, f'{what} "{name}" must be {root} or one of its sub-accounts')
+    return name
+
+
+def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
+    before = out.count()
+    if doc.root is None:
+        out.problems.append(Problem(doc.source(None), "catalog.yaml is empty"))
+        return None
+    top = Fields(doc, doc.root, "catalog")
+    company: m.Company | None = None
+    with out.item(doc):
+        node = top.required("company")
+        f = Fields(doc, node, "company")
+        company = m.Company(
+            name=as_str(f.required("name"), "company name"),
+            currency=_currency(f.required("currency"), "company currency"),
+            payment_terms=(
+                _payment_terms(n, "payment_terms")
+                if (n := f.optional("payment_terms"))
+                else m.PaymentTerms(30)
+            ),
+            invoice_prefix=(
+                as_str(n, "invoice_prefix", ID_RE) if (n := f.optional("invoice_prefix")) else "INV"
+            ),
+            source=doc.source(node),
+        )
+        f.done()
+
+    taxes: dict[str, m.TaxRate] = {}
+
+    def read_tax(key: str, node: Node) -> None:
+        f = Fields(doc, node, f"tax rate {key}")
+        taxes[key] = m.TaxRate(
+            id=key,
+            name=as_str(f.required("name"), f"tax rate {key}: name"),
+            rate=as_percent(f.required("rate"), f"tax rate {key}: rate"),
+            account=_account(
+                f.required("account"), f"tax rate {key}: account", "Liabilities:SalesTax"
+            ),
+            inclusive=as_bool(n, f"tax rate {key}: inclusive")
+            if (n := f.optional("inclusive"))
+            else False,
+            source=doc.source(node),
+        )
+        f.done()
+
+    rules: dict[str, m.RevenueRule] = {}
+
+    def read_rule(key: str, node: Node) -> None:
+        f = Fields(doc, node, f"revenue rule {key}")
+        method = _enum(f.required("method"), f"revenue rule {key}: method", m.RecognitionMethod)
+        rules[key] = m.RevenueRule(
+            id=key,
+            method=method,
+            account=_account(f.required("account"), f"revenue rule {key}: account", "Income"),
+            source=doc.source(node),
+        )
+        f.done()
+
+    products: dict[str, m.Product] = {}
+
+    def read_product(key: str, node: Node) -> None:
+        what = f"product {key}"
+        f = Fields(doc, node, what)
+        rule_node = f.optional("revenue_rule")
+        rule = as_str(rule_node, f"{what}: revenue_rule") if rule_node else None
+        if rule_node is not None and rule not in rules:
+            raise Invalid(rule_node, f'{what}: unknown revenue rule "{rule}" ({_known(rules)})')
+        metric = as_str(n, f"{what}: metric", ID_RE) if (n := f.optional("metric")) else None
+        aggregation_node = f.optional("aggregation")
+        if aggregation_node is not None and metric is None:
+            raise Invalid(aggregation_node, f"{what}: aggregation needs a metric")
+        aggregation = (
+            _enum(aggregation_node, f"{what}: aggregation", m.Aggregation)
+            if aggregation_node
+            else m.Aggregation.SUM
+        )
+        unique_node = f.optional("unique_field")
+        if unique_node is not None and aggregation is not m.Aggregation.UNIQUE_COUNT:
+            raise Invalid(unique_node, f"{what}: unique_field goes with aggregation unique_count")
+        products[key] = m.Product(
+            id=key,
+            name=as_str(f.required("name"), f"{what}: name"),
+            revenue_rule=rule,
+            metric=metric,
+            aggregation=aggregation,
+            unique_field=as_str(unique_node, f"{what}: unique_field") if unique_node else None,
+            ssp=as_decimal(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
+            source=doc.source(node),
+        )
+        f.done()
+
+    with out.item(doc):
+        _id_map(doc, top.optional("tax_rates"), "tax_rates", read_tax, out)
+    with out.item(doc):
+        _id_map(doc, top.optional("revenue_rules"), "revenue_rules", read_rule, out)
+    with out.item(doc):
+        _id_map(doc, top.required("products"), "products", read_product, out)
+    with out.item(doc):
+        top.done()
+    if out.count() > before or company is None:
+        return None
+    return m.Catalog(company, taxes, rules, products, doc.source(doc.root))
+
+
+def _known(mapping: Collection[str]) -> str:
+    return "known: " + ", ".join(sorted(mapping)) if mapping else "none are defined"
+
+
+# --- customers/<id>.yaml -------------------------------------------------------------------
+
+
+@dataclass
+class CustomerReader:
+    """Reads one customer file against the catalog."""
+
+    doc: Document
+    catalog: m.Catalog
+    out: Collector
+    customer_id: str = ""
+
+    def read(self) -> m.Customer | None:
+        doc = self.doc
+        if doc.root is None:
+            self.out.problems.append(Problem(doc.source(None), "customer file is empty"))
+            return None
+        top = Fields(doc, doc.root, "customer file")
+        c_node = top.required("customer")
+        c = Fields(doc, c_node, "customer")
+        self.customer_id = as_str(c.required("id"), "customer id", SLUG_RE, " (use a-z, 0-9, -)")
+        prefix = subject(customer=self.customer_id)
+        currency = (
+            _currency(n, prefix + "currency")
+            if (n := c.optional("currency"))
+            else self.catalog.company.currency
+        )
+        customer = m.Customer(
+            id=self.customer_id,
+            account=as_str(
+                c.required("account"),
+                prefix + "account",
+                COMPONENT_RE,
+                " as a Beancount account component (e.g. Acme or Globex-Eu)",
+            ),
+            name=as_str(c.required("name"), prefix + "name"),
+            email=as_str(n, prefix + "email") if (n := c.optional("email")) else None,
+            address=as_str(n, prefix + "address") if (n := c.optional("address")) else None,
+            currency=currency,
+            consolidate=as_bool(n, prefix + "consolidate")
+            if (n := c.optional("consolidate"))
+            else False,
+            contracts=(),
+            adjustments=(),
+            source=doc.source(c_node),
+        )
+        c.done()
+        before = self.out.count()
+        contracts: list[m.Contract] = []
+        for node in as_list(doc, top.required("contracts"), prefix + "contracts"):
+            with self.out.item(doc, prefix):
+                contracts.append(self.contract(node, currency))
+        adjustments: list[m.Adjustment] = []
+        if (adj_node := top.optional("adjustments")) is not None:
+            for node in as_list(doc, adj_node, prefix + "adjustments"):
+                with self.out.item(doc, prefix):
+                    adjustments.append(self.adjustment(node))
+        top.done()
+        if self.out.count() > before:
+            return None
+        return m.Customer(
+            **{
+                **customer.__dict__,
+                "contracts": tuple(contracts),
+                "adjustments": tuple(adjustments),
+            }
+        )
+
+    # contracts
+
+    def contract(self, node: Node, currency: str) -> m.Contract:
+        doc = self.doc
+        f = Fields(doc, node, "contract")
+        contract_id = as_str(f.required("id"), "contract id", ID_RE)
+        try:
+            return self._contract_body(f, node, contract_id, currency)
+        except Invalid as error:
+            # Name the contract in every problem found inside it.
+            raise Invalid(error.node, f"contract {contract_id}: {error.message}") from error
+
+    def _contract_body(self, f: Fields, node: Node, contract_id: str, currency: str) -> m.Contract:
+        start = as_date(f.required("start"), "start")
+        end_node = f.optional("end")
+        end = as_date(end_node, "end") if end_node else None
+        if end is not None and end < start:
+            raise Invalid(end_node, f"end {end} is before start {start}")
+        billing = self.billing(f.optional("billing"), DEFAULT_BILLING)
+        renewal = None
+        if (r_node := f.optional("renewal")) is not None:
+            r = Fields(self.doc, r_node, "renewal")
+            renewal = m.Renewal(
+                term_months=as_int(r.required("term_months"), "renewal term_months", 1),
+                uplift=as_percent(n, "renewal uplift")
+                if (n := r.optional("uplift"))
+                else Decimal(0),
+                source=self.doc.source(r_node),
+            )
+            r.done()
+            if end is None:
+                raise Invalid(
+                    r_node, "renewal needs an end date (an evergreen contract never renews)"
+                )
+        phases_node = f.required("phases")
+        phase_nodes = as_list(self.doc, phases_node, "phases")
+        if not phase_nodes:
+            raise Invalid(phases_node, "a contract needs at least one phase")
+        contract_currency = _currency(n, "currency") if (n := f.optional("currency")) else currency
+        terms = (
+            _payment_terms(n, "payment_terms")
+            if (n := f.optional("payment_terms"))
+            else self.catalog.company.payment_terms
+        )
+        f.done()
+        phases = self.phases(phase_nodes, start, end, billing)
+        return m.Contract(
+            id=contract_id,
+            customer=self.customer_id,
+            currency=contract_currency,
+            start=start,
+            end=end,
+            payment_terms=terms,
+            billing=billing,
+            renewal=renewal,
+            phases=phases,
+            source=self.doc.source(node),
+        )
+
+    def billing(self, node: Node | None, inherited: m.Billing) -> m.Billing:
+        if node is None:
+            return inherited
+        f = Fields(self.doc, node, "billing")
+        months = inherited.months
+        if (c_node := f.optional("cadence")) is not None:
+            cadence = as_str(c_node, "cadence")
+            every = EVERY_RE.fullmatch(cadence)
+            if cadence in CADENCES:
+                months = CADENCES[cadence]
+            elif cadence == ONE_TIME:
+                months = None
+            elif every and int(every.group(1)) >= 1:
+                months = int(every.group(1))
+            else:
+                raise Invalid(
+                    c_node,
+                    f'cadence "{cadence}" must be monthly, quarterly, semi_annual, annual, '
+                    'one_time or "every N months"',
+                )
+        timing = inherited.timing
+        if (t_node := f.optional("timing")) is not None:
+            timing = _enum(t_node, "timing", m.Timing)
+        anchor = inherited.anchor
+        if (a_node := f.optional("anchor")) is not None:
+            anchor = _enum(a_node, "anchor", m.Anchor)
+        f.done()
+        return m.Billing(months, timing, anchor)
+
+    def phases(
+        self,
+        nodes: list[Node],
+        start: datetime.date,
+        end: datetime.date | None,
+        billing: m.Billing,
+    ) -> tuple[m.Phase, ...]:
+        read: list[tuple[m.Phase, Node | None, Node]] = []
+        for node in nodes:
+            read.append(self.phase(node, billing))
+        phases: list[m.Phase] = []
+        for index, (phase, end_node, node) in enumerate(read):
+            if index == 0 and phase.start != start:
+                raise Invalid(
+                    node,
+                    f'phase "{phase.name}" starts {phase.start}, not on the contract start {start}',
+                )
+            if index + 1 < len(read):
+                following = read[index + 1][0]
+                if following.start <= phase.start:
+                    raise Invalid(
+                        read[index + 1][2],
+                        f'phase "{following.name}" starts {following.start}, not after phase '
+                        f'"{phase.name}" ({phase.start}): phases must be in order',
+                    )
+                phase_end: datetime.date | None = following.start - datetime.timedelta(days=1)
+            else:
+                phase_end = end
+            if end is not None and phase.start > end:
+                raise Invalid(
+                    node, f'phase "{phase.name}" starts {phase.start}, after the contract end {end}'
+                )
+            if end_node is not None and phase.end != phase_end:
+                kind = (
+                    "overlaps the next phase"
+                    if phase_end and phase.end and phase.end > phase_end
+                    else "leaves a gap"
+                )
+                expected = f"{phase_end}" if phase_end else "open-ended"
+                raise Invalid(
+                    end_node,
+                    f'phase "{phase.name}" ends {phase.end} and {kind}: phases must tile the '
+                    f"contract (expected end {expected})",
+                )
+            phases.append(m.Phase(**{**phase.__dict__, "end": phase_end}))
+        return tuple(phases)
+
+    def phase(self, node: Node, billing: m.Billing) -> tuple[m.Phase, Node | None, Node]:
+        f = Fields(self.doc, node, "phase")
+        name = as_str(n, "phase name") if (n := f.optional("name")) else ""
+        start = as_date(f.required("start"), "phase start")
+        name = name or str(start)
+        what = f'phase "{name}"'
+        end_node = f.optional("end")
+        end = as_date(end_node, f"{what}: end") if end_node else None
+        lines = tuple(
+            self.line(n, billing, what)
+            for n in as_list(self.doc, f.required("products"), f"{what}: products")
+        )
+        products = [line.product for line in lines]
+        for line in lines:
+            if products.count(line.product) > 1:
+                raise Invalid(
+                    f.required("products"), f'{what}: product "{line.product}" is listed twice'
+                )
+        d_node = f.optional("discounts")
+        d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
+        discounts = tuple(self.discount(n, what, products) for n in d_nodes)
+        taxes: list[str] = []
+        t_node = f.optional("taxes")
+        for t in as_list(self.doc, t_node, f"{what}: taxes") if t_node else []:
+            tax = as_str(t, f"{what}: tax")
+            if tax not in self.catalog.tax_rates:
+                raise Invalid(
+                    t, f'{what}: unknown tax rate "{tax}" ({_known(self.catalog.tax_rates)})'
+                )
+            taxes.append(tax)
+        commitment = None
+        if (c_node := f.optional("minimum_commitment")) is not None:
+            commitment = self.commitment(c_node, what, products)
+        f.done()
+        phase = m.Phase(
+            name=name,
+            start=start,
+            end=end,
+            lines=lines,
+            discounts=discounts,
+            taxes=tuple(taxes),
+            minimum_commitment=commitment,
+            source=self.doc.source(node),
+        )
+        return phase, end_node, node
+
+    def line(self, node: Node, billing: m.Billing, phase: str) -> m.Line:
+        f = Fields(self.doc, node, f"{phase}: product line")
+        p_node = f.required("product")
+        product_id = as_str(p_node, f"{phase}: product")
+        product = self.catalog.products.get(product_id)
+        if product is None:
+            raise Invalid(
+                p_node, f'{phase}: unknown product "{product_id}" ({_known(self.catalog.products)})'
+            )
+        what = f"{phase}, product {product_id}"
+        line_billing = self.billing(f.optional("billing"), billing)
+        credits = as_bool(n, f"{what}: credits") if (n := f.optional("credits")) else False
+        pricing_node = f.required("pricing")
+        pricing = read_pricing(self.doc, pricing_node, what)
+        metered = product.metric is not None
+        if metered and line_billing.timing is m.Timing.ADVANCE:
+            raise Invalid(
+                node,
+                f"{what}: a metered product bills in arrears; add billing: {{timing: arrears}}",
+            )
+        if metered and line_billing.months is None:
+            raise Invalid(node, f"{what}: a metered product cannot bill one_time")
+        if isinstance(pricing, m.FlatFee) and metered:
+            raise Invalid(
+                pricing_node, f"{what}: flat_fee pricing is for products without a metric"
+            )
+        if isinstance(pricing, METERED_ONLY) and not metered:
+            raise Invalid(
+                pricing_node, f"{what}: this pricing model needs a metered product (with a metric)"
+            )
+        if product.revenue_rule is None and not credits:
+            raise Invalid(
+                p_node,
+                f"{what}: the product has no revenue_rule; only credits: true lines may use it",
+            )
+        if credits and metered:
+            raise Invalid(node, f"{what}: a credits line cannot be metered")
+        q_node = f.optional("quantity")
+        if q_node is not None and metered:
+            raise Invalid(
+                q_node, f"{what}: quantity is for products without a metric (usage sets it)"
+            )
+        free_node = f.optional("free_units")
+        if free_node is not None and not metered:
+            raise Invalid(free_node, f"{what}: free_units need a metered product")
+        line = m.Line(
+            product=product_id,
+            pricing=pricing,
+            billing=line_billing,
+            quantity=as_decimal(q_node, f"{what}: quantity") if q_node else Decimal(1),
+            free_units=as_decimal(free_node, f"{what}: free_units") if free_node else Decimal(0),
+            credits=credits,
+            ssp=as_decimal(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
+            source=self.doc.source(node),
+        )
+        f.done()
+        return line
+
+    def discount(self, node: Node, phase: str, products: list[str]) -> m.Discount:
+        f = Fields(self.doc, node, f"{phase}: discount")
+        name = as_str(n, f"{phase}: discount name") if (n := f.optional("name")) else "Discount"
+        what = f'{phase}, discount "{name}"'
+        percent_node, amount_node = f.optional("percent"), f.optional("amount")
+        if (percent_node is None) == (amount_node is None):
+            raise Invalid(node, f"{what}: give exactly one of percent and amount")
+        percent = as_percent(percent_node, f"{what}: percent") if percent_node else None
+        if percent is not None and percent > 1:
+            raise Invalid(percent_node, f"{what}: percent cannot exceed 100%")
+        listed = None
+        if (p_node := f.optional("products")) is not None:
+            listed = tuple(
+                self._phase_product(n, what, products) for n in as_list(self.doc, p_node, what)
+            )
+        start = as_date(n, f"{what}: start") if (n := f.optional("start")) else None
+        end = as_date(n, f"{what}: end") if (n := f.optional("end")) else None
+        if start and end and end < start:
+            raise Invalid(node, f"{what}: end {end} is before start {start}")
+        f.done()
+        return m.Discount(
+            name=name,
+            percent=percent,
+            amount=as_decimal(amount_node, f"{what}: amount") if amount_node else None,
+            products=listed,
+            start=start,
+            end=end,
+            source=self.doc.source(node),
+        )
+
+    def _phase_product(self, node: Node, what: str, products: list[str]) -> str:
+        product = as_str(node, f"{what}: product")
+        if product not in products:
+            raise Invalid(node, f'{what}: product "{product}" is not a line of this phase')
+        return product
+
+    def commitment(self, node: Node, phase: str, products: list[str]) -> m.MinimumCommitment:
+        what = f"{phase}, minimum_commitment"
+        f = Fields(self.doc, node, what)
+        per_node = f.optional("per")
+        if per_node is not None and as_str(per_node, f"{what}: per") != "billing_period":
+            raise Invalid(per_node, f"{what}: per must be billing_period")
+        listed = tuple(
+            self._phase_product(n, what, products)
+            for n in as_list(self.doc, f.required("products"), what)
+        )
+        amount = as_decimal(f.required("amount"), f"{what}: amount")
+        f.done()
+        return m.MinimumCommitment(amount, listed, self.doc.source(node))
+
+    # adjustments
+
+    def adjustment(self, node: Node) -> m.Adjustment:
+        doc = self.doc
+        f = Fields(doc, node, "adjustment")
+        kind = as_str(f.required("type"), "adjustment type")
+        date = as_date(f.required("date"), f"{kind}: date")
+        reason = as_str(n, f"{kind}: reason") if (n := f.optional("reason")) else ""
+        source = doc.source(node)
+        result: m.Adjustment
+        if kind in ("credit_memo", "debit_memo"):
+            memo_id = as_str(f.required("id"), f"{kind}: id", ID_RE)
+            what = f"{kind} {memo_id}"
+            amount_node, lines_node = f.optional("amount"), f.optional("lines")
+            if (amount_node is None) == (lines_node is None):
+                raise Invalid(node, f"{what}: give exactly one of amount and lines")
+            lines = None
+            if lines_node is not None:
+                lines = tuple(
+                    self.memo_line(n, what) for n in as_list(doc, lines_node, f"{what}: lines")
+                )
+            result = m.Memo(
+                kind=kind,
+                id=memo_id,
+                date=date,
+                invoice=as_str(f.required("invoice"), f"{what}: invoice", ID_RE),
+                amount=self._positive(amount_node, f"{what}: amount") if amount_node else None,
+                lines=lines,
+                reason=reason,
+                source=source,
+            )
+        elif kind == "write_off":
+            invoice = as_str(f.required("invoice"), "write_off: invoice", ID_RE)
+            result = m.WriteOff(
+                id=as_str(n, "write_off: id", ID_RE)
+                if (n := f.optional("id"))
+                else f"WO-{invoice}",
+                date=date,
+                invoice=invoice,
+                reason=reason,
+                source=source,
+            )
+        elif kind == "credit":
+            credit_id = as_str(f.required("id"), "credit: id", ID_RE)
+            result = m.WalletCredit(
+                id=credit_id,
+                date=date,
+                amount=self._positive(f.required("amount"), f"credit {credit_id}: amount"),
+                reason=reason,
+                source=source,
+            )
+        elif kind == "refund":
+            default_id = f"RF-{self.customer_id}-{date:%Y%m%d}"
+            result = m.Refund(
+                id=as_str(n, "refund: id", ID_RE) if (n := f.optional("id")) else default_id,
+                date=date,
+                amount=self._positive(f.required("amount"), "refund: amount"),
+                from_=_enum(f.required("from"), "refund: from", m.RefundSource),
+                reason=reason,
+                source=source,
+            )
+        else:
+            raise Invalid(
+                f.required("type"),
+                f'adjustment type "{kind}" must be credit_memo, debit_memo, write_off, credit '
+                "or refund",
+            )
+        f.done()
+        return result
+
+    def memo_line(self, node: Node, what: str) -> m.MemoLine:
+        f = Fields(self.doc, node, f"{what}: line")
+        product = as_str(f.required("product"), f"{what}: product")
+        if product not in self.catalog.products:
+            raise Invalid(node, f'{what}: unknown product "{product}"')
+        line = m.MemoLine(
+            product, self._positive(f.required("amount"), f"{what}: amount"), self.doc.source(node)
+        )
+        f.done()
+        return line
+
+    @staticmethod
+    def _positive(node: Node, what: str) -> Decimal:
+        value = as_decimal(node, what)
+        if value == 0:
+            raise Invalid(node, f"{what} must be more than zero")
+        return value
+
+
+# --- pricing -------------------------------------------------------------------------------
+
+
+def _tiers(doc: Document, node: Node, what: str, price_key: str, flat: bool) -> tuple[m.Tier, ...]:
+    tiers: list[m.Tier] = []
+    nodes = as_list(doc, node, what)
+    if not nodes:
+        raise Invalid(node, f"{what}: give at least one tier")
+    previous: Decimal | None = None
+    for index, tier_node in enumerate(nodes):
+        f = Fields(doc, tier_node, f"{what}[{index + 1}]")
+        up_node = f.optional("up_to")
+        up_to = as_decimal(up_node, f"{what}: up_to") if up_node else None
+        last = index == len(nodes) - 1
+        if up_to is None and not last:
+            raise Invalid(tier_node, f"{what}: only the last tier may leave out up_to")
+        if up_to is not None and last:
+            raise Invalid(up_node, f"{what}: the last tier has no up_to (it is unbounded)")
+        if up_to is not None and previous is not None and up_to <= previous:
+            raise Invalid(
+                up_node, f"{what}: tiers out of order (up_to {up_to} after up_to {previous})"
+            )
+        if price_key == "price":
+            tiers.append(m.Tier(up_to, flat_fee=as_decimal(f.required("price"), f"{what}: price")))
+        else:
+            tiers.append(
+                m.Tier(
+                    up_to,
+                    unit_price=as_decimal(f.required("unit_price"), f"{what}: unit_price"),
+                    flat_fee=as_decimal(f.required("flat_fee"), f"{what}: flat_fee")
+                    if flat
+                    else Decimal(0),
+                )
+            )
+        f.done()
+        previous = up_to
+    return tuple(tiers)
+
+
+def _bounds(doc: Document, node: Node, what: str) -> tuple[Decimal | None, ...]:
+    nodes = as_list(doc, node, what)
+    bounds: list[Decimal | None] = []
+    for index, tier_node in enumerate(nodes):
+        f = Fields(doc, tier_node, f"{what}[{index + 1}]")
+        up_node = f.optional("up_to")
+        bounds.append(as_decimal(up_node, f"{what}: up_to") if up_node else None)
+        f.done()
+    if not bounds or bounds[-1] is not None or None in bounds[:-1]:
+        raise Invalid(node, f"{what}: every tier but the last needs up_to, the last has none")
+    values = [b for b in bounds if b is not None]
+    if values != sorted(set(values)):
+        raise Invalid(node, f"{what}: tiers out of order")
+    return tuple(bounds)
+
+
+TIER_MODELS = {
+    "tiered": (m.TierMode.GRADUATED, False),
+    "tiered_with_flat_fee": (m.TierMode.GRADUATED, True),
+    "volume": (m.TierMode.VOLUME, False),
+    "volume_with_flat_fee": (m.TierMode.VOLUME, True),
+}
+MODELS = (
+    "flat_fee, per_unit, package, tiered, tiered_with_flat_fee, volume, volume_with_flat_fee, "
+    "step, percent, matrix, two_dimensional_tiered"
+)
+
+
+def read_pricing(doc: Document, node: Node, what: str) -> m.Pricing:
+    f = Fields(doc, node, f"{what}: pricing")
+    model_node = f.required("model")
+    model = as_str(model_node, f"{what}: pricing model")
+    what = f"{what}: {model}"
+    pricing: m.Pricing
+    if model == "flat_fee":
+        per_node = f.optional("per")
+        if per_node is not None and as_str(per_node, f"{what}: per") != "month":
+            raise Invalid(per_node, f"{what}: per must be month (or left out: per billing period)")
+        pricing = m.FlatFee(
+            as_decimal(f.required("price"), f"{what}: price"), per_month=per_node is not None
+        )
+    elif model == "per_unit":
+        pricing = m.PerUnit(as_decimal(f.required("unit_price"), f"{what}: unit_price"))
+    elif model == "package":
+        size_node = f.required("package_size")
+        size = as_decimal(size_node, f"{what}: package_size")
+        if size == 0:
+            raise Invalid(size_node, f"{what}: package_size must be more than zero")
+        pricing = m.Package(size, as_decimal(f.required("package_price"), f"{what}: package_price"))
+    elif model in TIER_MODELS:
+        mode, flat = TIER_MODELS[model]
+        pricing = m.Tiered(
+            mode, _tiers(doc, f.required("tiers"), f"{what} tiers", "unit_price", flat), flat
+        )
+    elif model == "step":
+        pricing = m.Step(_tiers(doc, f.required("steps"), f"{what} steps", "price", False))
+    elif model == "percent":
+        pct_node = f.required("percent")
+        percent = as_percent(pct_node, f"{what}: percent")
+        minimum = as_decimal(n, f"{what}: min") if (n := f.optional("min")) else None
+        maximum = as_decimal(n, f"{what}: max") if (n := f.optional("max")) else None
+        if minimum is not None and maximum is not None and maximum < minimum:
+            raise Invalid(node, f"{what}: max {maximum} is below min {minimum}")
+        pricing = m.Percent(
+            percent,
+            as_decimal(n, f"{what}: fixed_fee") if (n := f.optional("fixed_fee")) else Decimal(0),
+            minimum,
+            maximum,
+        )
+    elif model == "matrix":
+        pricing = _matrix(doc, f, what)
+    elif model == "two_dimensional_tiered":
+        pricing = _two_dimensional(doc, f, node, what)
+    else:
+        raise Invalid(model_node, f"{what}: unknown pricing model (one of {MODELS})")
+    f.done()
+    return pricing
+
+
+def _matrix(doc: Document, f: Fields, what: str) -> m.Matrix:
+    dimension = as_str(f.required("dimension"), f"{what}: dimension", ID_RE)
+    mode_node = f.optional("mode")
+    mode = m.TierMode(as_str(mode_node, f"{what}: mode")) if mode_node else m.TierMode.VOLUME
+    rows: list[m.MatrixRow] = []
+    for row_node in as_list(doc, f.required("rows"), f"{what}: rows"):
+        r = Fields(doc, row_node, f"{what}: row")
+        value = as_str(r.required("value"), f"{what}: row value")
+        if any(row.value == value for row in rows):
+            raise Invalid(row_node, f'{what}: row value "{value}" is given twice')
+        price_node, tiers_node = r.optional("unit_price"), r.optional("tiers")
+        if (price_node is None) == (tiers_node is None):
+            raise Invalid(
+                row_node, f'{what}: row "{value}" needs exactly one of unit_price and tiers'
+            )
+        rows.append(
+            m.MatrixRow(
+                value,
+                as_decimal(price_node, f"{what}: unit_price") if price_node else None,
+                _tiers(doc, tiers_node, f'{what} row "{value}" tiers', "unit_price", False)
+                if tiers_node
+                else None,
+            )
+        )
+        r.done()
+    return m.Matrix(dimension, tuple(rows), mode)
+
+
+def _two_dimensional(doc: Document, f: Fields, node: Node, what: str) -> m.TwoDimensionalTiered:
+    second = as_str(f.required("second_metric"), f"{what}: second_metric", ID_RE)
+    tiers = _bounds(doc, f.required("tiers"), f"{what}: tiers")
+    second_tiers = _bounds(doc, f.required("second_tiers"), f"{what}: second_tiers")
+    grid_node = f.required("unit_prices")
+    grid: list[tuple[Decimal, ...]] = []
+    rows = as_list(doc, grid_node, f"{what}: unit_prices")
+    for row in rows:
+        cells = as_list(doc, row, f"{what}: unit_prices row")
+        if len(cells) != len(tiers):
+            raise Invalid(
+                row, f"{what}: each unit_prices row needs {len(tiers)} prices (one per tier)"
+            )
+        grid.append(tuple(as_decimal(c, f"{what}: unit price") for c in cells))
+    if len(grid) != len(second_tiers):
+        raise Invalid(
+            grid_node, f"{what}: unit_prices needs {len(second_tiers)} rows (one per second tier)"
+        )
+    return m.TwoDimensionalTiered(second, tiers, second_tiers, tuple(grid))
+
+
+# --- the folder ----------------------------------------------------------------------------
+
+
+def _check_unique(customers: list[m.Customer], out: Collector) -> list[m.Customer]:
+    """Ids and accounts must be unique across customers; a clashing customer is left out."""
+    seen: dict[tuple[str, str], m.Source] = {}
+    kept: list[m.Customer] = []
+    for customer in customers:
+        clashes: list[Problem] = []
+        keys = [
+            ("customer id", customer.id, customer.source),
+            ("account", customer.account, customer.source),
+        ]
+        keys += [("contract id", c.id, c.source) for c in customer.contracts]
+        keys += [("adjustment id", a.id, a.source) for a in customer.adjustments]
+        mine: set[tuple[str, str]] = set()
+        for kind, value, source in keys:
+            key = (kind, value)
+            if key in seen or key in mine:
+                first = seen.get(key)
+                where = f" (first at {first})" if first else ""
+                clashes.append(
+                    Problem(source, f'{subject(customer.id)}{kind} "{value}" is used twice{where}')
+                )
+            mine.add(key)
+        if clashes:
+            out.problems.extend(clashes)
+            continue
+        seen.update({(kind, value): source for kind, value, source in keys})
+        kept.append(customer)
+    return kept
+
+
+def load_texts(
+    catalog: tuple[str, str],
+    customers: list[tuple[str, str]],
+    usage: list[tuple[str, str]],
+) -> tuple[m.ContractSet | None, list[Problem]]:
+    """Validate file texts, given as (file name, text) pairs, into a ContractSet."""
+    out = Collector()
+    try:
+        catalog_doc = Document(*catalog)
+    except Invalid as error:
+        out.add(Document(catalog[0], ""), error)
+        return None, out.problems
+    the_catalog = None
+    with out.item(catalog_doc):
+        the_catalog = _catalog(catalog_doc, out)
+    if the_catalog is None:
+        return None, sorted(out.problems)
+    loaded: list[m.Customer] = []
+    for file, text in sorted(customers):
+        reader: CustomerReader | None = None
+        try:
+            doc = Document(file, text)
+        except Invalid as error:
+            out.add(Document(file, ""), error)
+            continue
+        reader = CustomerReader(doc, the_catalog, out)
+        before = out.count()
+        with out.item(doc, subject(reader.customer_id) if reader.customer_id else ""):
+            customer = reader.read()
+            if customer is not None and out.count() == before:
+                loaded.append(customer)
+    kept = _check_unique(loaded, out)
+    events, usage_problems = read_usage(usage, the_catalog, {c.id for c in kept})
+    out.problems.extend(usage_problems)
+    contract_set = m.ContractSet(the_catalog, tuple(sorted(kept, key=lambda c: c.id)), events)
+    return contract_set, sorted(out.problems)
+
+
+def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
+    """Read `folder`/catalog.yaml, customers/*.yaml and usage/*.csv and validate them."""
+    folder = os.path.abspath(folder)
+    catalog_file = os.path.join(folder, "catalog.yaml")
+    files_read = [folder, catalog_file]
+    if not os.path.isfile(catalog_file):
+        problem = Problem(
+            m.Source(catalog_file, 0), f"no catalog.yaml in the contracts folder {folder}"
+        )
+        return None, [problem]
+
+    def texts(sub: str, suffix: str) -> list[tuple[str, str]]:
+        directory = os.path.join(folder, sub)
+        if not os.path.isdir(directory):
+            return []
+        files_read.append(directory)
+        names = sorted(
+            n for n in os.listdir(directory) if n.endswith(suffix) and not n.startswith(".")
+        )
+        result = []
+        for name in names:
+            path = os.path.join(directory, name)
+            files_read.append(path)
+            result.append((path, _read(path)))
+        return result
+
+    customers = texts("customers", ".yaml") + texts("customers", ".yml")
+    usage = texts("usage", ".csv")
+    contract_set, problems = load_texts((catalog_file, _read(catalog_file)), customers, usage)
+    if contract_set is not None:
+        contract_set = m.ContractSet(
+            contract_set.catalog,
+            contract_set.customers,
+            contract_set.usage,
+            tuple(sorted(set(files_read))),
+        )
+    return contract_set, problems
+
+
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8-sig", newline="") as file:
+        return file.read()

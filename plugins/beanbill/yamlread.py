@@ -1,0 +1,265 @@
+"""Reading YAML with line numbers and strict types.
+
+The YAML is composed into nodes with PyYAML's safe loader (no Python object tags), so every
+value keeps its line. `Fields` reads a mapping key by key and reports unknown keys; the
+`as_*` readers turn a scalar into a typed value or raise `Invalid` naming the node, which the
+loader turns into a `Problem` at the nearest item boundary. Duplicate keys, binary floats
+where money is expected and runaway alias expansion are all refused.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from beanbill.model import Source
+
+STR = "tag:yaml.org,2002:str"
+INT = "tag:yaml.org,2002:int"
+FLOAT = "tag:yaml.org,2002:float"
+BOOL = "tag:yaml.org,2002:bool"
+NULL = "tag:yaml.org,2002:null"
+TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+# Nodes one file may make us visit: a YAML alias "billion laughs" file stops here quickly.
+NODE_BUDGET = 200_000
+DECIMAL_RE = re.compile(r"-?\d+(\.\d+)?")
+PERCENT_RE = re.compile(r"(-?\d+(\.\d+)?)\s*%")
+MAX_DIGITS = 18  # integer digits of any number: more is a typo, and slow to compute with
+
+
+class Invalid(Exception):
+    """A value the loader cannot accept, with the node it came from."""
+
+    def __init__(self, node: Node | None, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.message = message
+
+
+class Document:
+    """One YAML file: its name, its root node and a visit budget."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.budget = NODE_BUDGET
+        try:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = mark.line + 1 if mark else 1
+            problem = error.problem or str(error)
+            raise Invalid(None, f"YAML syntax error: {problem}") from _at(line)
+        except yaml.YAMLError as error:
+            raise Invalid(None, f"YAML error: {error}") from _at(1)
+        self.root: Node | None = root
+
+    def source(self, node: Node | None) -> Source:
+        return Source(self.file, node.start_mark.line + 1 if node is not None else 1)
+
+    def spend(self, node: Node, count: int) -> None:
+        self.budget -= count
+        if self.budget < 0:
+            raise Invalid(node, "the file expands to too many values (YAML alias bomb?)")
+
+
+class _At(Exception):
+    """Carries a line number out of a YAML parse error (see `error_line`)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _at(line: int) -> _At:
+    return _At(line)
+
+
+def error_line(error: Invalid) -> int | None:
+    """The line of a YAML syntax error, when the Invalid came from parsing."""
+    cause = error.__cause__
+    return cause.line if isinstance(cause, _At) else None
+
+
+def describe(node: Node) -> str:
+    if isinstance(node, MappingNode):
+        return "a mapping"
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return {
+        STR: "a string",
+        INT: "an integer",
+        FLOAT: "a decimal number",
+        BOOL: "a boolean",
+        NULL: "empty",
+        TIMESTAMP: "a date",
+    }.get(node.tag, f"a value tagged {node.tag}")
+
+
+class Fields:
+    """The keys of one YAML mapping, read one by one; `done()` reports the keys left unread."""
+
+    def __init__(self, doc: Document, node: Node, what: str) -> None:
+        if not isinstance(node, MappingNode):
+            raise Invalid(node, f"{what} must be a mapping, not {describe(node)}")
+        doc.spend(node, len(node.value))
+        self.doc = doc
+        self.node = node
+        self.what = what
+        self._values: dict[str, Node] = {}
+        self._keys: dict[str, Node] = {}
+        for key_node, value_node in _merged_pairs(doc, node):
+            if not isinstance(key_node, ScalarNode):
+                raise Invalid(key_node, f"{what}: keys must be plain words")
+            key = str(key_node.value)
+            if key in self._values:
+                first = self._keys[key].start_mark.line + 1
+                raise Invalid(
+                    key_node, f'{what}: key "{key}" is given twice (first on line {first})'
+                )
+            self._values[key] = value_node
+            self._keys[key] = key_node
+        self._read: set[str] = set()
+
+    def optional(self, key: str) -> Node | None:
+        self._read.add(key)
+        node = self._values.get(key)
+        if node is not None and node.tag == NULL:
+            return None
+        return node
+
+    def required(self, key: str) -> Node:
+        node = self.optional(key)
+        if node is None:
+            raise Invalid(self.node, f'{self.what}: "{key}" is required')
+        return node
+
+    def names(self) -> list[str]:
+        return list(self._values)
+
+    def key_node(self, key: str) -> Node:
+        return self._keys.get(key, self.node)
+
+    def done(self) -> None:
+        unknown = [key for key in self._values if key not in self._read]
+        if unknown:
+            key = unknown[0]
+            allowed = ", ".join(sorted(self._read))
+            raise Invalid(
+                self._keys[key], f'{self.what}: unknown key "{key}" (allowed keys: {allowed})'
+            )
+
+
+def _merged_pairs(doc: Document, node: MappingNode) -> Iterator[tuple[Node, Node]]:
+    """The mapping's pairs, with YAML merge keys (`<<: *defaults`) expanded, own keys first."""
+    merged: list[tuple[Node, Node]] = []
+    for key_node, value_node in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+            for source in sources:
+                if not isinstance(source, MappingNode):
+                    raise Invalid(source, "a merge key (<<) must name a mapping")
+                doc.spend(source, len(source.value))
+                merged.extend(source.value)
+        else:
+            yield key_node, value_node
+    own = {k.value for k, _ in node.value if isinstance(k, ScalarNode)}
+    seen: set[Any] = set()
+    for key_node, value_node in merged:
+        if key_node.value not in own and key_node.value not in seen:
+            seen.add(key_node.value)
+            yield key_node, value_node
+
+
+def as_list(doc: Document, node: Node, what: str) -> list[Node]:
+    if not isinstance(node, SequenceNode):
+        raise Invalid(node, f"{what} must be a list, not {describe(node)}")
+    doc.spend(node, len(node.value))
+    return list(node.value)
+
+
+def _scalar(node: Node, what: str, expected: str) -> ScalarNode:
+    if not isinstance(node, ScalarNode):
+        raise Invalid(node, f"{what} must be {expected}, not {describe(node)}")
+    return node
+
+
+def as_str(node: Node, what: str, pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+    scalar = _scalar(node, what, "a string")
+    if scalar.tag not in (STR, INT):
+        raise Invalid(node, f"{what} must be a string, not {describe(node)}")
+    value = str(scalar.value)
+    if not value.strip():
+        raise Invalid(node, f"{what} must not be empty")
+    if pattern is not None and not pattern.fullmatch(value):
+        raise Invalid(node, f'{what} "{value}" is not valid{hint}')
+    return value
+
+
+def as_bool(node: Node, what: str) -> bool:
+    scalar = _scalar(node, what, "true or false")
+    if scalar.tag != BOOL:
+        raise Invalid(node, f"{what} must be true or false, not {describe(node)}")
+    return bool(yaml.constructor.SafeConstructor().construct_yaml_bool(scalar))
+
+
+def as_int(node: Node, what: str, minimum: int = 0) -> int:
+    scalar = _scalar(node, what, "a whole number")
+    if scalar.tag != INT or not re.fullmatch(r"-?\d+", str(scalar.value)):
+        raise Invalid(node, f"{what} must be a whole number, not {describe(node)}")
+    value = int(scalar.value)
+    if value < minimum or len(str(abs(value))) > MAX_DIGITS:
+        raise Invalid(node, f"{what} must be a whole number from {minimum} (got {value})")
+    return value
+
+
+def as_decimal(node: Node, what: str, *, negative: bool = False) -> Decimal:
+    """A number written as an integer or a quoted decimal string; a YAML float is refused."""
+    scalar = _scalar(node, what, "a number")
+    text = str(scalar.value).strip()
+    if scalar.tag == FLOAT:
+        raise Invalid(
+            node,
+            f'{what}: write decimal numbers as quoted strings, e.g. "{text}" '
+            "(an unquoted YAML decimal is a binary float and can lose cents)",
+        )
+    if scalar.tag not in (INT, STR) or not DECIMAL_RE.fullmatch(text):
+        raise Invalid(node, f'{what} must be a number such as "10.50", not {describe(node)}')
+    if len(text.lstrip("-").split(".")[0]) > MAX_DIGITS:
+        raise Invalid(node, f"{what} is too large ({text})")
+    try:
+        value = Decimal(text)
+    except InvalidOperation as error:  # pragma: no cover - the regex admits only numbers
+        raise Invalid(node, f"{what} is not a number ({text})") from error
+    if value < 0 and not negative:
+        raise Invalid(node, f"{what} must not be negative (got {text})")
+    return value
+
+
+def as_percent(node: Node, what: str) -> Decimal:
+    """A percentage written as a string such as "7.25%", returned as a fraction (0.0725)."""
+    scalar = _scalar(node, what, 'a percentage such as "7.25%"')
+    match = PERCENT_RE.fullmatch(str(scalar.value).strip()) if scalar.tag == STR else None
+    if match is None:
+        raise Invalid(node, f'{what} must be a percentage such as "7.25%" (quoted, with %)')
+    value = Decimal(match.group(1)) / 100
+    if value < 0:
+        raise Invalid(node, f"{what} must not be negative")
+    return value
+
+
+def as_date(node: Node, what: str) -> datetime.date:
+    scalar = _scalar(node, what, "a date (YYYY-MM-DD)")
+    text = str(scalar.value).strip()
+    if scalar.tag in (TIMESTAMP, STR) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            return datetime.date.fromisoformat(text)
+        except ValueError as error:
+            raise Invalid(node, f'{what} "{text}" is not a real date ({error})') from error
+    raise Invalid(node, f'{what} must be a date written YYYY-MM-DD, not "{text}"')
