@@ -1,0 +1,475 @@
+"""The billing engine: contracts and usage → invoices (pure; no I/O, no Beancount).
+
+For each contract line and each of its billing periods (clipped to the line's phase) the line
+is priced; percent and amount discounts become their own negative lines; a minimum commitment
+adds a true-up line for a shortfall; tax is computed per line. Lines are grouped into one
+invoice per contract (or per customer, for `consolidate: true`) per invoice date. Amounts are
+rounded half-up to the currency's minor unit per line, so the invoice is the sum of its lines.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import Enum
+
+from beanbill import model as m
+from beanbill.money import ZERO, allocate, round_money
+from beanbill.periods import Period, add_months, billing_periods, month_spans
+from beanbill.pricing import Charge, Measured, PricingError, price
+from beanbill.problems import Problem, subject
+from beanbill.usage_measure import UsageIndex, measure
+
+ONE_DAY = datetime.timedelta(days=1)
+ONE = Decimal(1)
+
+
+class LineKind(Enum):
+    CHARGE = "charge"
+    DISCOUNT = "discount"
+    MINIMUM = "minimum"  # minimum commitment shortfall
+    CREDITS = "credits"  # wallet top-up
+
+
+@dataclass(frozen=True)
+class TaxAmount:
+    tax: str
+    account: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class InvoiceLine:
+    contract: str
+    product: str
+    description: str
+    kind: LineKind
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal  # net of tax, rounded; negative for discounts
+    taxes: tuple[TaxAmount, ...]
+    timing: m.Timing
+    service_start: datetime.date
+    service_end: datetime.date
+    revenue_rule: str | None
+    ssp: Decimal | None
+    charges: tuple[Charge, ...]
+    proration: tuple[int, int]  # (days billed, days of the full cadence period)
+    source: m.Source
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((t.amount for t in self.taxes), ZERO)
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    date: datetime.date
+    due_date: datetime.date
+    customer: m.Customer
+    contracts: tuple[str, ...]
+    currency: str
+    lines: tuple[InvoiceLine, ...]
+    source: m.Source  # the (first) contract
+
+    @property
+    def subtotal(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def tax(self) -> Decimal:
+        return sum((line.tax for line in self.lines), ZERO)
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.tax
+
+
+@dataclass(frozen=True)
+class Billed:
+    invoices: tuple[Invoice, ...]  # sorted by (date, id)
+    problems: tuple[Problem, ...]
+
+
+# --- contract terms: phases and renewals ----------------------------------------------------
+
+
+def contract_phases(contract: m.Contract, until: datetime.date) -> tuple[m.Phase, ...]:
+    """The contract's phases, plus one renewal term per renewal that starts by `until`.
+
+    A renewal term repeats the last phase's recurring lines (one-time lines are not renewed)
+    with every price raised by the uplift, compounded per renewal.
+    """
+    renewal = contract.renewal
+    if renewal is None or contract.end is None:
+        return contract.phases
+    phases = list(contract.phases)
+    last = contract.phases[-1]
+    recurring = tuple(line for line in last.lines if line.billing.months is not None)
+    term_start = contract.end + ONE_DAY
+    number = 1
+    while term_start <= until and recurring:
+        factor = (ONE + renewal.uplift) ** number
+        term_end = add_months(term_start, renewal.term_months) - ONE_DAY
+        phases.append(
+            replace(
+                last,
+                name=f"Renewal {number}",
+                start=term_start,
+                end=term_end,
+                lines=tuple(
+                    replace(line, pricing=uplifted(line.pricing, factor)) for line in recurring
+                ),
+            )
+        )
+        term_start = term_end + ONE_DAY
+        number += 1
+    return tuple(phases)
+
+
+def uplifted(pricing: m.Pricing, factor: Decimal) -> m.Pricing:
+    """Every price of `pricing` multiplied by `factor` (exact; rounding happens per line)."""
+
+    def tiers(ts: tuple[m.Tier, ...]) -> tuple[m.Tier, ...]:
+        return tuple(
+            replace(t, unit_price=t.unit_price * factor, flat_fee=t.flat_fee * factor) for t in ts
+        )
+
+    match pricing:
+        case m.FlatFee():
+            return replace(pricing, price=pricing.price * factor)
+        case m.PerUnit():
+            return replace(pricing, unit_price=pricing.unit_price * factor)
+        case m.Package():
+            return replace(pricing, package_price=pricing.package_price * factor)
+        case m.Tiered():
+            return replace(pricing, tiers=tiers(pricing.tiers))
+        case m.Step():
+            return replace(pricing, steps=tiers(pricing.steps))
+        case m.Percent():
+            return pricing  # a share of the amount processed: nothing to uplift
+        case m.Matrix():
+            rows = tuple(
+                replace(
+                    r,
+                    unit_price=r.unit_price * factor if r.unit_price is not None else None,
+                    tiers=tiers(r.tiers) if r.tiers else None,
+                )
+                for r in pricing.rows
+            )
+            return replace(pricing, rows=rows)
+        case m.TwoDimensionalTiered():
+            grid = tuple(tuple(p * factor for p in row) for row in pricing.unit_prices)
+            return replace(pricing, unit_prices=grid)
+
+
+def contract_end(contract: m.Contract, phases: Sequence[m.Phase]) -> datetime.date | None:
+    return phases[-1].end if phases else contract.end
+
+
+def line_periods(
+    line: m.Line,
+    contract: m.Contract,
+    phase: m.Phase,
+    end: datetime.date | None,
+    until: datetime.date,
+) -> list[Period]:
+    """The line's billing periods, cut from the whole contract's calendar and clipped to its phase.
+
+    Periods come from the contract's whole span so that anchors count from the contract start;
+    a phase change inside a period splits it into two prorated pieces, each invoiced by its own
+    timing (advance: the piece's first day; arrears: the day after its last).
+    """
+    if line.billing.months is None:
+        return billing_periods(line.billing, phase.start, phase.end, until)
+    pieces = []
+    for period in billing_periods(line.billing, contract.start, end, until):
+        start = max(period.start, phase.start)
+        stop = period.end if phase.end is None else min(period.end, phase.end)
+        if start > stop:
+            continue
+        invoice_date = start if line.billing.timing is m.Timing.ADVANCE else stop + ONE_DAY
+        pieces.append(replace(period, start=start, end=stop, invoice_date=invoice_date))
+    return pieces
+
+
+# --- pricing one line for one period ---------------------------------------------------------
+
+
+def prorated_flat_fee(pricing: m.FlatFee, period: Period) -> Decimal:
+    """The flat fee for a (possibly partial) period: by days of the cadence period, or of each
+    calendar month for a `per: month` price."""
+    if pricing.per_month:
+        total = ZERO
+        for start, end in month_spans(period.start, period.end):
+            month_days = (add_months(start.replace(day=1), 1) - start.replace(day=1)).days
+            total += pricing.price * Decimal((end - start).days + 1) / Decimal(month_days)
+        return total
+    return pricing.price * Decimal(period.days) / Decimal(period.full_days)
+
+
+@dataclass
+class Engine:
+    contracts: m.ContractSet
+    until: datetime.date
+
+    def __post_init__(self) -> None:
+        self.catalog = self.contracts.catalog
+        self.usage = UsageIndex(self.contracts.usage)
+        self.problems: list[Problem] = []
+
+    def bill(self) -> Billed:
+        lines_by_key: dict[tuple[str, datetime.date], list[InvoiceLine]] = {}
+        contract_of: dict[tuple[str, datetime.date], list[m.Contract]] = {}
+        for customer in self.contracts.customers:
+            for contract in customer.contracts:
+                for line in self.contract_lines(customer, contract):
+                    if line[0] > self.until:
+                        continue
+                    owner = customer.id if customer.consolidate else contract.id
+                    key = (owner, line[0])
+                    lines_by_key.setdefault(key, []).append(line[1])
+                    contract_of.setdefault(key, [])
+                    if contract not in contract_of[key]:
+                        contract_of[key].append(contract)
+        self.report_unused_usage()
+        customers = {c.id: c for c in self.contracts.customers}
+        invoices = []
+        prefix = self.catalog.company.invoice_prefix
+        for (owner, date), lines in lines_by_key.items():
+            kept = tuple(line for line in lines if line.amount != ZERO or line.tax != ZERO)
+            if not kept:
+                continue
+            contracts = contract_of[(owner, date)]
+            customer = customers[contracts[0].customer]
+            currencies = {c.currency for c in contracts}
+            if len(currencies) > 1:
+                self.problems.append(
+                    Problem(
+                        customer.source,
+                        f"{subject(customer.id)}consolidate: true needs one currency, its "
+                        f"contracts use {', '.join(sorted(currencies))}",
+                    )
+                )
+                continue
+            invoices.append(
+                Invoice(
+                    id=f"{prefix}-{owner}-{date:%Y%m%d}",
+                    date=date,
+                    due_date=date
+                    + datetime.timedelta(days=min(c.payment_terms.days for c in contracts)),
+                    customer=customer,
+                    contracts=tuple(c.id for c in contracts),
+                    currency=contracts[0].currency,
+                    lines=kept,
+                    source=contracts[0].source,
+                )
+            )
+        invoices.sort(key=lambda inv: (inv.date, inv.id))
+        return Billed(tuple(invoices), tuple(sorted(self.problems)))
+
+    def contract_lines(
+        self, customer: m.Customer, contract: m.Contract
+    ) -> Iterable[tuple[datetime.date, InvoiceLine]]:
+        phases = contract_phases(contract, self.until)
+        end = contract_end(contract, phases)
+        for phase in phases:
+            dated: dict[datetime.date, list[InvoiceLine]] = {}
+            for line in phase.lines:
+                for period in line_periods(line, contract, phase, end, self.until):
+                    priced = self.price_line(customer, contract, phase, line, period)
+                    if priced is not None:
+                        dated.setdefault(period.invoice_date, []).append(priced)
+            for date in sorted(dated):
+                charged = dated[date]
+                lines = charged + self.discounts(phase, charged, contract.currency)
+                lines += self.minimum(contract, phase, lines)
+                for invoice_line in lines:
+                    yield date, self.taxed(invoice_line, phase, contract.currency)
+
+    def price_line(
+        self,
+        customer: m.Customer,
+        contract: m.Contract,
+        phase: m.Phase,
+        line: m.Line,
+        period: Period,
+    ) -> InvoiceLine | None:
+        product = self.catalog.products[line.product]
+        unit_price: Decimal | None = None
+        if product.metric is None:
+            quantity: Decimal = line.quantity
+            if isinstance(line.pricing, m.FlatFee):
+                exact = prorated_flat_fee(line.pricing, period) * quantity
+                unit_price = line.pricing.price
+                charges: tuple[Charge, ...] = ()
+            else:
+                priced = price(line.pricing, Measured(quantity=quantity))
+                exact = priced.amount * Decimal(period.days) / Decimal(period.full_days)
+                charges = priced.charges
+        else:
+            events = self.usage.between(customer.id, product.metric, period.start, period.end)
+            second: tuple[m.UsageEvent, ...] = ()
+            if isinstance(line.pricing, m.TwoDimensionalTiered):
+                second = tuple(
+                    self.usage.between(
+                        customer.id, line.pricing.second_metric, period.start, period.end
+                    )
+                )
+            measured = measure(events, product, line.pricing, line.free_units, second)
+            try:
+                priced = price(line.pricing, measured)
+            except PricingError as error:
+                self.problems.append(
+                    Problem(
+                        line.source, f"{subject(customer.id, contract.id)}{line.product}: {error}"
+                    )
+                )
+                return None
+            exact, charges, quantity = priced.amount, priced.charges, measured.quantity
+            if len(charges) == 1 and charges[0].unit_price is not None:
+                unit_price = charges[0].unit_price
+        kind = LineKind.CREDITS if line.credits else LineKind.CHARGE
+        return InvoiceLine(
+            contract=contract.id,
+            product=line.product,
+            description=f"{product.name}, {describe_period(period.start, period.end)}",
+            kind=kind,
+            quantity=quantity,
+            unit_price=unit_price,
+            amount=round_money(exact, contract.currency),
+            taxes=(),
+            timing=line.billing.timing,
+            service_start=period.start,
+            service_end=period.end,
+            revenue_rule=None if line.credits else product.revenue_rule,
+            ssp=line.ssp if line.ssp is not None else product.ssp,
+            charges=charges,
+            proration=period.proration(),
+            source=line.source,
+        )
+
+    def discounts(
+        self, phase: m.Phase, lines: list[InvoiceLine], currency: str
+    ) -> list[InvoiceLine]:
+        """One negative line per discounted line; amount discounts spread by line amounts."""
+        result = []
+        for discount in phase.discounts:
+            targets = [
+                line
+                for line in lines
+                if line.kind is LineKind.CHARGE
+                and line.amount > ZERO
+                and (discount.products is None or line.product in discount.products)
+                and (discount.start is None or line.service_start >= discount.start)
+                and (discount.end is None or line.service_start <= discount.end)
+            ]
+            if not targets:
+                continue
+            if discount.percent is not None:
+                amounts = [round_money(t.amount * discount.percent, currency) for t in targets]
+                label = f"{discount.name} ({discount.percent * 100:g}%)"
+            else:
+                assert discount.amount is not None
+                total = min(discount.amount, sum((t.amount for t in targets), ZERO))
+                amounts = allocate(total, [t.amount for t in targets], currency)
+                label = discount.name
+            for target, amount in zip(targets, amounts, strict=True):
+                result.append(
+                    replace(
+                        target,
+                        kind=LineKind.DISCOUNT,
+                        description=f"{label}: {target.description}",
+                        quantity=None,
+                        unit_price=None,
+                        amount=-amount,
+                        charges=(),
+                        source=discount.source,
+                    )
+                )
+        return result
+
+    def minimum(
+        self, contract: m.Contract, phase: m.Phase, lines: list[InvoiceLine]
+    ) -> list[InvoiceLine]:
+        """A true-up line when the covered products' discounted charges fall short in a period."""
+        commitment = phase.minimum_commitment
+        if commitment is None:
+            return []
+        covered = [line for line in lines if line.product in commitment.products]
+        periods = sorted(
+            {
+                (line.service_start, line.service_end)
+                for line in covered
+                if line.kind is LineKind.CHARGE
+            }
+        )
+        result = []
+        for start, end in periods:
+            in_period = [
+                line for line in covered if (line.service_start, line.service_end) == (start, end)
+            ]
+            spent = sum((line.amount for line in in_period), ZERO)
+            first = in_period[0]
+            days, full_days = first.proration
+            due = round_money(commitment.amount * days / full_days, contract.currency)
+            if spent < due:
+                result.append(
+                    replace(
+                        first,
+                        kind=LineKind.MINIMUM,
+                        product=first.product,
+                        description=f"Minimum commitment shortfall, {describe_period(start, end)}",
+                        quantity=None,
+                        unit_price=None,
+                        amount=due - spent,
+                        charges=(),
+                        source=commitment.source,
+                    )
+                )
+        return result
+
+    def taxed(self, line: InvoiceLine, phase: m.Phase, currency: str) -> InvoiceLine:
+        """Tax per line, rounded per line; inclusive rates take their tax out of the price."""
+        if line.kind is LineKind.CREDITS or not phase.taxes:
+            return line
+        rates = [self.catalog.tax_rates[t] for t in phase.taxes]
+        inclusive = [r for r in rates if r.inclusive]
+        net = line.amount
+        if inclusive:
+            net = round_money(
+                line.amount / (ONE + sum((r.rate for r in inclusive), ZERO)), currency
+            )
+        taxes = [TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in rates]
+        if inclusive:  # the inclusive taxes share exactly gross - net; the last takes the rest
+            last = max(i for i, r in enumerate(rates) if r.inclusive)
+            others = sum(
+                (t.amount for i, t in enumerate(taxes) if rates[i].inclusive and i != last), ZERO
+            )
+            taxes[last] = replace(taxes[last], amount=line.amount - net - others)
+        return replace(line, amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
+
+    def report_unused_usage(self) -> None:
+        for event in self.usage.unused():
+            self.problems.append(
+                Problem(
+                    event.source,
+                    f"usage: event of customer {event.customer}, metric {event.metric} on "
+                    f"{event.date} falls in no billing period of a contract line with that metric"
+                    f" (billed up to {self.until})",
+                )
+            )
+
+
+def describe_period(start: datetime.date, end: datetime.date) -> str:
+    if start == end:
+        return f"{start:%Y-%m-%d}"
+    return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+
+
+def bill(contracts: m.ContractSet, until: datetime.date) -> Billed:
+    """Every invoice of every contract dated on or before `until`."""
+    return Engine(contracts, until).bill()

@@ -1,0 +1,52 @@
+"""Journal entries as plain data: what the accounting rules produce, before Beancount.
+
+`beanbill.ledger` is the one place that turns these into Beancount directives.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from beanbill.model import Source
+
+MetaValue = str | Decimal | datetime.date | bool
+Meta = tuple[tuple[str, MetaValue], ...]
+
+
+@dataclass(frozen=True)
+class Posting:
+    account: str
+    amount: Decimal  # debit positive, credit negative
+    currency: str
+    meta: Meta = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A balanced transaction. `source` is the contract clause it came from."""
+
+    date: datetime.date
+    payee: str
+    narration: str
+    links: tuple[str, ...]
+    meta: Meta
+    postings: tuple[Posting, ...]
+    source: Source
+
+    def imbalance(self) -> dict[str, Decimal]:
+        """Per currency, the sum of the postings (all zero for a balanced entry)."""
+        sums: dict[str, Decimal] = {}
+        for posting in self.postings:
+            sums[posting.currency] = sums.get(posting.currency, Decimal(0)) + posting.amount
+        return {currency: total for currency, total in sums.items() if total != 0}
+
+
+@dataclass(frozen=True)
+class OpenAccount:
+    """An account the generated entries need, opened on its first use."""
+
+    date: datetime.date
+    account: str
+    source: Source

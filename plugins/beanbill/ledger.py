@@ -1,0 +1,99 @@
+"""The thin layer between beanbill's plain data and Beancount's types.
+
+Generated directives carry a synthetic filename, `<beanbill:contracts/customers/acme.yaml>`,
+so Fava treats them as generated and never offers to edit the YAML through them; the real
+`file:line` of the contract clause is kept in the `beanbill-source` metadata for auditors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from beancount.core import amount as bc_amount
+from beancount.core import data
+
+from beanbill.journal import Entry, OpenAccount
+from beanbill.model import Source
+from beanbill.problems import Problem
+
+SOURCE_KEY = "beanbill-source"
+
+
+class BeanbillError(NamedTuple):
+    """A problem in beanbill's input, reported where the user can fix it."""
+
+    source: dict[str, Any]
+    message: str
+    entry: data.Directive | None
+
+
+def error_meta(source: Source) -> dict[str, Any]:
+    return data.new_metadata(source.file, source.line)
+
+
+def to_error(problem: Problem) -> BeanbillError:
+    return BeanbillError(error_meta(problem.source), problem.message, None)
+
+
+class Converter:
+    """Turns journal entries into Beancount directives, naming sources relative to `root`."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def relative(self, file: str) -> str:
+        try:
+            return os.path.relpath(file, self.root)
+        except ValueError:  # pragma: no cover - another drive on Windows
+            return file
+
+    def meta(self, source: Source) -> dict[str, Any]:
+        relative = self.relative(source.file)
+        meta = data.new_metadata(f"<beanbill:{relative}>", source.line)
+        meta[SOURCE_KEY] = f"{relative}:{source.line}"
+        return meta
+
+    def transaction(self, entry: Entry) -> data.Transaction:
+        meta = self.meta(entry.source)
+        meta.update(entry.meta)
+        postings = [
+            data.Posting(
+                posting.account,
+                bc_amount.Amount(posting.amount, posting.currency),
+                None,
+                None,
+                None,
+                dict(posting.meta) if posting.meta else None,
+            )
+            for posting in entry.postings
+        ]
+        return data.Transaction(
+            meta,
+            entry.date,
+            "*",
+            entry.payee,
+            entry.narration,
+            data.EMPTY_SET,
+            frozenset(entry.links),
+            postings,
+        )
+
+    def open(self, account: OpenAccount) -> data.Open:
+        return data.Open(self.meta(account.source), account.date, account.account, [], None)
+
+    def directives(
+        self, entries: Iterable[Entry], opens: Iterable[OpenAccount], opened: set[str]
+    ) -> list[data.Directive]:
+        """Open directives for accounts not already `opened`, then the transactions, sorted."""
+        result: list[data.Directive] = [self.open(o) for o in opens if o.account not in opened]
+        result.extend(self.transaction(entry) for entry in entries)
+        result.sort(key=sort_key)
+        return result
+
+
+def sort_key(entry: data.Directive) -> tuple[Any, ...]:
+    """Beancount's order, then the invoice id or account, so output never depends on input order."""
+    tie = getattr(entry, "account", None) or entry.meta.get("invoice-id") or ""
+    return (*data.entry_sortkey(entry), tie)

@@ -1,0 +1,85 @@
+"""Compile the YAML contracts of a folder into invoices, as Beancount entries.
+
+Usage, in the top-level ledger file:
+
+    plugin "beanbill.plugins.contracts" "../contracts"
+    plugin "beanbill.plugins.contracts" "{path: ../contracts, until: 2026-12-31}"
+
+Config: the contracts folder (relative to the ledger file), or a YAML mapping with `path` and
+`until` (the billing horizon: invoices dated after it are not issued; default: the end of the
+current year). The folder holds catalog.yaml, customers/*.yaml and usage/*.csv (see
+docs/contract-format.md).
+
+The plugin emits the invoice transactions of docs/accounting-rules.md and an Open directive for
+each account they use that the ledger does not open. Problems in the contracts are returned as
+errors at the YAML or CSV file and line; a customer file with a problem is left out whole.
+The files and folders read are added to the `include` option, so Beancount's cache and Fava's
+reload notice an edited or added contract or usage file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any
+
+import yaml
+from beancount.core import data
+
+from beanbill.compiler import compile_folder, default_until
+from beanbill.ledger import BeanbillError, to_error
+from beanbill.model import Source
+from beanbill.problems import Problem
+
+__plugins__ = ("compile_contracts",)
+
+
+class ContractsConfig:
+    """The plugin's config: the contracts folder and the billing horizon."""
+
+    def __init__(self, folder: str, until: datetime.date) -> None:
+        self.folder = folder
+        self.until = until
+
+
+def parse_config(config: str | None, ledger_file: str) -> ContractsConfig:
+    """Read the config string; raise ValueError with a message for the user."""
+    if not config or not config.strip():
+        raise ValueError(
+            'give the contracts folder, e.g. plugin "beanbill.plugins.contracts" "../contracts"'
+        )
+    text = config.strip()
+    path: Any = text
+    until: Any = None
+    if text.startswith("{"):
+        try:
+            values = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise ValueError(f"config is not a valid mapping: {error}") from error
+        unknown = sorted(set(values) - {"path", "until"})
+        if unknown:
+            raise ValueError(f"unknown config key {unknown[0]!r} (allowed: path, until)")
+        path, until = values.get("path"), values.get("until")
+    if not isinstance(path, str) or not path:
+        raise ValueError("config path must be the contracts folder, relative to the ledger file")
+    if until is not None and not isinstance(until, datetime.date):
+        raise ValueError(f"config until must be a date YYYY-MM-DD, not {until!r}")
+    folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(ledger_file)), path))
+    return ContractsConfig(folder, until or default_until())
+
+
+def compile_contracts(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[BeanbillError]]:
+    """The plugin: add the compiled invoices (and the Opens they need) to the entries."""
+    ledger_file = options_map.get("filename") or "<string>"
+    try:
+        settings = parse_config(config, ledger_file)
+    except ValueError as error:
+        source = Source(ledger_file, 0)
+        return entries, [to_error(Problem(source, f"beanbill.plugins.contracts: {error}"))]
+    opened = {entry.account for entry in entries if isinstance(entry, data.Open)}
+    compiled = compile_folder(settings.folder, settings.until, opened)
+    watched = options_map.setdefault("include", [])
+    watched.extend(path for path in compiled.files_read if path not in watched)
+    return entries + compiled.directives, [to_error(problem) for problem in compiled.problems]

@@ -1,0 +1,106 @@
+"""Accounting rules: business events → balanced journal entries (see docs/accounting-rules.md).
+
+Invoice: the customer's receivable is debited with the total; each line credits Deferred
+Revenue (billed in advance), Unbilled Revenue (billed in arrears, already accrued) or the
+customer's wallet (a `credits: true` top-up); tax credits its sales-tax account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from beanbill.billing import Invoice, InvoiceLine, LineKind
+from beanbill.journal import Entry, Meta, MetaValue, OpenAccount, Posting
+from beanbill.model import Timing
+from beanbill.money import ZERO
+
+DEFERRED_REVENUE = "Liabilities:DeferredRevenue"
+UNBILLED_REVENUE = "Assets:UnbilledRevenue"
+
+
+def receivable(account: str) -> str:
+    return f"Assets:AccountsReceivable:Customers:{account}"
+
+
+def wallet(account: str) -> str:
+    return f"Liabilities:CustomerWallet:{account}"
+
+
+def contra_receivable(account: str) -> str:
+    return f"Liabilities:ContraAccountsReceivable:Customers:{account}"
+
+
+def line_account(line: InvoiceLine, customer_account: str) -> str:
+    if line.kind is LineKind.CREDITS:
+        return wallet(customer_account)
+    return DEFERRED_REVENUE if line.timing is Timing.ADVANCE else UNBILLED_REVENUE
+
+
+def line_meta(line: InvoiceLine) -> Meta:
+    meta: list[tuple[str, MetaValue]] = [
+        ("product", line.product),
+        ("description", line.description),
+    ]
+    if line.quantity is not None:
+        meta.append(("quantity", line.quantity))
+    if line.unit_price is not None:
+        meta.append(("unit-price", line.unit_price))
+    meta += [("service-start", line.service_start), ("service-end", line.service_end)]
+    if line.revenue_rule is not None:
+        meta.append(("revenue-rule", line.revenue_rule))
+    if line.kind is not LineKind.CHARGE:
+        meta.append(("line-kind", line.kind.value))
+    if line.ssp is not None and line.kind is LineKind.CHARGE:
+        meta.append(("ssp", line.ssp))
+    if line.charges:
+        meta.append(
+            ("pricing", "; ".join(f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges))
+        )
+    return tuple(meta)
+
+
+def invoice_entry(invoice: Invoice) -> Entry:
+    customer = invoice.customer
+    currency = invoice.currency
+    postings = [Posting(receivable(customer.account), invoice.total, currency)]
+    for line in invoice.lines:
+        postings.append(
+            Posting(line_account(line, customer.account), -line.amount, currency, line_meta(line))
+        )
+    tax_by_account: dict[str, Decimal] = {}
+    for line in invoice.lines:
+        for tax in line.taxes:
+            tax_by_account[tax.account] = tax_by_account.get(tax.account, ZERO) + tax.amount
+    for account, amount in sorted(tax_by_account.items()):
+        if amount:
+            postings.append(Posting(account, -amount, currency))
+    meta: Meta = (
+        ("invoice-id", invoice.id),
+        ("customer", customer.id),
+        ("contract", ", ".join(invoice.contracts)),
+        ("due-date", invoice.due_date),
+    )
+    return Entry(
+        date=invoice.date,
+        payee=customer.name,
+        narration=f"Invoice {invoice.id} — {customer.name}",
+        links=(invoice.id,),
+        meta=meta,
+        postings=tuple(postings),
+        source=invoice.source,
+    )
+
+
+def invoice_entries(invoices: Iterable[Invoice]) -> list[Entry]:
+    return [invoice_entry(invoice) for invoice in invoices]
+
+
+def accounts_to_open(entries: Iterable[Entry]) -> list[OpenAccount]:
+    """Each account the entries post to, opened on the date of its first posting."""
+    first: dict[str, OpenAccount] = {}
+    for entry in sorted(entries, key=lambda e: e.date):
+        for posting in entry.postings:
+            if posting.account not in first:
+                first[posting.account] = OpenAccount(entry.date, posting.account, entry.source)
+    return sorted(first.values(), key=lambda o: (o.date, o.account))
