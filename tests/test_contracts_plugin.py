@@ -1,0 +1,204 @@
+"""The contracts plugin, through Beancount's own loader and Fava, on small ledgers."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from beancount import loader
+from beancount.core import data
+
+from beanbill.plugins import contracts as contracts_plugin
+
+CATALOG = """\
+company: {name: Test Co, currency: USD, payment_terms: net 30, invoice_prefix: INV}
+tax_rates:
+  ca: {name: CA sales tax, rate: "7.25%", account: Liabilities:SalesTax:CA}
+revenue_rules:
+  subscription: {method: ratable_daily, account: Income:SalesAndServicesRevenue}
+products:
+  platform: {name: Platform, revenue_rule: subscription}
+"""
+
+ACME = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-15
+    end: 2026-03-31
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - start: 2026-01-15
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "1000.00"}
+        taxes: [ca]
+"""
+
+LEDGER = """\
+option "operating_currency" "USD"
+plugin "beanbill.plugins.contracts" "{path: contracts, until: 2026-12-31}"
+plugin "beanbill.plugins.chart"
+"""
+
+
+def write_books(root: Path, customers: dict[str, str] | None = None, ledger: str = LEDGER) -> Path:
+    (root / "contracts" / "customers").mkdir(parents=True, exist_ok=True)
+    (root / "contracts" / "catalog.yaml").write_text(CATALOG)
+    for name, text in (customers if customers is not None else {"acme": ACME}).items():
+        (root / "contracts" / "customers" / f"{name}.yaml").write_text(text)
+    path = root / "main.beancount"
+    path.write_text(ledger)
+    return path
+
+
+def transactions(entries: list[data.Directive]) -> list[data.Transaction]:
+    return [e for e in entries if isinstance(e, data.Transaction)]
+
+
+def balances(entries: list[data.Directive]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for entry in transactions(entries):
+        for posting in entry.postings:
+            totals[posting.account] = totals.get(posting.account, Decimal(0)) + posting.units.number
+    return totals
+
+
+def test_invoices_compile_into_balanced_transactions(tmp_path: Path) -> None:
+    entries, errors, _ = loader.load_file(str(write_books(tmp_path)))
+    assert errors == []
+    invoices = transactions(entries)
+    assert [t.meta["invoice-id"] for t in invoices] == [
+        "INV-ACME-1-20260115",
+        "INV-ACME-1-20260201",
+        "INV-ACME-1-20260301",
+    ]
+    first = invoices[0]
+    assert first.date == datetime.date(2026, 1, 15)
+    assert first.narration == "Invoice INV-ACME-1-20260115 — Acme Corp"
+    assert first.links == frozenset({"INV-ACME-1-20260115"})
+    assert first.meta["due-date"] == datetime.date(2026, 2, 14)
+    assert first.meta["customer"] == "acme" and first.meta["contract"] == "ACME-1"
+    assert [(p.account, p.units.number) for p in first.postings] == [
+        ("Assets:AccountsReceivable:Customers:Acme", Decimal("588.15")),
+        ("Liabilities:DeferredRevenue", Decimal("-548.39")),
+        ("Liabilities:SalesTax:CA", Decimal("-39.76")),
+    ]
+    line = first.postings[1].meta
+    assert line["product"] == "platform" and line["revenue-rule"] == "subscription"
+    assert line["service-start"] == datetime.date(2026, 1, 15)
+    assert line["service-end"] == datetime.date(2026, 1, 31)
+    assert balances(entries)["Assets:AccountsReceivable:Customers:Acme"] == Decimal("2733.15")
+
+
+def test_generated_entries_point_at_a_synthetic_file_and_keep_the_real_source(
+    tmp_path: Path,
+) -> None:
+    entries, _, _ = loader.load_file(str(write_books(tmp_path)))
+    invoice = transactions(entries)[0]
+    assert invoice.meta["filename"] == "<beanbill:contracts/customers/acme.yaml>"
+    assert invoice.meta["lineno"] == 3
+    assert invoice.meta["beanbill-source"] == "contracts/customers/acme.yaml:3"
+
+
+def test_opens_every_account_it_uses_on_first_use(tmp_path: Path) -> None:
+    entries, errors, _ = loader.load_file(str(write_books(tmp_path)))
+    assert errors == []
+    opens = {e.account: e.date for e in entries if isinstance(e, data.Open)}
+    assert opens == {
+        "Assets:AccountsReceivable:Customers:Acme": datetime.date(2026, 1, 15),
+        "Liabilities:DeferredRevenue": datetime.date(2026, 1, 15),
+        "Liabilities:SalesTax:CA": datetime.date(2026, 1, 15),
+    }
+
+
+def test_does_not_reopen_accounts_the_ledger_opens(tmp_path: Path) -> None:
+    ledger = LEDGER + "2020-01-01 open Liabilities:DeferredRevenue\n"
+    entries, errors, _ = loader.load_file(str(write_books(tmp_path, ledger=ledger)))
+    assert errors == []
+    opens = [e for e in entries if isinstance(e, data.Open)]
+    assert [o.account for o in opens].count("Liabilities:DeferredRevenue") == 1
+
+
+def test_contract_problems_are_errors_at_the_yaml_line(tmp_path: Path) -> None:
+    broken = ACME.replace('price: "1000.00"', "price: 1000.10")
+    good = ACME.replace("id: acme", "id: beta").replace("Acme", "Beta").replace("ACME-1", "B-1")
+    path = write_books(tmp_path, {"acme": broken, "beta": good})
+    entries, errors, _ = loader.load_file(str(path))
+    assert [(e.source["filename"], e.source["lineno"]) for e in errors] == [
+        (str(tmp_path / "contracts" / "customers" / "acme.yaml"), 11)
+    ]
+    assert errors[0].message == (
+        'customer acme: contract ACME-1: phase "2026-01-15", product platform: flat_fee: '
+        'price: write decimal numbers as quoted strings, e.g. "1000.10" (an unquoted YAML '
+        "decimal is a binary float and can lose cents)"
+    )
+    # The broken customer is left out whole; the other one still compiles.
+    assert {t.meta["customer"] for t in transactions(entries)} == {"beta"}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("", 'give the contracts folder, e.g. plugin "beanbill.plugins.contracts" "../contracts"'),
+        ("{path: contracts, till: 2026-12-31}", "unknown config key 'till' (allowed: path, until)"),
+        ("{path: contracts, until: soon}", "config until must be a date YYYY-MM-DD, not 'soon'"),
+    ],
+)
+def test_bad_config_is_an_error_not_a_traceback(tmp_path: Path, config: str, message: str) -> None:
+    ledger = f'plugin "beanbill.plugins.contracts" "{config}"\n'
+    _, errors, _ = loader.load_file(str(write_books(tmp_path, ledger=ledger)))
+    assert [e.message for e in errors] == [f"beanbill.plugins.contracts: {message}"]
+
+
+def test_missing_folder_is_reported(tmp_path: Path) -> None:
+    ledger = 'plugin "beanbill.plugins.contracts" "nowhere"\n'
+    _, errors, _ = loader.load_file(str(write_books(tmp_path, ledger=ledger)))
+    assert len(errors) == 1
+    assert errors[0].message == f"no catalog.yaml in the contracts folder {tmp_path / 'nowhere'}"
+
+
+def test_read_files_and_folders_are_registered_for_cache_and_reload(tmp_path: Path) -> None:
+    path = write_books(tmp_path)
+    _, _, options = loader.load_file(str(path))
+    contracts = tmp_path / "contracts"
+    for watched in (contracts, contracts / "catalog.yaml", contracts / "customers"):
+        assert str(watched) in options["include"]
+    assert str(contracts / "customers" / "acme.yaml") in options["include"]
+    assert not loader.needs_refresh(options)
+    acme = contracts / "customers" / "acme.yaml"
+    acme.write_text(ACME.replace("1000.00", "1100.00"))
+    os.utime(acme, ns=(os.stat(acme).st_atime_ns, os.stat(acme).st_mtime_ns + 10**9))
+    assert loader.needs_refresh(options)
+
+
+def test_beancount_cache_notices_a_new_customer_file(tmp_path: Path) -> None:
+    path = write_books(tmp_path)
+    _, _, options = loader.load_file(str(path))
+    customers = tmp_path / "contracts" / "customers"
+    (customers / "beta.yaml").write_text(ACME.replace("acme", "beta").replace("ACME", "B"))
+    os.utime(customers, ns=(0, os.stat(customers).st_mtime_ns + 10**9))
+    assert loader.needs_refresh(options)
+
+
+def test_fava_reloads_after_a_yaml_edit(tmp_path: Path) -> None:
+    from fava.core import FavaLedger
+
+    path = write_books(tmp_path)
+    ledger = FavaLedger(str(path), poll_watcher=True)
+    before = {t.meta["invoice-id"]: t for t in transactions(list(ledger.all_entries))}
+    assert before["INV-ACME-1-20260201"].postings[1].units.number == Decimal("-1000.00")
+    acme = tmp_path / "contracts" / "customers" / "acme.yaml"
+    acme.write_text(ACME.replace("1000.00", "1100.00"))
+    stat = os.stat(acme)
+    os.utime(acme, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert ledger.changed()
+    after = {t.meta["invoice-id"]: t for t in transactions(list(ledger.all_entries))}
+    assert after["INV-ACME-1-20260201"].postings[1].units.number == Decimal("-1100.00")
+
+
+def test_plugin_module_lists_its_function() -> None:
+    assert contracts_plugin.__plugins__ == ("compile_contracts",)
