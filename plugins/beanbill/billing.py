@@ -330,8 +330,10 @@ class Engine:
                 )
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
-            if len(charges) == 1 and charges[0].unit_price is not None:
-                unit_price = charges[0].unit_price
+        if unit_price is None and len(charges) == 1 and charges[0].quantity == quantity:
+            # one charge of the line's whole quantity: quantity x unit_price is the amount
+            # (not a package count or a tier's flat fee)
+            unit_price = charges[0].unit_price
         kind = LineKind.CREDITS if line.credits else LineKind.CHARGE
         return InvoiceLine(
             contract=contract.id,
