@@ -373,7 +373,7 @@ class Engine:
                 continue
             if discount.percent is not None:
                 amounts = [round_money(t.amount * discount.percent, currency) for t in targets]
-                label = f"{discount.name} ({discount.percent * 100:g}%)"
+                label = f"{discount.name} ({(discount.percent * 100).normalize():f}%)"
             else:
                 assert discount.amount is not None
                 total = min(discount.amount, sum((t.amount for t in targets), ZERO))
