@@ -455,7 +455,11 @@ class Engine:
         return replace(line, amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
 
     def report_unused_usage(self) -> None:
+        """Events in no billing period; those after `until` are not billed yet, not wrong (an
+        evergreen contract's periods stop at `until`)."""
         for event in self.usage.unused():
+            if event.date > self.until:
+                continue
             self.problems.append(
                 Problem(
                     event.source,
