@@ -109,11 +109,13 @@ def contract_phases(contract: m.Contract, until: datetime.date) -> tuple[m.Phase
     phases = list(contract.phases)
     last = contract.phases[-1]
     recurring = tuple(line for line in last.lines if line.billing.months is not None)
-    term_start = contract.end + ONE_DAY
+    first_start = contract.end + ONE_DAY
+    term_start = first_start
     number = 1
     while term_start <= until and recurring:
         factor = (ONE + renewal.uplift) ** number
-        term_end = add_months(term_start, renewal.term_months) - ONE_DAY
+        # from the first renewal's start, so that terms never drift (Jan 31, Feb 28, Mar 31)
+        term_end = add_months(first_start, number * renewal.term_months) - ONE_DAY
         phases.append(
             replace(
                 last,
