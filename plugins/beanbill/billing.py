@@ -224,15 +224,16 @@ class Engine:
         self.problems: list[Problem] = []
 
     def bill(self) -> Billed:
-        lines_by_key: dict[tuple[str, datetime.date], list[InvoiceLine]] = {}
-        contract_of: dict[tuple[str, datetime.date], list[m.Contract]] = {}
+        # keyed by customer, then contract (or customer, when consolidated), then date
+        lines_by_key: dict[tuple[str, str, datetime.date], list[InvoiceLine]] = {}
+        contract_of: dict[tuple[str, str, datetime.date], list[m.Contract]] = {}
         for customer in self.contracts.customers:
             for contract in customer.contracts:
                 for line in self.contract_lines(customer, contract):
                     if line[0] > self.until:
                         continue
                     owner = customer.id if customer.consolidate else contract.id
-                    key = (owner, line[0])
+                    key = (customer.id, owner, line[0])
                     lines_by_key.setdefault(key, []).append(line[1])
                     contract_of.setdefault(key, [])
                     if contract not in contract_of[key]:
@@ -240,13 +241,14 @@ class Engine:
         self.report_unused_usage()
         customers = {c.id: c for c in self.contracts.customers}
         invoices = []
+        issued_to: dict[str, str] = {}  # invoice id → customer id
         prefix = self.catalog.company.invoice_prefix
-        for (owner, date), lines in lines_by_key.items():
+        for (customer_id, owner, date), lines in lines_by_key.items():
             kept = tuple(line for line in lines if line.amount != ZERO or line.tax != ZERO)
             if not kept:
                 continue
-            contracts = contract_of[(owner, date)]
-            customer = customers[contracts[0].customer]
+            contracts = contract_of[(customer_id, owner, date)]
+            customer = customers[customer_id]
             currencies = {c.currency for c in contracts}
             if len(currencies) > 1:
                 self.problems.append(
@@ -257,9 +259,21 @@ class Engine:
                     )
                 )
                 continue
+            invoice_id = f"{prefix}-{owner}-{date:%Y%m%d}"
+            if invoice_id in issued_to:
+                self.problems.append(
+                    Problem(
+                        contracts[0].source,
+                        f"{subject(customer.id, contracts[0].id)}invoice id {invoice_id} is "
+                        f"already an invoice of customer {issued_to[invoice_id]}: a contract id "
+                        "must differ from the id of every customer with consolidate: true",
+                    )
+                )
+                continue
+            issued_to[invoice_id] = customer.id
             invoices.append(
                 Invoice(
-                    id=f"{prefix}-{owner}-{date:%Y%m%d}",
+                    id=invoice_id,
                     date=date,
                     due_date=date
                     + datetime.timedelta(days=min(c.payment_terms.days for c in contracts)),
@@ -271,7 +285,7 @@ class Engine:
                 )
             )
         invoices.sort(key=lambda inv: (inv.date, inv.id))
-        return Billed(tuple(invoices), tuple(sorted(self.problems)))
+        return Billed(tuple(invoices), tuple(sorted(set(self.problems))))
 
     def contract_lines(
         self, customer: m.Customer, contract: m.Contract
