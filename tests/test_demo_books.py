@@ -1,0 +1,66 @@
+"""The shipped demo books load cleanly and hang together."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from beancount import loader
+from beancount.core import data
+
+from beanbill import cli
+
+LEDGER = Path(__file__).resolve().parent.parent / "ledgers" / "main.beancount"
+
+
+def load() -> tuple[list[data.Directive], list[object]]:
+    entries, errors, _ = loader.load_file(str(LEDGER))
+    return entries, errors
+
+
+def test_demo_books_have_no_errors() -> None:
+    entries, errors = load()
+    assert errors == []
+    invoices = [e for e in entries if isinstance(e, data.Transaction) and "invoice-id" in e.meta]
+    assert len({i.meta["customer"] for i in invoices if i.narration.startswith("Invoice")}) >= 6
+
+
+def test_every_payment_names_an_invoice_of_its_customer() -> None:
+    entries, _ = load()
+    transactions = [e for e in entries if isinstance(e, data.Transaction)]
+    issued = {t.meta["invoice-id"]: t for t in transactions if t.narration.startswith("Invoice")}
+    payments = [t for t in transactions if not t.narration.startswith("Invoice")]
+    paid = [t for t in payments if "invoice-id" in t.meta]
+    assert len(paid) > 40
+    for payment in paid:
+        invoice = issued[payment.meta["invoice-id"]]
+        assert payment.links == invoice.links
+        receivable = invoice.postings[0].account
+        assert any(p.account == receivable and p.units.number < 0 for p in payment.postings)
+
+
+def test_receivables_equal_invoiced_less_paid() -> None:
+    entries, _ = load()
+    invoiced: dict[str, Decimal] = {}
+    paid: dict[str, Decimal] = {}
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        target = invoiced if entry.narration.startswith("Invoice") else paid
+        for posting in entry.postings:
+            if posting.account.startswith("Assets:AccountsReceivable:Customers:"):
+                key = posting.account
+                target[key] = target.get(key, Decimal(0)) + posting.units.number
+    # Pied Piper left its July to October invoices unpaid and paid INV-PIEDPIPER-1-20260301
+    # (427.93) twice.
+    pied_piper = "Assets:AccountsReceivable:Customers:PiedPiper"
+    unpaid = sum(Decimal(a) for a in ("588.80", "588.80", "1071.43", "642.43"))
+    assert invoiced[pied_piper] + paid[pied_piper] == unpaid - Decimal("427.93")
+
+
+def test_demo_compiles_deterministically(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.beancount", tmp_path / "b.beancount"
+    assert cli.main(["compile", str(LEDGER), "-o", str(first)]) == 0
+    assert cli.main(["compile", str(LEDGER), "-o", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    assert first.read_text().count('* "') == 76
