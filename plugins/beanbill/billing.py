@@ -373,14 +373,19 @@ class Engine:
     def discounts(
         self, phase: m.Phase, lines: list[InvoiceLine], currency: str
     ) -> list[InvoiceLine]:
-        """One negative line per discounted line; amount discounts spread by line amounts."""
+        """One negative line per discounted line; amount discounts spread by line amounts.
+
+        Discounts apply in their order, each to what the earlier ones left of a line, so that
+        together they never take a line (or the invoice) below zero.
+        """
+        left = [line.amount for line in lines]  # what earlier discounts left of each line
         result = []
         for discount in phase.discounts:
             targets = [
-                line
-                for line in lines
+                i
+                for i, line in enumerate(lines)
                 if line.kind is LineKind.CHARGE
-                and line.amount > ZERO
+                and left[i] > ZERO
                 and (discount.products is None or line.product in discount.products)
                 and (discount.start is None or line.service_start >= discount.start)
                 and (discount.end is None or line.service_start <= discount.end)
@@ -388,14 +393,16 @@ class Engine:
             if not targets:
                 continue
             if discount.percent is not None:
-                amounts = [round_money(t.amount * discount.percent, currency) for t in targets]
+                amounts = [round_money(left[i] * discount.percent, currency) for i in targets]
                 label = f"{discount.name} ({(discount.percent * 100).normalize():f}%)"
             else:
                 assert discount.amount is not None
-                total = min(discount.amount, sum((t.amount for t in targets), ZERO))
-                amounts = allocate(total, [t.amount for t in targets], currency)
+                total = min(discount.amount, sum((left[i] for i in targets), ZERO))
+                amounts = allocate(total, [left[i] for i in targets], currency)
                 label = discount.name
-            for target, amount in zip(targets, amounts, strict=True):
+            for i, amount in zip(targets, amounts, strict=True):
+                left[i] -= amount
+                target = lines[i]
                 result.append(
                     replace(
                         target,
