@@ -15,7 +15,7 @@ from beanbill.billing import Invoice, bill
 from beanbill.ledger import Converter
 from beanbill.load import load_folder
 from beanbill.problems import Problem
-from beanbill.rules import accounts_to_open, invoice_entries
+from beanbill.rules import accounts_to_open, invoice_entries, revenue_rule_declarations
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,9 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
     billed = bill(contracts, until)
     entries = invoice_entries(billed.invoices)
     converter = Converter(os.path.dirname(os.path.abspath(folder)))
-    directives = converter.directives(entries, accounts_to_open(entries), opened)
+    directives = converter.directives(
+        entries, accounts_to_open(entries), opened, revenue_rule_declarations(contracts)
+    )
     return Compiled(
         directives,
         billed.invoices,

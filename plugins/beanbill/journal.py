@@ -50,3 +50,13 @@ class OpenAccount:
     date: datetime.date
     account: str
     source: Source
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """A `custom` directive: facts for other plugins, such as a revenue rule's definition."""
+
+    date: datetime.date
+    type: str
+    values: tuple[str, ...]
+    source: Source

@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 
 from beancount.core import amount as bc_amount
 from beancount.core import data
+from beancount.parser.grammar import ValueType
 
-from beanbill.journal import Entry, OpenAccount
+from beanbill.journal import Declaration, Entry, OpenAccount
 from beanbill.model import Source
 from beanbill.problems import Problem
 
@@ -83,11 +84,22 @@ class Converter:
     def open(self, account: OpenAccount) -> data.Open:
         return data.Open(self.meta(account.source), account.date, account.account, [], None)
 
+    def custom(self, declaration: Declaration) -> data.Custom:
+        values = [ValueType(value, str) for value in declaration.values]
+        return data.Custom(
+            self.meta(declaration.source), declaration.date, declaration.type, values
+        )
+
     def directives(
-        self, entries: Iterable[Entry], opens: Iterable[OpenAccount], opened: set[str]
+        self,
+        entries: Iterable[Entry],
+        opens: Iterable[OpenAccount],
+        opened: set[str],
+        declarations: Iterable[Declaration] = (),
     ) -> list[data.Directive]:
-        """Open directives for accounts not already `opened`, then the transactions, sorted."""
+        """Opens for accounts not already `opened`, declarations and transactions, sorted."""
         result: list[data.Directive] = [self.open(o) for o in opens if o.account not in opened]
+        result.extend(self.custom(declaration) for declaration in declarations)
         result.extend(self.transaction(entry) for entry in entries)
         result.sort(key=sort_key)
         return result
@@ -95,5 +107,9 @@ class Converter:
 
 def sort_key(entry: data.Directive) -> tuple[Any, ...]:
     """Beancount's order, then the invoice id or account, so output never depends on input order."""
-    tie = getattr(entry, "account", None) or entry.meta.get("invoice-id") or ""
+    tie = (
+        getattr(entry, "account", None)
+        or entry.meta.get("invoice-id")
+        or (entry.values[0].value if isinstance(entry, data.Custom) and entry.values else "")
+    )
     return (*data.entry_sortkey(entry), tie)

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from beanbill.billing import Invoice, InvoiceLine, LineKind
-from beanbill.journal import Entry, Meta, MetaValue, OpenAccount, Posting
-from beanbill.model import Timing
+from beanbill.journal import Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
+from beanbill.model import ContractSet, Timing
 from beanbill.money import ZERO
 
 DEFERRED_REVENUE = "Liabilities:DeferredRevenue"
@@ -104,3 +104,19 @@ def accounts_to_open(entries: Iterable[Entry]) -> list[OpenAccount]:
             if posting.account not in first:
                 first[posting.account] = OpenAccount(entry.date, posting.account, entry.source)
     return sorted(first.values(), key=lambda o: (o.date, o.account))
+
+
+REVENUE_RULE = "beanbill-revenue-rule"
+
+
+def revenue_rule_declarations(contracts: ContractSet) -> list[Declaration]:
+    """`custom "beanbill-revenue-rule" ID METHOD ACCOUNT`, one per rule of the catalog, so the
+    recognition plugin (which also serves hand-written invoices) knows every rule."""
+    starts = [c.start for customer in contracts.customers for c in customer.contracts]
+    if not starts:
+        return []
+    date = min(starts)
+    return [
+        Declaration(date, REVENUE_RULE, (rule.id, rule.method.value, rule.account), rule.source)
+        for rule in sorted(contracts.catalog.revenue_rules.values(), key=lambda r: r.id)
+    ]
