@@ -1166,9 +1166,9 @@ def test_discounts_and_taxes_keep_every_invoice_whole(
         }
         left = sum(gross.values(), M(0))
         if percent is not None:
-            (line,) = by_name["Percent"]
             share = (gross[products[0]] * percent / 100).quantize(M("0.01"), ROUND_HALF_UP)
-            assert line.amount == -share
+            # a discount that rounds to zero is left off the invoice, like any line of zero
+            assert [x.amount for x in by_name["Percent"]] == ([-share] if share else [])
             left -= share
         if discount_cents is not None:
             # the amount discount takes what the percent discount left, never more

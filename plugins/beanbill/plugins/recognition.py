@@ -1,0 +1,241 @@
+"""Recognise revenue: release Deferred Revenue and accrue Unbilled Revenue into Income.
+
+Usage, in the top-level ledger file, after the contracts plugin:
+
+    plugin "beanbill.plugins.recognition"
+
+No config. Every posting to `Liabilities:DeferredRevenue` (billed in advance) or
+`Assets:UnbilledRevenue` (billed in arrears) that carries the metadata `revenue-rule`,
+`service-start` and `service-end` — generated invoices and hand-written ones alike — is
+recognised by its rule's schedule (see beanbill.recognition): the plugin emits, per contract
+(or per hand-written invoice) and per recognition date, one transaction moving the amount
+from Deferred (or into Unbilled) to the rule's Income account, with a posting per line.
+
+Optional posting metadata: `allocated-amount` (the revenue to recognise when it differs from
+the billed amount: ASC 606 allocation by standalone selling price), `consumed` (usage by day,
+"2026-01-31=5000 2026-02-28=3000", for `as_consumed` rules), `milestones` (the same form, by
+weight, for `milestone` rules).
+
+Rules are declared by `custom "beanbill-revenue-rule" ID METHOD ACCOUNT` directives; the
+contracts plugin declares the catalog's rules, and a hand-written ledger can declare its own.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+from typing import Any, NamedTuple
+
+from beancount.core import amount as bc_amount
+from beancount.core import data
+
+from beanbill.ledger import sort_key
+from beanbill.model import RecognitionMethod
+from beanbill.recognition import Obligation, schedule
+from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
+
+__plugins__ = ("recognise_revenue",)
+
+RECOGNISED_ACCOUNTS = (DEFERRED_REVENUE, UNBILLED_REVENUE)
+GENERATED_FILE = "<beanbill:recognition>"
+
+
+class RecognitionError(NamedTuple):
+    source: dict[str, Any]
+    message: str
+    entry: data.Directive | None
+
+
+class Rule(NamedTuple):
+    method: RecognitionMethod
+    account: str
+
+
+class Line(NamedTuple):
+    """One posting to recognise, with what the release transaction needs to say about it."""
+
+    group: str  # the contract (or invoice) whose releases share a transaction
+    account: str  # Deferred or Unbilled
+    income: str
+    obligation: Obligation
+    invoice_id: str | None
+    product: str | None
+    payee: str | None
+
+
+def declared_rules(
+    entries: Iterable[data.Directive],
+) -> tuple[dict[str, Rule], list[RecognitionError]]:
+    rules: dict[str, Rule] = {}
+    errors: list[RecognitionError] = []
+    for entry in entries:
+        if not (isinstance(entry, data.Custom) and entry.type == REVENUE_RULE):
+            continue
+        values = [str(v.value) for v in entry.values]
+        methods = " | ".join(m.value for m in RecognitionMethod)
+        if len(values) != 3 or values[1] not in {m.value for m in RecognitionMethod}:
+            message = f"{REVENUE_RULE} needs: ID METHOD ACCOUNT, METHOD one of {methods}"
+            errors.append(RecognitionError(entry.meta, message, entry))
+            continue
+        rule_id, method, account = values
+        if not account.startswith("Income:"):
+            message = f'revenue rule "{rule_id}": account {account} must be an Income account'
+            errors.append(RecognitionError(entry.meta, message, entry))
+            continue
+        rules[rule_id] = Rule(RecognitionMethod(method), account)
+    return rules, errors
+
+
+def parse_weights(text: Any, what: str) -> tuple[tuple[datetime.date, Decimal], ...]:
+    """ "2026-01-31=5000 2026-02-28=3000" → ((date, Decimal), ...)."""
+    try:
+        pairs = []
+        for item in str(text).split():
+            day, weight = item.split("=")
+            pairs.append((datetime.date.fromisoformat(day), Decimal(weight)))
+        return tuple(pairs)
+    except (ValueError, InvalidOperation) as error:
+        raise ValueError(f'{what} must read "YYYY-MM-DD=N YYYY-MM-DD=N", not "{text}"') from error
+
+
+def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rule]) -> Line:
+    """The Line a posting asks to recognise; ValueError with a message if it is malformed."""
+    meta = posting.meta or {}
+    rule_id = str(meta["revenue-rule"])
+    rule = rules.get(rule_id)
+    if rule is None:
+        known = ", ".join(sorted(rules)) or "none is declared"
+        raise ValueError(f'unknown revenue rule "{rule_id}" (known: {known})')
+    start, end = meta.get("service-start"), meta.get("service-end")
+    if not isinstance(start, datetime.date) or not isinstance(end, datetime.date):
+        raise ValueError("a posting with revenue-rule needs service-start and service-end dates")
+    if end < start:
+        raise ValueError(f"service-end {end} is before service-start {start}")
+    units = posting.units
+    if units is None or not isinstance(units.number, Decimal):
+        raise ValueError("a posting with revenue-rule needs an amount")
+    amount = -units.number
+    if "allocated-amount" in meta:
+        allocated = meta["allocated-amount"]
+        if not isinstance(allocated, Decimal):
+            raise ValueError("allocated-amount must be a number")
+        amount = allocated if amount >= 0 else -allocated
+    obligation = Obligation(
+        amount=amount,
+        currency=units.currency,
+        method=rule.method,
+        start=start,
+        end=end,
+        invoice_date=entry.date,
+        consumed=parse_weights(meta["consumed"], "consumed") if "consumed" in meta else (),
+        milestones=parse_weights(meta["milestones"], "milestones") if "milestones" in meta else (),
+    )
+    invoice_id = entry.meta.get("invoice-id")
+    group = entry.meta.get("contract") or invoice_id or f"{entry.date} {entry.narration}"
+    return Line(
+        group=str(group),
+        account=posting.account,
+        income=rule.account,
+        obligation=obligation,
+        invoice_id=str(invoice_id) if invoice_id else None,
+        product=str(meta["product"]) if "product" in meta else None,
+        payee=entry.payee,
+    )
+
+
+def release_transaction(
+    date: datetime.date, group: str, pieces: list[tuple[Line, Decimal]], index: int
+) -> data.Transaction:
+    """One transaction: per line a debit of Deferred (a release) or Unbilled (an accrual) by the
+    revenue recognised, and a credit per Income account."""
+    postings: list[data.Posting] = []
+    income: dict[tuple[str, str], Decimal] = {}
+    for line, value in pieces:
+        currency = line.obligation.currency
+        meta: dict[str, Any] = {}
+        if line.invoice_id:
+            meta["invoice-id"] = line.invoice_id
+        if line.product:
+            meta["product"] = line.product
+        postings.append(
+            data.Posting(
+                line.account,
+                bc_amount.Amount(value, currency),
+                None,
+                None,
+                None,
+                meta or None,
+            )
+        )
+        key = (line.income, currency)
+        income[key] = income.get(key, Decimal(0)) - value
+    for (account, currency), value in sorted(income.items()):
+        postings.append(
+            data.Posting(account, bc_amount.Amount(value, currency), None, None, None, None)
+        )
+    links = frozenset(line.invoice_id for line, _ in pieces if line.invoice_id)
+    meta = data.new_metadata(GENERATED_FILE, index)
+    meta["contract"] = group
+    payee = pieces[0][0].payee
+    return data.Transaction(
+        meta,
+        date,
+        "*",
+        payee,
+        f"Revenue recognised {date:%Y-%m} — {group}",
+        data.EMPTY_SET,
+        links,
+        postings,
+    )
+
+
+def recognise_revenue(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[RecognitionError]]:
+    """The plugin: add the revenue releases and accruals of every recognisable posting."""
+    del options_map
+    rules, errors = declared_rules(entries)
+    if config and config.strip():
+        source = data.new_metadata("<beanbill.plugins.recognition>", 0)
+        errors.append(
+            RecognitionError(source, "beanbill.plugins.recognition takes no config", None)
+        )
+    by_date_group: dict[tuple[datetime.date, str], list[tuple[Line, Decimal]]] = {}
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        for posting in entry.postings:
+            if posting.account not in RECOGNISED_ACCOUNTS or not posting.meta:
+                continue
+            if "revenue-rule" not in posting.meta:
+                continue
+            try:
+                line = line_of(entry, posting, rules)
+            except ValueError as error:
+                errors.append(RecognitionError(entry.meta, f"{posting.account}: {error}", entry))
+                continue
+            for date, value in schedule(line.obligation):
+                by_date_group.setdefault((date, line.group), []).append((line, value))
+    new: list[data.Directive] = [
+        release_transaction(date, group, pieces, index)
+        for index, ((date, group), pieces) in enumerate(sorted(by_date_group.items()))
+    ]
+    new.extend(income_opens(entries, new))
+    new.sort(key=sort_key)
+    return entries + new, errors
+
+
+def income_opens(existing: list[data.Directive], new: list[data.Directive]) -> list[data.Open]:
+    """Opens for the Income accounts the releases use that nothing opened yet."""
+    opened = {e.account for e in existing if isinstance(e, data.Open)}
+    first: dict[str, datetime.date] = {}
+    for entry in new:
+        assert isinstance(entry, data.Transaction)
+        for posting in entry.postings:
+            if posting.account.startswith("Income:") and posting.account not in opened:
+                first[posting.account] = min(first.get(posting.account, entry.date), entry.date)
+    return [
+        data.Open(data.new_metadata(GENERATED_FILE, 0), date, account, [], None)
+        for account, date in sorted(first.items())
+    ]
