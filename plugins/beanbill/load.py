@@ -62,6 +62,8 @@ class Collector:
         try:
             yield
         except Invalid as error:
+            if doc.budget < 0:
+                raise  # an alias bomb: the whole file is given up, with one problem
             self.add(doc, error, prefix)
 
     def add(self, doc: Document, error: Invalid, prefix: str = "") -> None:
@@ -94,10 +96,12 @@ def _id_map(
         return
     fields = Fields(doc, node, what)
     for key in fields.names():
-        value = fields.required(key)
+        value = fields.optional(key)
         with out.item(doc):
             if not ID_RE.fullmatch(key):
                 raise Invalid(fields.key_node(key), f'{what}: id "{key}" is not valid')
+            if value is None:
+                raise Invalid(fields.key_node(key), f'{what}: "{key}" has no definition')
             read(key, value)
 
 
@@ -172,8 +176,10 @@ def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
         f.done()
 
     rules: dict[str, m.RevenueRule] = {}
+    rule_ids: set[str] = set()  # defined, valid or not: a broken rule is reported once
 
     def read_rule(key: str, node: Node) -> None:
+        rule_ids.add(key)
         f = Fields(doc, node, f"revenue rule {key}")
         method = _enum(f.required("method"), f"revenue rule {key}: method", m.RecognitionMethod)
         rules[key] = m.RevenueRule(
@@ -191,8 +197,8 @@ def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
         f = Fields(doc, node, what)
         rule_node = f.optional("revenue_rule")
         rule = as_str(rule_node, f"{what}: revenue_rule") if rule_node else None
-        if rule_node is not None and rule not in rules:
-            raise Invalid(rule_node, f'{what}: unknown revenue rule "{rule}" ({_known(rules)})')
+        if rule_node is not None and rule not in rule_ids:
+            raise Invalid(rule_node, f'{what}: unknown revenue rule "{rule}" ({_known(rule_ids)})')
         metric = as_str(n, f"{what}: metric", ID_RE) if (n := f.optional("metric")) else None
         aggregation_node = f.optional("aggregation")
         if aggregation_node is not None and metric is None:
@@ -255,9 +261,11 @@ class CustomerReader:
         c_node = top.required("customer")
         c = Fields(doc, c_node, "customer")
         self.customer_id = as_str(c.required("id"), "customer id", SLUG_RE, " (use a-z, 0-9, -)")
+        # From here on, an Invalid raised out of `read` is prefixed with the customer by
+        # `load_texts`; problems caught per contract or adjustment get the prefix here.
         prefix = subject(customer=self.customer_id)
         currency = (
-            _currency(n, prefix + "currency")
+            _currency(n, "currency")
             if (n := c.optional("currency"))
             else self.catalog.company.currency
         )
@@ -265,17 +273,15 @@ class CustomerReader:
             id=self.customer_id,
             account=as_str(
                 c.required("account"),
-                prefix + "account",
+                "account",
                 COMPONENT_RE,
                 " as a Beancount account component (e.g. Acme or Globex-Eu)",
             ),
-            name=as_str(c.required("name"), prefix + "name"),
-            email=as_str(n, prefix + "email") if (n := c.optional("email")) else None,
-            address=as_str(n, prefix + "address") if (n := c.optional("address")) else None,
+            name=as_str(c.required("name"), "name"),
+            email=as_str(n, "email") if (n := c.optional("email")) else None,
+            address=as_str(n, "address") if (n := c.optional("address")) else None,
             currency=currency,
-            consolidate=as_bool(n, prefix + "consolidate")
-            if (n := c.optional("consolidate"))
-            else False,
+            consolidate=as_bool(n, "consolidate") if (n := c.optional("consolidate")) else False,
             contracts=(),
             adjustments=(),
             source=doc.source(c_node),
@@ -283,12 +289,12 @@ class CustomerReader:
         c.done()
         before = self.out.count()
         contracts: list[m.Contract] = []
-        for node in as_list(doc, top.required("contracts"), prefix + "contracts"):
+        for node in as_list(doc, top.required("contracts"), "contracts"):
             with self.out.item(doc, prefix):
                 contracts.append(self.contract(node, currency))
         adjustments: list[m.Adjustment] = []
         if (adj_node := top.optional("adjustments")) is not None:
-            for node in as_list(doc, adj_node, prefix + "adjustments"):
+            for node in as_list(doc, adj_node, "adjustments"):
                 with self.out.item(doc, prefix):
                     adjustments.append(self.adjustment(node))
         top.done()
@@ -307,7 +313,9 @@ class CustomerReader:
     def contract(self, node: Node, currency: str) -> m.Contract:
         doc = self.doc
         f = Fields(doc, node, "contract")
-        contract_id = as_str(f.required("id"), "contract id", ID_RE)
+        contract_id = as_str(
+            f.required("id"), "contract id", ID_RE, " (use letters, digits, -, _ and .)"
+        )
         try:
             return self._contract_body(f, node, contract_id, currency)
         except Invalid as error:
@@ -397,14 +405,14 @@ class CustomerReader:
         end: datetime.date | None,
         billing: m.Billing,
     ) -> tuple[m.Phase, ...]:
-        read: list[tuple[m.Phase, Node | None, Node]] = []
+        read: list[tuple[m.Phase, Node | None, Node]] = []  # (phase, end node, start node)
         for node in nodes:
             read.append(self.phase(node, billing))
         phases: list[m.Phase] = []
-        for index, (phase, end_node, node) in enumerate(read):
+        for index, (phase, end_node, start_node) in enumerate(read):
             if index == 0 and phase.start != start:
                 raise Invalid(
-                    node,
+                    start_node,
                     f'phase "{phase.name}" starts {phase.start}, not on the contract start {start}',
                 )
             if index + 1 < len(read):
@@ -420,7 +428,8 @@ class CustomerReader:
                 phase_end = end
             if end is not None and phase.start > end:
                 raise Invalid(
-                    node, f'phase "{phase.name}" starts {phase.start}, after the contract end {end}'
+                    start_node,
+                    f'phase "{phase.name}" starts {phase.start}, after the contract end {end}',
                 )
             if end_node is not None and phase.end != phase_end:
                 kind = (
@@ -440,20 +449,21 @@ class CustomerReader:
     def phase(self, node: Node, billing: m.Billing) -> tuple[m.Phase, Node | None, Node]:
         f = Fields(self.doc, node, "phase")
         name = as_str(n, "phase name") if (n := f.optional("name")) else ""
-        start = as_date(f.required("start"), "phase start")
+        start_node = f.required("start")
+        start = as_date(start_node, f'phase "{name}": start' if name else "phase start")
         name = name or str(start)
         what = f'phase "{name}"'
         end_node = f.optional("end")
         end = as_date(end_node, f"{what}: end") if end_node else None
-        lines = tuple(
-            self.line(n, billing, what)
-            for n in as_list(self.doc, f.required("products"), f"{what}: products")
-        )
+        line_nodes = as_list(self.doc, f.required("products"), f"{what}: products")
+        lines = tuple(self.line(n, billing, what) for n in line_nodes)
         products = [line.product for line in lines]
-        for line in lines:
-            if products.count(line.product) > 1:
+        for index, line in enumerate(lines):
+            if line.product in products[:index]:
+                first = lines[products.index(line.product)].source.line
                 raise Invalid(
-                    f.required("products"), f'{what}: product "{line.product}" is listed twice'
+                    line_nodes[index],
+                    f'{what}: product "{line.product}" is listed twice (first on line {first})',
                 )
         d_node = f.optional("discounts")
         d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
@@ -466,6 +476,8 @@ class CustomerReader:
                 raise Invalid(
                     t, f'{what}: unknown tax rate "{tax}" ({_known(self.catalog.tax_rates)})'
                 )
+            if tax in taxes:
+                raise Invalid(t, f'{what}: tax rate "{tax}" is listed twice')
             taxes.append(tax)
         commitment = None
         if (c_node := f.optional("minimum_commitment")) is not None:
@@ -481,7 +493,7 @@ class CustomerReader:
             minimum_commitment=commitment,
             source=self.doc.source(node),
         )
-        return phase, end_node, node
+        return phase, end_node, start_node
 
     def line(self, node: Node, billing: m.Billing, phase: str) -> m.Line:
         f = Fields(self.doc, node, f"{phase}: product line")
@@ -513,6 +525,13 @@ class CustomerReader:
             raise Invalid(
                 pricing_node, f"{what}: this pricing model needs a metered product (with a metric)"
             )
+        if isinstance(pricing, m.TwoDimensionalTiered):
+            metrics = {p.metric for p in self.catalog.products.values() if p.metric}
+            if pricing.second_metric not in metrics:
+                raise Invalid(
+                    pricing_node,
+                    f'{what}: unknown second_metric "{pricing.second_metric}" ({_known(metrics)})',
+                )
         if product.revenue_rule is None and not credits:
             raise Invalid(
                 p_node,
@@ -801,7 +820,7 @@ def read_pricing(doc: Document, node: Node, what: str) -> m.Pricing:
 def _matrix(doc: Document, f: Fields, what: str) -> m.Matrix:
     dimension = as_str(f.required("dimension"), f"{what}: dimension", ID_RE)
     mode_node = f.optional("mode")
-    mode = m.TierMode(as_str(mode_node, f"{what}: mode")) if mode_node else m.TierMode.VOLUME
+    mode = _enum(mode_node, f"{what}: mode", m.TierMode) if mode_node else m.TierMode.VOLUME
     rows: list[m.MatrixRow] = []
     for row_node in as_list(doc, f.required("rows"), f"{what}: rows"):
         r = Fields(doc, row_node, f"{what}: row")
@@ -862,16 +881,18 @@ def _check_unique(customers: list[m.Customer], out: Collector) -> list[m.Custome
         ]
         keys += [("contract id", c.id, c.source) for c in customer.contracts]
         keys += [("adjustment id", a.id, a.source) for a in customer.adjustments]
-        mine: set[tuple[str, str]] = set()
+        mine: dict[tuple[str, str], m.Source] = {}
         for kind, value, source in keys:
             key = (kind, value)
-            if key in seen or key in mine:
-                first = seen.get(key)
-                where = f" (first at {first})" if first else ""
+            first = seen.get(key) or mine.get(key)
+            if first is not None:
                 clashes.append(
-                    Problem(source, f'{subject(customer.id)}{kind} "{value}" is used twice{where}')
+                    Problem(
+                        source,
+                        f'{subject(customer.id)}{kind} "{value}" is used twice (first at {first})',
+                    )
                 )
-            mine.add(key)
+            mine.setdefault(key, source)
         if clashes:
             out.problems.extend(clashes)
             continue
@@ -893,26 +914,36 @@ def load_texts(
         out.add(Document(catalog[0], ""), error)
         return None, out.problems
     the_catalog = None
-    with out.item(catalog_doc):
+    try:
         the_catalog = _catalog(catalog_doc, out)
+    except Invalid as error:
+        out.add(catalog_doc, error)
     if the_catalog is None:
         return None, sorted(out.problems)
     loaded: list[m.Customer] = []
+    named: set[str] = set()  # ids of the customer files read, loaded or not
     for file, text in sorted(customers):
-        reader: CustomerReader | None = None
+        stem = os.path.splitext(os.path.basename(file))[0]  # customers/<id>.yaml
         try:
             doc = Document(file, text)
         except Invalid as error:
             out.add(Document(file, ""), error)
+            named.add(stem)
             continue
         reader = CustomerReader(doc, the_catalog, out)
         before = out.count()
-        with out.item(doc, subject(reader.customer_id) if reader.customer_id else ""):
+        try:
             customer = reader.read()
-            if customer is not None and out.count() == before:
-                loaded.append(customer)
+        except Invalid as error:
+            customer = None
+            out.add(doc, error, subject(reader.customer_id))
+        named.add(reader.customer_id or stem)
+        if customer is not None and out.count() == before:
+            loaded.append(customer)
     kept = _check_unique(loaded, out)
-    events, usage_problems = read_usage(usage, the_catalog, {c.id for c in kept})
+    kept_ids = {c.id for c in kept}
+    # The usage of a customer left out for its own problems is skipped, not "unknown".
+    events, usage_problems = read_usage(usage, the_catalog, kept_ids, named - kept_ids)
     out.problems.extend(usage_problems)
     contract_set = m.ContractSet(the_catalog, tuple(sorted(kept, key=lambda c: c.id)), events)
     return contract_set, sorted(out.problems)
@@ -928,6 +959,17 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
             m.Source(catalog_file, 0), f"no catalog.yaml in the contracts folder {folder}"
         )
         return None, [problem]
+    unreadable: list[Problem] = []
+
+    def read(path: str) -> str | None:
+        try:
+            return _read(path)
+        except UnicodeDecodeError as error:
+            message = f"the file is not UTF-8 text ({error.reason} at byte {error.start})"
+        except OSError as error:
+            message = f"cannot read the file ({error.strerror or error})"
+        unreadable.append(Problem(m.Source(path, 1), message))
+        return None
 
     def texts(sub: str, suffix: str) -> list[tuple[str, str]]:
         directory = os.path.join(folder, sub)
@@ -941,12 +983,16 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
         for name in names:
             path = os.path.join(directory, name)
             files_read.append(path)
-            result.append((path, _read(path)))
+            if (text := read(path)) is not None:
+                result.append((path, text))
         return result
 
     customers = texts("customers", ".yaml") + texts("customers", ".yml")
     usage = texts("usage", ".csv")
-    contract_set, problems = load_texts((catalog_file, _read(catalog_file)), customers, usage)
+    catalog_text = read(catalog_file)
+    if catalog_text is None:
+        return None, unreadable
+    contract_set, problems = load_texts((catalog_file, catalog_text), customers, usage)
     if contract_set is not None:
         contract_set = m.ContractSet(
             contract_set.catalog,
@@ -954,7 +1000,7 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
             contract_set.usage,
             tuple(sorted(set(files_read))),
         )
-    return contract_set, problems
+    return contract_set, sorted(problems + unreadable)
 
 
 def _read(path: str) -> str:

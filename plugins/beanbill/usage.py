@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import re
+from collections.abc import Collection, Iterator
 from decimal import Decimal
 
 from beanbill import model as m
@@ -45,19 +46,37 @@ def _number(text: str, column: str, negative: bool = False) -> Decimal:
     return value
 
 
+def _rows(file: str, text: str, problems: list[Problem]) -> Iterator[tuple[int, list[str]]]:
+    """The CSV rows of one file with the line each starts on; a CSV error ends the file."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    try:
+        for row in reader:
+            yield line, row
+            line = reader.line_num + 1
+    except csv.Error as error:
+        problems.append(Problem(m.Source(file, line), f"usage: bad CSV ({error})"))
+
+
 def read_usage(
     files: list[tuple[str, str]],
     catalog: m.Catalog,
     customers: set[str],
+    skipped: Collection[str] = (),
 ) -> tuple[tuple[m.UsageEvent, ...], list[Problem]]:
-    """Parse (file name, text) pairs into events sorted by (date, file, line)."""
+    """Parse (file name, text) pairs into events sorted by (date, file, line).
+
+    Rows of the `skipped` customers (known, but left out for their own problems) are ignored.
+    """
     metrics = {p.metric for p in catalog.products.values() if p.metric}
     events: list[m.UsageEvent] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], m.UsageEvent] = {}
     for file, text in sorted(files):
-        reader = csv.reader(io.StringIO(text, newline=""))
-        header = next(reader, None)
+        if not text.strip():
+            continue
+        reader = _rows(file, text, problems)
+        _, header = next(reader, (1, None))
         if header is None:
             continue
         columns = [c.strip() for c in header]
@@ -70,12 +89,14 @@ def read_usage(
             )
             continue
         dimensions = [c for c in columns if c not in REQUIRED + OPTIONAL]
-        for row in reader:
-            source = m.Source(file, reader.line_num)
-            if reader.line_num > MAX_ROWS:
+        for line, row in reader:
+            source = m.Source(file, line)
+            if line > MAX_ROWS:
                 problems.append(Problem(source, f"usage file has more than {MAX_ROWS} rows"))
                 break
             if not any(cell.strip() for cell in row):
+                continue
+            if len(row) == len(columns) and row[columns.index("customer")].strip() in skipped:
                 continue
             try:
                 event = _event(row, columns, dimensions, source, metrics, customers)

@@ -26,6 +26,11 @@ FLOAT = "tag:yaml.org,2002:float"
 BOOL = "tag:yaml.org,2002:bool"
 NULL = "tag:yaml.org,2002:null"
 TIMESTAMP = "tag:yaml.org,2002:timestamp"
+MAP = "tag:yaml.org,2002:map"
+SEQ = "tag:yaml.org,2002:seq"
+MERGE = "tag:yaml.org,2002:merge"
+# Plain data only: an explicit tag such as !!python/object or !!binary is refused.
+PLAIN_TAGS = frozenset({STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, MAP, SEQ, MERGE})
 
 # Nodes one file may make us visit: a YAML alias "billion laughs" file stops here quickly.
 NODE_BUDGET = 200_000
@@ -55,9 +60,20 @@ class Document:
             mark = error.problem_mark or error.context_mark
             line = mark.line + 1 if mark else 1
             problem = error.problem or str(error)
+            context, start = error.context, error.context_mark
+            if context and not context.startswith("while"):
+                problem = f"{context}, {problem}"  # "expected a single document..., but found"
+            elif context and start and mark and start.line < mark.line:
+                problem += f" ({context} that starts on line {start.line + 1})"
             raise Invalid(None, f"YAML syntax error: {problem}") from _at(line)
         except yaml.YAMLError as error:
             raise Invalid(None, f"YAML error: {error}") from _at(1)
+        except RecursionError:
+            raise Invalid(None, "YAML error: the document is nested too deeply") from _at(1)
+        if root is not None and root.tag == NULL:
+            root = None  # a document with nothing in it ("---" or "~") is an empty file
+        if root is not None:
+            _check_tags(root)
         self.root: Node | None = root
 
     def source(self, node: Node | None) -> Source:
@@ -67,6 +83,24 @@ class Document:
         self.budget -= count
         if self.budget < 0:
             raise Invalid(node, "the file expands to too many values (YAML alias bomb?)")
+
+
+def _check_tags(root: Node) -> None:
+    """Refuse the first node (in document order) whose tag is not plain YAML data."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.tag not in PLAIN_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise Invalid(node, f"the YAML tag {tag} is not allowed (only plain data)")
+        if isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
 
 
 class _At(Exception):
