@@ -17,7 +17,7 @@ from enum import Enum
 
 from beanbill import model as m
 from beanbill.money import ZERO, allocate, round_money
-from beanbill.periods import Period, add_months, billing_periods, month_spans
+from beanbill.periods import Period, add_months, billing_periods, month_end, month_spans
 from beanbill.pricing import Charge, Measured, PricingError, price
 from beanbill.problems import Problem, subject
 from beanbill.usage_measure import UsageIndex, measure
@@ -58,6 +58,11 @@ class InvoiceLine:
     charges: tuple[Charge, ...]
     proration: tuple[int, int]  # (days billed, days of the full cadence period)
     source: m.Source
+    # Usage quantity per month end, when a metered line's period spans several months.
+    consumed: tuple[tuple[datetime.date, Decimal], ...] = ()
+    # Revenue to recognise when it differs from `amount` (allocation by standalone selling
+    # price, ASC 606 step 4); None: recognise the line's amount.
+    allocated: Decimal | None = None
 
     @property
     def tax(self) -> Decimal:
@@ -299,12 +304,56 @@ class Engine:
                     priced = self.price_line(customer, contract, phase, line, period)
                     if priced is not None:
                         dated.setdefault(period.invoice_date, []).append(priced)
+            phase_lines: list[tuple[datetime.date, InvoiceLine]] = []
             for date in sorted(dated):
                 charged = dated[date]
                 lines = charged + self.discounts(phase, charged, contract.currency)
                 lines += self.minimum(contract, phase, lines)
-                for invoice_line in lines:
-                    yield date, self.taxed(invoice_line, phase, contract.currency)
+                phase_lines += [(date, self.taxed(x, phase, contract.currency)) for x in lines]
+            yield from self.allocated(phase, phase_lines, contract.currency)
+
+    def allocated(
+        self, phase: m.Phase, dated: list[tuple[datetime.date, InvoiceLine]], currency: str
+    ) -> list[tuple[datetime.date, InvoiceLine]]:
+        """ASC 606 step 4: when every fixed-price line of a (bounded) phase has a standalone
+        selling price, the phase's fixed transaction price is allocated to the lines by their
+        SSP weights (recurring: ssp x service days / 365; one-time: ssp x quantity). Each
+        invoice line then recognises its allocated amount; the invoices keep the billed prices.
+        """
+        fixed = {
+            line.product
+            for line in phase.lines
+            if not line.credits and self.catalog.products[line.product].metric is None
+        }
+        if phase.end is None or not fixed:
+            return dated
+        pieces = [
+            (index, line)
+            for index, (_, line) in enumerate(dated)
+            if line.product in fixed and line.kind in (LineKind.CHARGE, LineKind.DISCOUNT)
+        ]
+        charges = [(index, line) for index, line in pieces if line.kind is LineKind.CHARGE]
+        if not charges:
+            return dated
+        one_time = {line.product for line in phase.lines if line.billing.months is None}
+        weights: list[Decimal] = []
+        for _, line in charges:
+            if line.ssp is None:
+                return dated
+            if line.product in one_time:
+                weights.append(line.ssp * (line.quantity or Decimal(1)))
+            else:
+                days = (line.service_end - line.service_start).days + 1
+                weights.append(line.ssp * Decimal(days) / 365)
+        price = sum((line.amount for _, line in pieces), ZERO)
+        shares = allocate(price, weights, currency)
+        result = list(dated)
+        for (index, line), share in zip(charges, shares, strict=True):
+            result[index] = (result[index][0], replace(line, allocated=share))
+        for index, line in pieces:
+            if line.kind is LineKind.DISCOUNT:  # already inside the allocated price
+                result[index] = (result[index][0], replace(line, allocated=ZERO))
+        return result
 
     def price_line(
         self,
@@ -316,6 +365,7 @@ class Engine:
     ) -> InvoiceLine | None:
         product = self.catalog.products[line.product]
         unit_price: Decimal | None = None
+        consumed: tuple[tuple[datetime.date, Decimal], ...] = ()
         if product.metric is None:
             quantity: Decimal = line.quantity
             if isinstance(line.pricing, m.FlatFee):
@@ -346,6 +396,7 @@ class Engine:
                 )
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
+            consumed = consumption(events, period)
         if unit_price is None and len(charges) == 1 and charges[0].quantity == quantity:
             # one charge of the line's whole quantity: quantity x unit_price is the amount
             # (not a package count or a tier's flat fee)
@@ -368,6 +419,7 @@ class Engine:
             charges=charges,
             proration=period.proration(),
             source=line.source,
+            consumed=consumed,
         )
 
     def discounts(
@@ -491,6 +543,19 @@ class Engine:
                     f" (billed up to {self.until})",
                 )
             )
+
+
+def consumption(
+    events: Sequence[m.UsageEvent], period: Period
+) -> tuple[tuple[datetime.date, Decimal], ...]:
+    """Usage per month end, for recognising a period that spans months as it was consumed."""
+    if month_end(period.start) >= period.end:
+        return ()
+    by_month: dict[datetime.date, Decimal] = {}
+    for event in events:
+        key = month_end(event.date)
+        by_month[key] = by_month.get(key, ZERO) + event.quantity
+    return tuple(sorted(by_month.items()))
 
 
 def describe_period(start: datetime.date, end: datetime.date) -> str:

@@ -76,6 +76,11 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return result
 
 
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of `day`'s month."""
+    return add_months(day.replace(day=1), 1) - ONE_DAY
+
+
 def month_spans(
     start: datetime.date, end: datetime.date
 ) -> list[tuple[datetime.date, datetime.date]]:

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO, round_money
-from beanbill.periods import add_months, month_spans
+from beanbill.periods import month_end, month_spans
 
 Schedule = list[tuple[datetime.date, Decimal]]
 
@@ -34,10 +34,6 @@ class Obligation:
     invoice_date: datetime.date
     consumed: tuple[tuple[datetime.date, Decimal], ...] = ()  # as_consumed: (day, quantity)
     milestones: tuple[tuple[datetime.date, Decimal], ...] = ()  # milestone: (day, weight)
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    return add_months(day.replace(day=1), 1) - datetime.timedelta(days=1)
 
 
 def cumulative(

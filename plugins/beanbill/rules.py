@@ -53,6 +53,10 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta.append(("line-kind", line.kind.value))
     if line.ssp is not None and line.kind is LineKind.CHARGE:
         meta.append(("ssp", line.ssp))
+    if line.consumed:
+        meta.append(("consumed", " ".join(f"{day}={quantity}" for day, quantity in line.consumed)))
+    if line.allocated is not None:
+        meta.append(("allocated-amount", line.allocated))
     if line.charges:
         meta.append(
             ("pricing", "; ".join(f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges))
