@@ -15,7 +15,12 @@ from beanbill.billing import Invoice, bill
 from beanbill.ledger import Converter
 from beanbill.load import load_folder
 from beanbill.problems import Problem
-from beanbill.rules import accounts_to_open, invoice_entries, revenue_rule_declarations
+from beanbill.rules import (
+    accounts_to_open,
+    books_start,
+    invoice_entries,
+    revenue_rule_declarations,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,10 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
     entries = invoice_entries(billed.invoices)
     converter = Converter(os.path.dirname(os.path.abspath(folder)))
     directives = converter.directives(
-        entries, accounts_to_open(entries), opened, revenue_rule_declarations(contracts)
+        entries,
+        accounts_to_open(entries, books_start(contracts)),
+        opened,
+        revenue_rule_declarations(contracts),
     )
     return Compiled(
         directives,

@@ -7,6 +7,7 @@ customer's wallet (a `credits: true` top-up); tax credits its sales-tax account.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -100,26 +101,35 @@ def invoice_entries(invoices: Iterable[Invoice]) -> list[Entry]:
     return [invoice_entry(invoice) for invoice in invoices]
 
 
-def accounts_to_open(entries: Iterable[Entry]) -> list[OpenAccount]:
-    """Each account the entries post to, opened on the date of its first posting."""
+def accounts_to_open(
+    entries: Iterable[Entry], books_start: datetime.date | None = None
+) -> list[OpenAccount]:
+    """Each account the entries post to, opened when the books start (the earliest contract
+    start, so that revenue accrued before a first invoice finds its account open) or on its
+    first posting if that is earlier."""
     first: dict[str, OpenAccount] = {}
     for entry in sorted(entries, key=lambda e: e.date):
+        date = min(entry.date, books_start) if books_start else entry.date
         for posting in entry.postings:
             if posting.account not in first:
-                first[posting.account] = OpenAccount(entry.date, posting.account, entry.source)
+                first[posting.account] = OpenAccount(date, posting.account, entry.source)
     return sorted(first.values(), key=lambda o: (o.date, o.account))
 
 
 REVENUE_RULE = "beanbill-revenue-rule"
 
 
+def books_start(contracts: ContractSet) -> datetime.date | None:
+    """The earliest contract start: where generated accounts and declarations are dated."""
+    return min((c.start for cu in contracts.customers for c in cu.contracts), default=None)
+
+
 def revenue_rule_declarations(contracts: ContractSet) -> list[Declaration]:
     """`custom "beanbill-revenue-rule" ID METHOD ACCOUNT`, one per rule of the catalog, so the
     recognition plugin (which also serves hand-written invoices) knows every rule."""
-    starts = [c.start for customer in contracts.customers for c in customer.contracts]
-    if not starts:
+    date = books_start(contracts)
+    if date is None:
         return []
-    date = min(starts)
     return [
         Declaration(date, REVENUE_RULE, (rule.id, rule.method.value, rule.account), rule.source)
         for rule in sorted(contracts.catalog.revenue_rules.values(), key=lambda r: r.id)

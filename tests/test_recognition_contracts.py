@@ -1,0 +1,201 @@
+"""Recognition of compiled contracts, end to end, and its invariants on the demo books."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from beancount import loader
+from beancount.core import data
+
+from beanbill.model import RecognitionMethod
+from beanbill.periods import month_end
+from beanbill.recognition import Obligation, recognised_by, schedule
+
+D = datetime.date
+ROOT = Path(__file__).resolve().parent.parent
+
+CATALOG = """\
+company: {name: Test Co, currency: USD}
+revenue_rules:
+  licence: {method: ratable_daily, account: Income:Licences}
+  support: {method: ratable_monthly, account: Income:SalesAndServicesRevenue}
+  services: {method: point_in_time, account: Income:ProfessionalServices}
+  usage: {method: as_consumed, account: Income:SalesAndServicesRevenue}
+products:
+  licence: {name: Licence, revenue_rule: licence, ssp: "36000"}
+  support: {name: Support, revenue_rule: support, ssp: "7200"}
+  installation: {name: Installation, revenue_rule: services, ssp: "8000"}
+  api: {name: API calls, metric: api_calls, revenue_rule: usage}
+"""
+
+BUNDLE = """\
+customer: {id: stark, account: Stark, name: Stark Industries}
+contracts:
+  - id: STARK-1
+    start: 2026-03-01
+    end: 2027-02-28
+    billing: {cadence: annual, timing: advance, anchor: start}
+    phases:
+      - start: 2026-03-01
+        products:
+          - {product: licence, pricing: {model: flat_fee, price: "30000.00"}}
+          - {product: support, pricing: {model: flat_fee, price: "6000.00"}}
+          - product: installation
+            billing: {cadence: one_time}
+            pricing: {model: flat_fee, price: "4000.00"}
+"""
+
+USAGE = """\
+customer: {id: acme, account: Acme, name: Acme}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-12-31
+    billing: {cadence: quarterly, timing: arrears}
+    phases:
+      - start: 2026-01-01
+        products:
+          - {product: api, pricing: {model: per_unit, unit_price: "0.10"}}
+"""
+
+LEDGER = """\
+plugin "beanbill.plugins.contracts" "{path: contracts, until: 2027-12-31}"
+plugin "beanbill.plugins.recognition"
+plugin "beanbill.plugins.chart"
+"""
+
+
+def books(tmp_path: Path, customers: dict[str, str], usage: str = "") -> list[data.Directive]:
+    folder = tmp_path / "contracts"
+    (folder / "customers").mkdir(parents=True)
+    (folder / "usage").mkdir()
+    (folder / "catalog.yaml").write_text(CATALOG)
+    for name, text in customers.items():
+        (folder / "customers" / f"{name}.yaml").write_text(text)
+    if usage:
+        (folder / "usage" / "usage.csv").write_text(usage)
+    (tmp_path / "main.beancount").write_text(LEDGER)
+    entries, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
+    assert errors == []
+    return entries
+
+
+def balance(entries: list[data.Directive], account: str, day: D) -> Decimal:
+    return sum(
+        (
+            p.units.number
+            for e in entries
+            if isinstance(e, data.Transaction) and e.date <= day
+            for p in e.postings
+            if p.account == account
+        ),
+        Decimal(0),
+    )
+
+
+def test_bundle_sold_below_ssp_recognises_allocated_amounts(tmp_path: Path) -> None:
+    # Textbook ASC 606 step 4: licence 30,000 + support 6,000 + installation 4,000 = 40,000,
+    # against SSPs of 36,000 + 7,200 + 8,000 = 51,200: allocated 28,125 / 5,625 / 6,250.
+    entries = books(tmp_path, {"stark": BUNDLE})
+    end = D(2027, 2, 28)
+    assert balance(entries, "Income:Licences", end) == Decimal("-28125.00")
+    assert balance(entries, "Income:SalesAndServicesRevenue", end) == Decimal("-5625.00")
+    # Installation is recognised in full when it is done, at its allocated amount.
+    assert balance(entries, "Income:ProfessionalServices", D(2026, 3, 1)) == Decimal("-6250.00")
+    # The invoice's 40,000 all sits in Deferred Revenue at first; the allocation moves revenue
+    # between the lines, so the contract liability differs from the sum of the billed lines
+    # while service is rendered and closes at zero when the contract ends.
+    assert balance(entries, "Liabilities:DeferredRevenue", D(2026, 3, 1)) == Decimal("-33750.00")
+    assert balance(entries, "Liabilities:DeferredRevenue", end) == 0
+
+
+def test_quarterly_usage_is_accrued_in_the_months_it_was_consumed(tmp_path: Path) -> None:
+    usage = (
+        "timestamp,customer,metric,quantity\n"
+        "2026-01-10,acme,api_calls,1000\n"
+        "2026-03-05,acme,api_calls,3000\n"
+    )
+    entries = books(tmp_path, {"acme": USAGE}, usage)
+    assert balance(entries, "Assets:UnbilledRevenue", D(2026, 1, 31)) == Decimal("100.00")
+    assert balance(entries, "Assets:UnbilledRevenue", D(2026, 2, 28)) == Decimal("100.00")
+    assert balance(entries, "Assets:UnbilledRevenue", D(2026, 3, 31)) == Decimal("400.00")
+    # The invoice of 2026-04-01 bills the quarter and clears the accrual.
+    assert balance(entries, "Assets:UnbilledRevenue", D(2026, 4, 1)) == 0
+    assert balance(entries, "Income:SalesAndServicesRevenue", D(2026, 4, 1)) == Decimal("-400.00")
+
+
+def demo_entries() -> list[data.Directive]:
+    entries, errors, _ = loader.load_file(str(ROOT / "ledgers" / "main.beancount"))
+    assert errors == []
+    return entries
+
+
+def test_demo_deferred_revenue_equals_unreleased_invoiced_amounts_at_every_month_end() -> None:
+    entries = demo_entries()
+    rules = {
+        e.values[0].value: RecognitionMethod(e.values[1].value)
+        for e in entries
+        if isinstance(e, data.Custom) and e.type == "beanbill-revenue-rule"
+    }
+    lines = []  # (invoice date, its schedule) of every advance line
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or not entry.narration.startswith("Invoice"):
+            continue
+        for posting in entry.postings:
+            meta = posting.meta or {}
+            if posting.account == "Liabilities:DeferredRevenue" and "revenue-rule" in meta:
+                amount = meta.get("allocated-amount", -posting.units.number)
+                obligation = Obligation(
+                    amount=amount,
+                    currency=posting.units.currency,
+                    method=rules[meta["revenue-rule"]],
+                    start=meta["service-start"],
+                    end=meta["service-end"],
+                    invoice_date=entry.date,
+                )
+                billed = -posting.units.number
+                lines.append((entry.date, posting.units.currency, billed, schedule(obligation)))
+    assert len(lines) > 50
+    for month in range(1, 13):
+        day = month_end(D(2026, month, 1))
+        for currency in ("USD", "EUR", "JPY"):
+            expected = sum(
+                (
+                    billed - recognised_by(plan, day)
+                    for date, cur, billed, plan in lines
+                    if date <= day and cur == currency
+                ),
+                Decimal(0),
+            )
+            actual = -sum(
+                (
+                    p.units.number
+                    for e in entries
+                    if isinstance(e, data.Transaction) and e.date <= day
+                    for p in e.postings
+                    if p.account == "Liabilities:DeferredRevenue" and p.units.currency == currency
+                ),
+                Decimal(0),
+            )
+            assert actual == expected, (day, currency)
+
+
+def test_demo_income_is_the_sum_of_the_releases() -> None:
+    entries = demo_entries()
+    income = Decimal(0)
+    released = Decimal(0)
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        for posting in entry.postings:
+            if posting.units.currency != "USD":
+                continue
+            if posting.account.startswith("Income:"):
+                income += posting.units.number
+            if entry.meta["filename"] == "<beanbill:recognition>" and not posting.account.startswith(
+                "Income:"
+            ):
+                released += posting.units.number
+    assert income == -released != 0
