@@ -8,10 +8,12 @@ when there are any.
 from __future__ import annotations
 
 import argparse
+import datetime
 import ipaddress
 import os
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from beancount import loader
@@ -20,6 +22,9 @@ from beancount.parser import printer
 
 from beanbill.ledger import sort_key
 from beanbill.output import write_atomically
+from beanbill.periods import month_end
+from beanbill.revenue_report import PostingRow, income_accounts, waterfall
+from beanbill.tables import FORMATS, render
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
 GENERATED_PREFIX = "<beanbill:"
@@ -105,6 +110,45 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # pragma: no cover - execv does not return
 
 
+def month_arg(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(f"{text}-01")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM") from error
+
+
+def cmd_revenue(args: argparse.Namespace) -> int:
+    entries, errors, _ = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        sys.stderr.write(f"beanbill revenue: {len(errors)} problem(s) in the books\n")
+        return 1
+    rows = [
+        PostingRow(entry.date, posting.account, posting.units.number, posting.units.currency)
+        for entry in entries
+        if isinstance(entry, data.Transaction)
+        for posting in entry.postings
+        if posting.units is not None and isinstance(posting.units.number, Decimal)
+    ]
+    end = month_end(args.until) if args.until else None
+    months = waterfall(rows, args.since, end)
+    accounts = income_accounts(months)
+    headers = ["month", "currency", *accounts, "recognised", "deferred", "unbilled"]
+    table = [
+        [
+            row.month,
+            row.currency,
+            *(row.recognised.get(a) for a in accounts),
+            row.total,
+            row.deferred,
+            row.unbilled,
+        ]
+        for row in months
+    ]
+    sys.stdout.write(render(headers, table, "csv" if args.csv else args.format))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="beanbill", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -117,6 +161,16 @@ def parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="bean-check plus beanbill's checks")
     check.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     check.set_defaults(run=cmd_check)
+
+    revenue = commands.add_parser(
+        "revenue", help="revenue waterfall: recognised per month, deferred, unbilled"
+    )
+    revenue.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    revenue.add_argument("--from", dest="since", type=month_arg, help="first month, YYYY-MM")
+    revenue.add_argument("--to", dest="until", type=month_arg, help="last month, YYYY-MM")
+    revenue.add_argument("--format", choices=FORMATS, default="table")
+    revenue.add_argument("--csv", action="store_true", help="same as --format csv")
+    revenue.set_defaults(run=cmd_revenue)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)

@@ -1,0 +1,98 @@
+"""The revenue waterfall: per month, revenue recognised per Income account, and the Deferred
+and Unbilled Revenue balances at the month's end. A pure function over plain postings, shared
+by `beanbill revenue` and (later) the Fava extension.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beanbill.money import ZERO
+from beanbill.periods import month_end
+from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE
+
+
+@dataclass(frozen=True)
+class PostingRow:
+    date: datetime.date
+    account: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True)
+class MonthRow:
+    month: str  # YYYY-MM
+    currency: str
+    recognised: dict[str, Decimal] = field(default_factory=dict)  # per Income account, positive
+    deferred: Decimal = ZERO  # balance at month end, positive = owed to customers
+    unbilled: Decimal = ZERO  # balance at month end, positive = earned, not yet invoiced
+
+    @property
+    def total(self) -> Decimal:
+        return sum(self.recognised.values(), ZERO)
+
+
+def months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    """The month ends from `first`'s month to `last`'s month."""
+    ends = []
+    day = month_end(first)
+    while day <= month_end(last):
+        ends.append(day)
+        day = month_end(day + datetime.timedelta(days=1))
+    return ends
+
+
+def waterfall(
+    rows: Iterable[PostingRow],
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> list[MonthRow]:
+    """Month rows (sorted by month, then currency) for every month with revenue activity."""
+    relevant = [
+        r
+        for r in rows
+        if r.account.startswith("Income:") or r.account in (DEFERRED_REVENUE, UNBILLED_REVENUE)
+    ]
+    if not relevant:
+        return []
+    first = start or min(r.date for r in relevant)
+    last = end or max(r.date for r in relevant)
+    currencies = sorted({r.currency for r in relevant})
+    result = []
+    balances = {(a, c): ZERO for a in (DEFERRED_REVENUE, UNBILLED_REVENUE) for c in currencies}
+    ordered = sorted(relevant, key=lambda r: r.date)
+    index = 0
+    for day in months_between(first, last):
+        recognised: dict[str, dict[str, Decimal]] = {c: {} for c in currencies}
+        while index < len(ordered) and ordered[index].date <= day:
+            row = ordered[index]
+            index += 1
+            if row.account.startswith("Income:"):
+                if row.date >= day.replace(day=1):
+                    income = recognised[row.currency]
+                    income[row.account] = income.get(row.account, ZERO) - row.amount
+            else:
+                balances[(row.account, row.currency)] += row.amount
+        for currency in currencies:
+            deferred = balances[(DEFERRED_REVENUE, currency)]
+            unbilled = balances[(UNBILLED_REVENUE, currency)]
+            if not recognised[currency] and deferred == unbilled == ZERO:
+                continue  # nothing in this currency this month
+            result.append(
+                MonthRow(
+                    month=f"{day:%Y-%m}",
+                    currency=currency,
+                    recognised=dict(sorted(recognised[currency].items())),
+                    deferred=-deferred,
+                    unbilled=unbilled,
+                )
+            )
+    return result
+
+
+def income_accounts(months: Iterable[MonthRow]) -> list[str]:
+    return sorted({account for row in months for account in row.recognised})

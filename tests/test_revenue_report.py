@@ -1,0 +1,108 @@
+"""The revenue waterfall report: the pure function and `beanbill revenue`."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from beanbill import cli
+from beanbill.revenue_report import PostingRow, waterfall
+from tests.test_recognition import HEADER, invoice
+
+D = datetime.date
+
+
+def test_waterfall_sums_income_per_month_and_takes_balances_at_month_end() -> None:
+    rows = [
+        PostingRow(D(2026, 1, 1), "Liabilities:DeferredRevenue", Decimal("-300.00"), "USD"),
+        PostingRow(D(2026, 1, 31), "Liabilities:DeferredRevenue", Decimal("100.00"), "USD"),
+        PostingRow(D(2026, 1, 31), "Income:Subscriptions", Decimal("-100.00"), "USD"),
+        PostingRow(D(2026, 2, 10), "Assets:UnbilledRevenue", Decimal("40.00"), "USD"),
+        PostingRow(D(2026, 2, 10), "Income:Usage", Decimal("-40.00"), "USD"),
+        PostingRow(D(2026, 2, 28), "Liabilities:DeferredRevenue", Decimal("100.00"), "USD"),
+        PostingRow(D(2026, 2, 28), "Income:Subscriptions", Decimal("-100.00"), "USD"),
+        PostingRow(D(2026, 2, 28), "Assets:Cash", Decimal("999.00"), "USD"),  # not revenue
+    ]
+    months = waterfall(rows)
+    assert [(m.month, m.recognised, m.total, m.deferred, m.unbilled) for m in months] == [
+        (
+            "2026-01",
+            {"Income:Subscriptions": Decimal("100.00")},
+            Decimal("100.00"),
+            Decimal("200.00"),
+            0,
+        ),
+        (
+            "2026-02",
+            {"Income:Subscriptions": Decimal("100.00"), "Income:Usage": Decimal("40.00")},
+            Decimal("140.00"),
+            Decimal("100.00"),
+            Decimal("40.00"),
+        ),
+    ]
+
+
+def test_waterfall_of_nothing_is_empty() -> None:
+    assert waterfall([PostingRow(D(2026, 1, 1), "Assets:Cash", Decimal(1), "USD")]) == []
+
+
+def test_revenue_command_prints_the_schedule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "main.beancount"
+    ledger.write_text(
+        HEADER + invoice("2026-01-01", "12000.00", "daily", "2026-01-01", "2026-12-31")
+    )
+    assert cli.main(["revenue", str(ledger), "--to", "2026-02", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {
+            "month": "2026-01",
+            "currency": "USD",
+            "Income:SalesAndServicesRevenue": "1019.18",
+            "recognised": "1019.18",
+            "deferred": "10980.82",
+            "unbilled": "0",
+        },
+        {
+            "month": "2026-02",
+            "currency": "USD",
+            "Income:SalesAndServicesRevenue": "920.55",
+            "recognised": "920.55",
+            "deferred": "10060.27",
+            "unbilled": "0",
+        },
+    ]
+    assert cli.main(["revenue", str(ledger), "--from", "2026-12", "--csv"]) == 0
+    assert capsys.readouterr().out == (
+        "month,currency,Income:SalesAndServicesRevenue,recognised,deferred,unbilled\n"
+        "2026-12,USD,1019.18,1019.18,0.00,0\n"
+    )
+
+
+def test_revenue_command_table_is_aligned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = tmp_path / "main.beancount"
+    ledger.write_text(
+        HEADER + invoice("2026-01-01", "12000.00", "monthly", "2026-01-01", "2026-12-31")
+    )
+    assert cli.main(["revenue", str(ledger), "--to", "2026-01"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [
+        "month",
+        "currency",
+        "Income:SalesAndServicesRevenue",
+        "recognised",
+        "deferred",
+        "unbilled",
+    ]
+    assert lines[2].split() == ["2026-01", "USD", "1000.00", "1000.00", "11000.00", "0"]
+
+
+def test_bad_month_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["revenue", str(tmp_path / "x.beancount"), "--from", "January"])
