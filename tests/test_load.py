@@ -578,7 +578,7 @@ CUSTOMER_CASES = [
         "            free_units: 1000\n            free_unit: 10\n",
         "free_unit:",
         RAMP + ': product line: unknown key "free_unit" (allowed keys: billing, credits, '
-        "free_units, pricing, product, quantity, ssp)",
+        "free_units, milestones, pricing, product, quantity, ssp)",
     ),
     (
         "unknown key in pricing",

@@ -6,9 +6,11 @@ import datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from beancount import loader
 from beancount.core import data
 
+from beanbill.load import load_texts
 from beanbill.model import RecognitionMethod
 from beanbill.periods import month_end
 from beanbill.recognition import Obligation, recognised_by, schedule
@@ -23,11 +25,30 @@ revenue_rules:
   support: {method: ratable_monthly, account: Income:SalesAndServicesRevenue}
   services: {method: point_in_time, account: Income:ProfessionalServices}
   usage: {method: as_consumed, account: Income:SalesAndServicesRevenue}
+  project: {method: milestone, account: Income:ProfessionalServices}
 products:
   licence: {name: Licence, revenue_rule: licence, ssp: "36000"}
   support: {name: Support, revenue_rule: support, ssp: "7200"}
   installation: {name: Installation, revenue_rule: services, ssp: "8000"}
   api: {name: API calls, metric: api_calls, revenue_rule: usage}
+  implementation: {name: Implementation project, revenue_rule: project}
+"""
+
+PROJECT = """\
+customer: {id: wayne, account: Wayne, name: Wayne Enterprises}
+contracts:
+  - id: WAYNE-1
+    start: 2026-02-01
+    end: 2026-07-31
+    phases:
+      - start: 2026-02-01
+        products:
+          - product: implementation
+            billing: {cadence: one_time}
+            pricing: {model: flat_fee, price: "9000.00"}
+            milestones:
+              - {date: 2026-03-15, percent: "30%"}
+              - {date: 2026-07-31, percent: "70%"}
 """
 
 BUNDLE = """\
@@ -126,6 +147,51 @@ def test_quarterly_usage_is_accrued_in_the_months_it_was_consumed(tmp_path: Path
     assert balance(entries, "Income:SalesAndServicesRevenue", D(2026, 4, 1)) == Decimal("-400.00")
 
 
+def test_milestones_release_their_share_on_their_dates(tmp_path: Path) -> None:
+    entries = books(tmp_path, {"wayne": PROJECT})
+    income = "Income:ProfessionalServices"
+    assert balance(entries, income, D(2026, 3, 14)) == 0
+    assert balance(entries, income, D(2026, 3, 15)) == Decimal("-2700.00")
+    assert balance(entries, income, D(2026, 7, 30)) == Decimal("-2700.00")
+    assert balance(entries, income, D(2026, 7, 31)) == Decimal("-9000.00")
+    assert balance(entries, "Liabilities:DeferredRevenue", D(2026, 7, 31)) == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "line", "message"),
+    [
+        (
+            ("            milestones:\n", "            mile_stones:\n"),
+            12,
+            'unknown key "mile_stones"',
+        ),
+        (('percent: "70%"', 'percent: "60%"'), 13, "milestone percentages must add up to 100%"),
+    ],
+)
+def test_milestone_mistakes_are_reported_at_their_line(
+    tmp_path: Path, change: tuple[str, str], line: int, message: str
+) -> None:
+    contracts, problems = load_texts(
+        ("catalog.yaml", CATALOG), [("wayne.yaml", PROJECT.replace(*change))], []
+    )
+    assert len(problems) == 1
+    assert problems[0].source.line == line
+    assert message in problems[0].message
+
+
+def test_a_milestone_rule_needs_milestones() -> None:
+    text = PROJECT.split("            milestones:")[0]
+    _, problems = load_texts(("catalog.yaml", CATALOG), [("wayne.yaml", text)], [])
+    assert [(p.source.line, p.message) for p in problems] == [
+        (
+            9,
+            'customer wayne: contract WAYNE-1: phase "2026-02-01", product implementation: '
+            "revenue rule project recognises by milestone: add milestones: [{date: YYYY-MM-DD, "
+            'percent: "50%"}, ...]',
+        )
+    ]
+
+
 def demo_entries() -> list[data.Directive]:
     entries, errors, _ = loader.load_file(str(ROOT / "ledgers" / "main.beancount"))
     assert errors == []
@@ -194,8 +260,8 @@ def test_demo_income_is_the_sum_of_the_releases() -> None:
                 continue
             if posting.account.startswith("Income:"):
                 income += posting.units.number
-            if entry.meta["filename"] == "<beanbill:recognition>" and not posting.account.startswith(
-                "Income:"
-            ):
+            if entry.meta[
+                "filename"
+            ] == "<beanbill:recognition>" and not posting.account.startswith("Income:"):
                 released += posting.units.number
     assert income == -released != 0

@@ -63,6 +63,7 @@ class InvoiceLine:
     # Revenue to recognise when it differs from `amount` (allocation by standalone selling
     # price, ASC 606 step 4); None: recognise the line's amount.
     allocated: Decimal | None = None
+    milestones: tuple[tuple[datetime.date, Decimal], ...] = ()  # (date, share)
 
     @property
     def tax(self) -> Decimal:
@@ -420,6 +421,7 @@ class Engine:
             proration=period.proration(),
             source=line.source,
             consumed=consumed,
+            milestones=line.milestones,
         )
 
     def discounts(

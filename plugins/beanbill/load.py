@@ -13,7 +13,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 from typing import TypeVar
@@ -547,6 +547,7 @@ class CustomerReader:
         free_node = f.optional("free_units")
         if free_node is not None and not metered:
             raise Invalid(free_node, f"{what}: free_units need a metered product")
+        milestones_node = f.optional("milestones")
         line = m.Line(
             product=product_id,
             pricing=pricing,
@@ -557,8 +558,40 @@ class CustomerReader:
             ssp=as_decimal(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
             source=self.doc.source(node),
         )
-        f.done()
+        f.done()  # unknown keys (a misspelt milestones, say) first
+        line = replace(line, milestones=self.milestones(milestones_node, node, product, what))
         return line
+
+    def milestones(
+        self, node: Node | None, line_node: Node, product: m.Product, what: str
+    ) -> tuple[tuple[datetime.date, Decimal], ...]:
+        """`milestones: [{date, percent}]` of a line whose rule recognises by milestone; the
+        percentages must add up to 100%."""
+        rule = self.catalog.revenue_rules.get(product.revenue_rule or "")
+        by_milestone = rule is not None and rule.method is m.RecognitionMethod.MILESTONE
+        if node is None:
+            if by_milestone:
+                raise Invalid(
+                    line_node,
+                    f"{what}: revenue rule {product.revenue_rule} recognises by milestone: "
+                    'add milestones: [{date: YYYY-MM-DD, percent: "50%"}, ...]',
+                )
+            return ()
+        if not by_milestone:
+            raise Invalid(node, f"{what}: milestones need a revenue rule with method milestone")
+        result = []
+        for item in as_list(self.doc, node, f"{what}: milestones"):
+            f = Fields(self.doc, item, f"{what}: milestone")
+            result.append(
+                (
+                    as_date(f.required("date"), f"{what}: milestone date"),
+                    as_percent(f.required("percent"), f"{what}: milestone percent"),
+                )
+            )
+            f.done()
+        if sum((share for _, share in result), Decimal(0)) != 1:
+            raise Invalid(node, f"{what}: milestone percentages must add up to 100%")
+        return tuple(result)
 
     def discount(self, node: Node, phase: str, products: list[str]) -> m.Discount:
         f = Fields(self.doc, node, f"{phase}: discount")

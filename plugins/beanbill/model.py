@@ -214,6 +214,7 @@ class Line:
     credits: bool  # a wallet top-up: credits the customer's wallet instead of revenue
     ssp: Decimal | None  # overrides the product's
     source: Source
+    milestones: tuple[tuple[datetime.date, Decimal], ...] = ()  # (date, share) for milestone rules
 
 
 @dataclass(frozen=True)

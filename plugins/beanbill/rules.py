@@ -56,6 +56,8 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta.append(("ssp", line.ssp))
     if line.consumed:
         meta.append(("consumed", " ".join(f"{day}={quantity}" for day, quantity in line.consumed)))
+    if line.milestones:
+        meta.append(("milestones", " ".join(f"{day}={share}" for day, share in line.milestones)))
     if line.allocated is not None:
         meta.append(("allocated-amount", line.allocated))
     if line.charges:
