@@ -1,6 +1,7 @@
 """Contracts folder → Beancount directives: the pipeline shared by the plugin and the CLI.
 
-load & validate → billing engine → accounting rules → Beancount directives.
+load & validate → billing engine → accounting rules (invoices, then the customers'
+adjustments: memos, wallet credits, refunds, write-off declarations) → Beancount directives.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from beancount.core import data
 
+from beanbill.adjustments import adjustment_entries
 from beanbill.billing import Invoice, bill
 from beanbill.ledger import Converter
 from beanbill.load import load_folder
@@ -43,17 +45,18 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
     if contracts is None:
         return Compiled([], (), problems, (os.path.abspath(folder),))
     billed = bill(contracts, until)
-    entries = invoice_entries(billed.invoices)
+    adjusted = adjustment_entries(contracts, billed.invoices)
+    entries = invoice_entries(billed.invoices) + adjusted.entries
     converter = Converter(os.path.dirname(os.path.abspath(folder)))
     directives = converter.directives(
         entries,
         accounts_to_open(entries, books_start(contracts)),
         opened,
-        revenue_rule_declarations(contracts),
+        revenue_rule_declarations(contracts) + adjusted.declarations,
     )
     return Compiled(
         directives,
         billed.invoices,
-        sorted([*problems, *billed.problems]),
+        sorted([*problems, *billed.problems, *adjusted.problems]),
         contracts.files_read,
     )

@@ -1,0 +1,482 @@
+"""Adjustments in customer files → journal entries (pure; no I/O, no Beancount).
+
+See docs/accounting-rules.md. A customer file's `adjustments` post:
+
+- credit memo: the receivable is credited; per invoice line, the share of the memo for
+  service days before the memo date (already recognised) is debited to Sales Returns and
+  Allowances, the rest to Deferred Revenue (Unbilled Revenue for lines billed in arrears) with
+  the line's revenue metadata, so that the recognition plugin shrinks the line's remaining
+  schedule by exactly that amount; the line's tax share is reversed pro rata.
+- debit memo: the mirror image: the receivable is debited, the recognised share credited to
+  the rule's Income account, the rest to Deferred Revenue (the remaining schedule grows).
+- credit (promotional wallet credit): Sales Returns and Allowances → the customer's wallet.
+- refund: the customer's wallet (or contra-receivable, for an overpayment) → `Assets:Cash`.
+- write-off: a `custom "beanbill-write-off"` declaration; the settlement plugin turns it into
+  the entry, because the amount written off is the invoice's open balance at that date, which
+  depends on the payments in the ledger.
+
+Problems that need only the contracts (an unknown invoice, a memo dated before its invoice, a
+credit above what is left of a line) are reported here, at the YAML line. Problems that need
+the payments (a credit memo above the open balance, a refund above the wallet) are the
+settlement plugin's.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beanbill import model as m
+from beanbill.billing import Invoice, InvoiceLine, LineKind
+from beanbill.journal import Declaration, Entry, Meta, MetaValue, Posting
+from beanbill.money import ZERO, allocate, round_money
+from beanbill.problems import Problem, subject
+from beanbill.recognition import monthly_weights
+from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE, contra_receivable, receivable, wallet
+
+SALES_RETURNS = "Expenses:SalesReturnsAndAllowances"
+BAD_DEBT = "Expenses:BadDebt"
+CASH = "Assets:Cash"
+WRITE_OFF = "beanbill-write-off"
+
+# The `adjustment` metadata of the entries beanbill generates for adjustments and settlement.
+CREDIT_MEMO = "credit_memo"
+DEBIT_MEMO = "debit_memo"
+WALLET_CREDIT = "credit"
+REFUND = "refund"
+WRITTEN_OFF = "write_off"
+WALLET_APPLIED = "wallet_applied"
+OVERPAYMENT = "overpayment"
+
+ONE_DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class LineTax:
+    tax: str
+    account: str
+    amount: Decimal
+    inclusive: bool  # the tax is inside the quoted price
+
+
+@dataclass(frozen=True)
+class LineGroup:
+    """An invoice's charge together with its discounts and true-ups: what a memo adjusts."""
+
+    contract: str
+    product: str
+    timing: m.Timing
+    service_start: datetime.date
+    service_end: datetime.date
+    revenue_rule: str
+    net: Decimal  # net of tax
+    taxes: tuple[LineTax, ...]
+
+    @property
+    def quoted(self) -> Decimal:
+        """The line as its prices are written: net, plus any tax included in the price."""
+        return self.net + sum((t.amount for t in self.taxes if t.inclusive), ZERO)
+
+    @property
+    def account(self) -> str:
+        return DEFERRED_REVENUE if self.timing is m.Timing.ADVANCE else UNBILLED_REVENUE
+
+
+def line_groups(invoice: Invoice, catalog: m.Catalog) -> list[LineGroup]:
+    """The invoice's revenue lines, each charge netted with its discounts and true-ups.
+
+    Wallet top-ups (`credits: true`) are left out: a memo adjusts revenue, not prepaid credit.
+    Lines netting to zero or less (fully discounted) are left out too.
+    """
+    keyed: dict[tuple[object, ...], list[InvoiceLine]] = {}
+    for line in invoice.lines:
+        if line.kind is LineKind.CREDITS or line.revenue_rule is None:
+            continue
+        key = (
+            line.contract,
+            line.product,
+            line.timing,
+            line.service_start,
+            line.service_end,
+            line.revenue_rule,
+        )
+        keyed.setdefault(key, []).append(line)
+    groups = []
+    for lines in keyed.values():
+        first = lines[0]
+        net = sum((line.amount for line in lines), ZERO)
+        if net <= ZERO or first.revenue_rule is None:
+            continue
+        taxes: dict[tuple[str, str], Decimal] = {}
+        for line in lines:
+            for tax in line.taxes:
+                taxes[(tax.tax, tax.account)] = taxes.get((tax.tax, tax.account), ZERO) + tax.amount
+        groups.append(
+            LineGroup(
+                contract=first.contract,
+                product=first.product,
+                timing=first.timing,
+                service_start=first.service_start,
+                service_end=first.service_end,
+                revenue_rule=first.revenue_rule,
+                net=net,
+                taxes=tuple(
+                    LineTax(
+                        tax_id,
+                        account,
+                        amount,
+                        tax_id in catalog.tax_rates and catalog.tax_rates[tax_id].inclusive,
+                    )
+                    for (tax_id, account), amount in sorted(taxes.items())
+                    if amount != ZERO
+                ),
+            )
+        )
+    return groups
+
+
+def recognised_fraction(
+    method: m.RecognitionMethod,
+    start: datetime.date,
+    end: datetime.date,
+    memo_date: datetime.date,
+) -> Decimal:
+    """The share of a line recognised before `memo_date`, on the line's own schedule.
+
+    Ratable lines count the service days before the memo date: daily for ratable_daily (and
+    for as_consumed, whose usage by day is not known here), each day weighing its share of its
+    month for ratable_monthly. A point-in-time line is recognised on its service start, a
+    milestone line on its service end, an as-invoiced line on its invoice date (never after
+    the memo).
+    """
+    if method is m.RecognitionMethod.AS_INVOICED or memo_date > end:
+        return Decimal(1)
+    if memo_date <= start:
+        return ZERO
+    match method:
+        case m.RecognitionMethod.POINT_IN_TIME:
+            return Decimal(1)  # start < memo_date
+        case m.RecognitionMethod.MILESTONE:
+            return ZERO  # memo_date <= end
+        case m.RecognitionMethod.RATABLE_MONTHLY:
+            before = sum((w for _, w in monthly_weights(start, memo_date - ONE_DAY)), ZERO)
+            whole = sum((w for _, w in monthly_weights(start, end)), ZERO)
+            return before / whole
+        case _:  # RATABLE_DAILY, AS_CONSUMED
+            return Decimal((memo_date - start).days) / Decimal((end - start).days + 1)
+
+
+@dataclass(frozen=True)
+class MemoShare:
+    """What a memo does to one line group; every amount is positive."""
+
+    group: LineGroup
+    net: Decimal
+    recognised: Decimal  # of net: service days before the memo date
+    unrecognised: Decimal  # of net: the rest
+    taxes: tuple[tuple[str, Decimal], ...]  # (account, amount)
+
+    @property
+    def total(self) -> Decimal:
+        return self.net + sum((amount for _, amount in self.taxes), ZERO)
+
+
+def split_share(
+    group: LineGroup,
+    share: Decimal,
+    memo_date: datetime.date,
+    method: m.RecognitionMethod,
+    currency: str,
+) -> MemoShare:
+    """Split a memo's share of a line (written as the line's prices are: tax included for an
+    inclusive tax) into net and tax, pro rata to the line, and the net into its recognised and
+    not yet recognised parts."""
+    inclusive = [t for t in group.taxes if t.inclusive]
+    exclusive = [t for t in group.taxes if not t.inclusive]
+    inclusive_total = sum((t.amount for t in inclusive), ZERO)
+    inclusive_part = round_money(inclusive_total * share / group.quoted, currency)
+    net = share - inclusive_part
+    taxes: list[tuple[str, Decimal]] = []
+    if inclusive and inclusive_part:
+        parts = allocate(inclusive_part, [t.amount for t in inclusive], currency)
+        taxes += [(t.account, p) for t, p in zip(inclusive, parts, strict=True)]
+    taxes += [(t.account, round_money(t.amount * net / group.net, currency)) for t in exclusive]
+    fraction = recognised_fraction(method, group.service_start, group.service_end, memo_date)
+    recognised = round_money(net * fraction, currency)
+    return MemoShare(
+        group=group,
+        net=net,
+        recognised=recognised,
+        unrecognised=net - recognised,
+        taxes=tuple((a, v) for a, v in taxes if v != ZERO),
+    )
+
+
+def memo_postings(
+    memo: m.Memo,
+    shares: Sequence[MemoShare],
+    customer: m.Customer,
+    invoice: Invoice,
+    catalog: m.Catalog,
+) -> list[Posting]:
+    """A credit memo's postings (debits positive); a debit memo's are the same, negated."""
+    currency = invoice.currency
+    sign = Decimal(1) if memo.kind == CREDIT_MEMO else Decimal(-1)
+    total = sum((share.total for share in shares), ZERO)
+    postings = [Posting(receivable(customer.account), -sign * total, currency)]
+    for share in shares:
+        group = share.group
+        product: Meta = (("product", group.product),)
+        if share.recognised:
+            account = (
+                SALES_RETURNS if sign > 0 else catalog.revenue_rules[group.revenue_rule].account
+            )
+            postings.append(Posting(account, sign * share.recognised, currency, product))
+        if share.unrecognised:
+            meta: Meta = (
+                *product,
+                ("service-start", max(memo.date, group.service_start)),
+                ("service-end", group.service_end),
+                ("revenue-rule", group.revenue_rule),
+            )
+            account = group.account if sign > 0 else DEFERRED_REVENUE
+            postings.append(Posting(account, sign * share.unrecognised, currency, meta))
+    taxes: dict[str, Decimal] = {}
+    for share in shares:
+        for account, amount in share.taxes:
+            taxes[account] = taxes.get(account, ZERO) + amount
+    postings += [
+        Posting(account, sign * amount, currency) for account, amount in sorted(taxes.items())
+    ]
+    return postings
+
+
+@dataclass
+class InvoiceState:
+    """What memos have left of each line group of an invoice (as the prices are written)."""
+
+    invoice: Invoice
+    groups: list[LineGroup]
+    left: list[Decimal] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.left = [group.quoted for group in self.groups]
+
+
+class Rejected(Exception):
+    """An adjustment that cannot be posted; carries the problem to report."""
+
+    def __init__(self, source: m.Source, message: str) -> None:
+        super().__init__(message)
+        self.source = source
+        self.message = message
+
+
+def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int, Decimal]]:
+    """The memo spread over the invoice's line groups: (group index, share)."""
+    currency = state.invoice.currency
+    credit = memo.kind == CREDIT_MEMO
+    if memo.amount is not None:
+        indexes = list(range(len(state.groups)))
+        left = sum(state.left, ZERO)
+        if credit and memo.amount > left:
+            raise Rejected(
+                memo.source,
+                f"{what}: {memo.amount} {currency} is more than what is left to credit on "
+                f"{state.invoice.id} ({left} {currency} before tax)",
+            )
+        weights = state.left if left > ZERO else [g.quoted for g in state.groups]
+        return list(zip(indexes, allocate(memo.amount, weights, currency), strict=True))
+    assert memo.lines is not None
+    shares: list[tuple[int, Decimal]] = []
+    for line in memo.lines:
+        indexes = [i for i, g in enumerate(state.groups) if g.product == line.product]
+        if not indexes:
+            on = sorted({g.product for g in state.groups})
+            raise Rejected(
+                line.source,
+                f'{what}: product "{line.product}" is not on invoice {state.invoice.id} '
+                f"(its lines: {', '.join(on)})",
+            )
+        left = sum((state.left[i] for i in indexes), ZERO)
+        if credit and line.amount > left:
+            raise Rejected(
+                line.source,
+                f"{what}: {line.amount} {currency} on {line.product} is more than what is left "
+                f"of that line on {state.invoice.id} ({left} {currency} before tax)",
+            )
+        weights = [state.left[i] for i in indexes]
+        if sum(weights, ZERO) <= ZERO:
+            weights = [state.groups[i].quoted for i in indexes]
+        shares += zip(indexes, allocate(line.amount, weights, currency), strict=True)
+    return shares
+
+
+def memo_entry(
+    memo: m.Memo, customer: m.Customer, state: InvoiceState, catalog: m.Catalog
+) -> Entry:
+    """The memo's entry; updates what is left of the invoice's lines. Raises Rejected."""
+    invoice = state.invoice
+    label = "credit memo" if memo.kind == CREDIT_MEMO else "debit memo"
+    what = f"{memo.kind} {memo.id}"
+    if memo.date < invoice.date:
+        raise Rejected(
+            memo.source,
+            f"{what}: dated {memo.date}, before its invoice {invoice.id} ({invoice.date})",
+        )
+    if not state.groups:
+        raise Rejected(
+            memo.source,
+            f"{what}: invoice {invoice.id} has no revenue lines to adjust (a wallet top-up is "
+            "given back with a refund from the wallet)",
+        )
+    shares = []
+    for index, share in memo_shares(memo, state, what):
+        if share == ZERO:
+            continue
+        group = state.groups[index]
+        method = catalog.revenue_rules[group.revenue_rule].method
+        shares.append(split_share(group, share, memo.date, method, invoice.currency))
+        state.left[index] += -share if memo.kind == CREDIT_MEMO else share
+    meta: list[tuple[str, MetaValue]] = [
+        ("memo-id", memo.id),
+        ("invoice-id", invoice.id),
+        ("customer", customer.id),
+        ("contract", ", ".join(invoice.contracts)),
+        ("adjustment", memo.kind),
+    ]
+    if memo.reason:
+        meta.append(("reason", memo.reason))
+    narration = f"{label.capitalize()} {memo.id} on {invoice.id}"
+    return Entry(
+        date=memo.date,
+        payee=customer.name,
+        narration=f"{narration} — {memo.reason}" if memo.reason else narration,
+        links=(memo.id, invoice.id),
+        meta=tuple(meta),
+        postings=tuple(memo_postings(memo, shares, customer, invoice, catalog)),
+        source=memo.source,
+    )
+
+
+def wallet_credit_entry(credit: m.WalletCredit, customer: m.Customer) -> Entry:
+    currency = customer.currency
+    meta: list[tuple[str, MetaValue]] = [
+        ("credit-id", credit.id),
+        ("customer", customer.id),
+        ("adjustment", WALLET_CREDIT),
+    ]
+    if credit.reason:
+        meta.append(("reason", credit.reason))
+    narration = f"Wallet credit {credit.id}"
+    return Entry(
+        date=credit.date,
+        payee=customer.name,
+        narration=f"{narration} — {credit.reason}" if credit.reason else narration,
+        links=(credit.id,),
+        meta=tuple(meta),
+        postings=(
+            Posting(SALES_RETURNS, credit.amount, currency),
+            Posting(wallet(customer.account), -credit.amount, currency),
+        ),
+        source=credit.source,
+    )
+
+
+def refund_entry(refund: m.Refund, customer: m.Customer) -> Entry:
+    currency = customer.currency
+    if refund.from_ is m.RefundSource.WALLET:
+        account, what = wallet(customer.account), "from the wallet"
+    else:
+        account, what = contra_receivable(customer.account), "of an overpayment"
+    meta: list[tuple[str, MetaValue]] = [
+        ("refund-id", refund.id),
+        ("customer", customer.id),
+        ("refund-from", refund.from_.value),
+        ("adjustment", REFUND),
+    ]
+    if refund.reason:
+        meta.append(("reason", refund.reason))
+    narration = f"Refund {refund.id} {what}"
+    return Entry(
+        date=refund.date,
+        payee=customer.name,
+        narration=f"{narration} — {refund.reason}" if refund.reason else narration,
+        links=(refund.id,),
+        meta=tuple(meta),
+        postings=(
+            Posting(account, refund.amount, currency),
+            Posting(CASH, -refund.amount, currency),
+        ),
+        source=refund.source,
+    )
+
+
+def write_off_declaration(write_off: m.WriteOff, customer: m.Customer) -> Declaration:
+    """`custom "beanbill-write-off" ID INVOICE CUSTOMER REASON`, for the settlement plugin."""
+    return Declaration(
+        write_off.date,
+        WRITE_OFF,
+        (write_off.id, write_off.invoice, customer.id, write_off.reason),
+        write_off.source,
+    )
+
+
+@dataclass(frozen=True)
+class Adjusted:
+    entries: list[Entry]
+    declarations: list[Declaration]
+    problems: list[Problem]
+
+
+def adjustment_entries(contracts: m.ContractSet, invoices: Iterable[Invoice]) -> Adjusted:
+    """The entries (and write-off declarations) of every customer's adjustments.
+
+    Memos are taken in date order (then file order), each against what earlier memos left of
+    its invoice's lines. An adjustment with a problem is left out and reported.
+    """
+    catalog = contracts.catalog
+    by_id = {invoice.id: invoice for invoice in invoices}
+    states: dict[str, InvoiceState] = {}
+    entries: list[Entry] = []
+    declarations: list[Declaration] = []
+    problems: list[Problem] = []
+    for customer in contracts.customers:
+        prefix = subject(customer.id)
+        for adjustment in sorted(customer.adjustments, key=lambda a: (a.date, a.source)):
+            try:
+                match adjustment:
+                    case m.Memo() | m.WriteOff():
+                        invoice = by_id.get(adjustment.invoice)
+                        if invoice is None or invoice.customer.id != customer.id:
+                            kind = (
+                                adjustment.kind if isinstance(adjustment, m.Memo) else "write_off"
+                            )
+                            raise Rejected(
+                                adjustment.source,
+                                f"{kind} {adjustment.id}: invoice {adjustment.invoice} is not an "
+                                f"invoice of customer {customer.id}",
+                            )
+                        if isinstance(adjustment, m.WriteOff):
+                            if adjustment.date < invoice.date:
+                                raise Rejected(
+                                    adjustment.source,
+                                    f"write_off {adjustment.id}: dated {adjustment.date}, before "
+                                    f"its invoice {invoice.id} ({invoice.date})",
+                                )
+                            declarations.append(write_off_declaration(adjustment, customer))
+                        else:
+                            state = states.get(invoice.id)
+                            if state is None:
+                                state = InvoiceState(invoice, line_groups(invoice, catalog))
+                                states[invoice.id] = state
+                            entries.append(memo_entry(adjustment, customer, state, catalog))
+                    case m.WalletCredit():
+                        entries.append(wallet_credit_entry(adjustment, customer))
+                    case m.Refund():
+                        entries.append(refund_entry(adjustment, customer))
+            except Rejected as rejected:
+                problems.append(Problem(rejected.source, prefix + rejected.message))
+    return Adjusted(entries, declarations, problems)

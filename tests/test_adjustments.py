@@ -1,0 +1,454 @@
+"""Adjustments in customer files (memos, wallet credits, refunds, write-off orders): the pure
+rules and their entries through Beancount's loader, with exact postings and problems."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from beancount import loader
+from beancount.core import data
+
+from beanbill import model as m
+from beanbill.adjustments import LineGroup, LineTax, recognised_fraction, split_share
+
+D = Decimal
+CATALOG = """\
+company: {name: Test Co, currency: USD, payment_terms: net 30, invoice_prefix: INV}
+tax_rates:
+  ca: {name: CA sales tax, rate: "10%", account: Liabilities:SalesTax:CA}
+  vat: {name: VAT, rate: "19%", account: Liabilities:SalesTax:DE, inclusive: true}
+revenue_rules:
+  subscription: {method: ratable_daily, account: Income:SalesAndServicesRevenue}
+  services: {method: point_in_time, account: Income:ProfessionalServices}
+  support: {method: ratable_monthly, account: Income:Support}
+products:
+  platform: {name: Platform, revenue_rule: subscription}
+  onboarding: {name: Onboarding, revenue_rule: services}
+  support: {name: Support, revenue_rule: support}
+  prepaid: {name: Prepaid credits}
+"""
+
+# Stripe's credit-note example: 181.00 for 2026-01-01..06-30, one invoice, no tax.
+STRIPE = """\
+customer: {id: stripe, account: Stripe, name: Stripe Example}
+contracts:
+  - id: S-1
+    start: 2026-01-01
+    end: 2026-06-30
+    billing: {cadence: semi_annual, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "181.00"}
+adjustments:
+"""
+
+# Monthly platform with 10% tax on top; a one-time onboarding fee on the first invoice.
+ACME = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-03-31
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "300.00"}
+          - product: onboarding
+            billing: {cadence: one_time}
+            pricing: {model: flat_fee, price: "100.00"}
+        taxes: [ca]
+adjustments:
+"""
+
+# VAT included in the price.
+GLOBEX = """\
+customer: {id: globex, account: Globex, name: Globex GmbH, currency: EUR}
+contracts:
+  - id: GLOBEX-1
+    start: 2026-04-01
+    end: 2026-06-30
+    billing: {cadence: quarterly, timing: advance}
+    phases:
+      - start: 2026-04-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "2850.00"}
+        taxes: [vat]
+adjustments:
+"""
+
+LEDGER = """\
+option "operating_currency" "USD"
+plugin "beanbill.plugins.contracts" "{path: contracts, until: 2026-12-31}"
+plugin "beanbill.plugins.recognition"
+plugin "beanbill.plugins.chart"
+"""
+
+
+def write_books(
+    root: Path, customers: dict[str, str], ledger: str = LEDGER, extra: str = ""
+) -> Path:
+    (root / "contracts" / "customers").mkdir(parents=True, exist_ok=True)
+    (root / "contracts" / "catalog.yaml").write_text(CATALOG)
+    for name, text in customers.items():
+        (root / "contracts" / "customers" / f"{name}.yaml").write_text(text)
+    path = root / "main.beancount"
+    path.write_text(ledger + extra)
+    return path
+
+
+def load(
+    root: Path, customers: dict[str, str], ledger: str = LEDGER, extra: str = ""
+) -> tuple[list[data.Directive], list[Any]]:
+    entries, errors, _ = loader.load_file(str(write_books(root, customers, ledger, extra)))
+    return entries, errors
+
+
+def by_meta(entries: list[data.Directive], key: str, value: str) -> data.Transaction:
+    found = [e for e in entries if isinstance(e, data.Transaction) and e.meta.get(key) == value]
+    assert len(found) == 1, f"{key}={value}: {len(found)} entries"
+    return found[0]
+
+
+def postings(entry: data.Transaction) -> list[tuple[str, Decimal]]:
+    return [(p.account, p.units.number) for p in entry.postings]
+
+
+def balance(entries: list[data.Directive], account: str, until: datetime.date) -> Decimal:
+    return sum(
+        (
+            p.units.number
+            for e in entries
+            if isinstance(e, data.Transaction) and e.date <= until
+            for p in e.postings
+            if p.account == account
+        ),
+        D(0),
+    )
+
+
+# --- the pure rules -------------------------------------------------------------------------
+
+
+def test_stripe_example_splits_into_recognised_and_deferred() -> None:
+    group = LineGroup(
+        contract="S-1",
+        product="platform",
+        timing=m.Timing.ADVANCE,
+        service_start=datetime.date(2026, 1, 1),
+        service_end=datetime.date(2026, 6, 30),
+        revenue_rule="subscription",
+        net=D("181.00"),
+        taxes=(),
+    )
+    share = split_share(
+        group, D("90.50"), datetime.date(2026, 2, 1), m.RecognitionMethod.RATABLE_DAILY, "USD"
+    )
+    assert (share.net, share.recognised, share.unrecognised) == (D("90.50"), D("15.50"), D(75))
+    assert share.taxes == ()
+
+
+def test_tax_is_reversed_pro_rata_and_inclusive_tax_comes_out_of_the_amount() -> None:
+    start, end = datetime.date(2026, 4, 1), datetime.date(2026, 6, 30)
+    exclusive = LineGroup(
+        "C", "p", m.Timing.ADVANCE, start, end, "r", D("300.00"),
+        (LineTax("ca", "Liabilities:SalesTax:CA", D("30.00"), False),),
+    )  # fmt: skip
+    share = split_share(exclusive, D("100.00"), start, m.RecognitionMethod.RATABLE_DAILY, "USD")
+    assert (share.net, share.taxes, share.total) == (
+        D("100.00"), (("Liabilities:SalesTax:CA", D("10.00")),), D("110.00"),
+    )  # fmt: skip
+    inclusive = LineGroup(
+        "C", "p", m.Timing.ADVANCE, start, end, "r", D("2394.96"),
+        (LineTax("vat", "Liabilities:SalesTax:DE", D("455.04"), True),),
+    )  # fmt: skip
+    share = split_share(inclusive, D("95.00"), start, m.RecognitionMethod.RATABLE_DAILY, "EUR")
+    assert (share.net, share.taxes, share.total) == (
+        D("79.83"), (("Liabilities:SalesTax:DE", D("15.17")),), D("95.00"),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "memo", "fraction"),
+    [
+        (m.RecognitionMethod.RATABLE_DAILY, datetime.date(2026, 1, 1), D(0)),
+        (m.RecognitionMethod.RATABLE_DAILY, datetime.date(2026, 2, 1), D(31) / D(181)),
+        (m.RecognitionMethod.RATABLE_DAILY, datetime.date(2026, 7, 1), D(1)),
+        (m.RecognitionMethod.RATABLE_MONTHLY, datetime.date(2026, 2, 15), D(1.5) / D(6)),
+        (m.RecognitionMethod.POINT_IN_TIME, datetime.date(2026, 1, 1), D(0)),
+        (m.RecognitionMethod.POINT_IN_TIME, datetime.date(2026, 1, 2), D(1)),
+        (m.RecognitionMethod.MILESTONE, datetime.date(2026, 6, 30), D(0)),
+        (m.RecognitionMethod.AS_INVOICED, datetime.date(2026, 1, 1), D(1)),
+    ],
+)
+def test_recognised_fraction_follows_the_rule(
+    method: m.RecognitionMethod, memo: datetime.date, fraction: Decimal
+) -> None:
+    start, end = datetime.date(2026, 1, 1), datetime.date(2026, 6, 30)
+    assert recognised_fraction(method, start, end, memo) == fraction
+
+
+# --- memos through the loader ---------------------------------------------------------------
+
+
+def test_credit_memo_reproduces_stripes_example_with_the_recognition_plugin(
+    tmp_path: Path,
+) -> None:
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-01, invoice: INV-S-1-20260101,\n"
+        '     amount: "90.50", reason: Half the price back}\n'
+    )
+    entries, errors = load(tmp_path, {"stripe": STRIPE + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-1")
+    assert entry.date == datetime.date(2026, 2, 1)
+    assert entry.narration == "Credit memo CM-1 on INV-S-1-20260101 — Half the price back"
+    assert entry.links == {"CM-1", "INV-S-1-20260101"}
+    assert {k: entry.meta[k] for k in ("invoice-id", "customer", "adjustment", "reason")} == {
+        "invoice-id": "INV-S-1-20260101",
+        "customer": "stripe",
+        "adjustment": "credit_memo",
+        "reason": "Half the price back",
+    }
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Stripe", D("-90.50")),
+        ("Expenses:SalesReturnsAndAllowances", D("15.50")),
+        ("Liabilities:DeferredRevenue", D("75.00")),
+    ]
+    assert "revenue-rule" not in entry.postings[1].meta
+    deferred = entry.postings[2].meta
+    assert deferred["revenue-rule"] == "subscription" and deferred["product"] == "platform"
+    assert deferred["service-start"] == datetime.date(2026, 2, 1)
+    assert deferred["service-end"] == datetime.date(2026, 6, 30)
+    assert entry.meta["filename"] == "<beanbill:contracts/customers/stripe.yaml>"
+    income = "Income:SalesAndServicesRevenue"
+    recognised = {
+        month: -sum(
+            (
+                p.units.number
+                for e in entries
+                if isinstance(e, data.Transaction) and e.date.month == month
+                for p in e.postings
+                if p.account == income
+            ),
+            D(0),
+        )
+        for month in (1, 2, 3)
+    }
+    assert recognised == {1: D("31.00"), 2: D("14.00"), 3: D("15.50")}
+    # 181.00 billed, 75.00 never earned; 15.50 of what was earned given back as an allowance.
+    assert balance(entries, income, datetime.date(2026, 12, 31)) == D("-106.00")
+    assert balance(entries, "Liabilities:DeferredRevenue", datetime.date(2026, 12, 31)) == 0
+
+
+def test_credit_memo_spreads_over_lines_and_reverses_tax(tmp_path: Path) -> None:
+    # The first invoice: platform 300.00 (January, ratable daily) and onboarding 100.00
+    # (point in time, 1 January), 10% tax on both: 440.00. Credited 40.00 on 11 January:
+    # platform 30.00 (10 of 31 days recognised: 9.68), onboarding 10.00 (recognised).
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"
+        '     amount: "40.00"}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-1")
+    assert entry.narration == "Credit memo CM-1 on INV-ACME-1-20260101"
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Acme", D("-44.00")),
+        ("Expenses:SalesReturnsAndAllowances", D("9.68")),
+        ("Liabilities:DeferredRevenue", D("20.32")),
+        ("Expenses:SalesReturnsAndAllowances", D("10.00")),
+        ("Liabilities:SalesTax:CA", D("4.00")),
+    ]
+    assert entry.postings[2].meta["service-start"] == datetime.date(2026, 1, 11)
+    assert [p.meta.get("product") for p in entry.postings[1:4]] == [
+        "platform",
+        "platform",
+        "onboarding",
+    ]
+
+
+def test_credit_memo_per_line_with_inclusive_tax(tmp_path: Path) -> None:
+    memo = (
+        "  - type: credit_memo\n    id: CM-G\n    date: 2026-04-21\n"
+        "    invoice: INV-GLOBEX-1-20260401\n"
+        '    lines: [{product: platform, amount: "95.00"}]\n'
+    )
+    entries, errors = load(tmp_path, {"globex": GLOBEX + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-G")
+    # 95.00 as the price is written (VAT included): 79.83 net + 15.17 VAT; 20 of 91 days
+    # recognised: 17.55.
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Globex", D("-95.00")),
+        ("Expenses:SalesReturnsAndAllowances", D("17.55")),
+        ("Liabilities:DeferredRevenue", D("62.28")),
+        ("Liabilities:SalesTax:DE", D("15.17")),
+    ]
+
+
+def test_debit_memo_mirrors_a_credit_memo(tmp_path: Path) -> None:
+    memo = (
+        "  - {type: debit_memo, id: DM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"
+        '     lines: [{product: platform, amount: "31.00"}], reason: Missed seats}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "DM-1")
+    assert entry.narration == "Debit memo DM-1 on INV-ACME-1-20260101 — Missed seats"
+    assert entry.meta["adjustment"] == "debit_memo"
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Acme", D("34.10")),
+        ("Income:SalesAndServicesRevenue", D("-10.00")),
+        ("Liabilities:DeferredRevenue", D("-21.00")),
+        ("Liabilities:SalesTax:CA", D("-3.10")),
+    ]
+    assert entry.postings[2].meta["revenue-rule"] == "subscription"
+    # The remaining schedule grows by 21.00, released by the end of January with the rest.
+    january = datetime.date(2026, 1, 31)
+    assert balance(entries, "Liabilities:DeferredRevenue", january) == D(0)
+
+
+def test_memos_take_what_earlier_memos_left(tmp_path: Path) -> None:
+    memos = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"
+        '     lines: [{product: onboarding, amount: "100.00"}]}\n'
+        "  - {type: credit_memo, id: CM-2, date: 2026-01-12, invoice: INV-ACME-1-20260101,\n"
+        '     amount: "30.00"}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memos})
+    assert errors == []
+    # The onboarding line is fully credited: the second memo falls on the platform alone.
+    entry = by_meta(entries, "memo-id", "CM-2")
+    assert [p.meta.get("product") for p in entry.postings if p.meta] == ["platform"] * 2
+
+
+def test_wallet_credit_and_refund_entries(tmp_path: Path) -> None:
+    adjustments = (
+        '  - {type: credit, id: CR-1, date: 2026-01-05, amount: "50.00", reason: Promo}\n'
+        '  - {type: refund, id: RF-1, date: 2026-01-06, amount: "20.00", from: wallet}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + adjustments})
+    assert errors == []
+    credit = by_meta(entries, "credit-id", "CR-1")
+    assert credit.narration == "Wallet credit CR-1 — Promo" and credit.links == {"CR-1"}
+    assert postings(credit) == [
+        ("Expenses:SalesReturnsAndAllowances", D("50.00")),
+        ("Liabilities:CustomerWallet:Acme", D("-50.00")),
+    ]
+    refund = by_meta(entries, "refund-id", "RF-1")
+    assert refund.narration == "Refund RF-1 from the wallet"
+    assert refund.meta["refund-from"] == "wallet" and refund.meta["adjustment"] == "refund"
+    assert postings(refund) == [
+        ("Liabilities:CustomerWallet:Acme", D("20.00")),
+        ("Assets:Cash", D("-20.00")),
+    ]
+
+
+def test_write_off_is_declared_for_the_settlement_plugin(tmp_path: Path) -> None:
+    order = "  - {type: write_off, date: 2026-03-30, invoice: INV-ACME-1-20260201, reason: Gone}\n"
+    entries, errors = load(tmp_path, {"acme": ACME + order})
+    assert errors == []
+    (custom,) = [
+        e for e in entries if isinstance(e, data.Custom) and e.type == "beanbill-write-off"
+    ]
+    assert custom.date == datetime.date(2026, 3, 30)
+    assert [v.value for v in custom.values] == [
+        "WO-INV-ACME-1-20260201",
+        "INV-ACME-1-20260201",
+        "acme",
+        "Gone",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("adjustment", "line", "message"),
+    [
+        (
+            "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20270101,\n"
+            '     amount: "10.00"}\n',
+            17,
+            "customer acme: credit_memo CM-1: invoice INV-ACME-1-20270101 is not an invoice of "
+            "customer acme",
+        ),
+        (
+            "  - {type: debit_memo, id: DM-1, date: 2026-01-31, invoice: INV-ACME-1-20260201,\n"
+            '     amount: "10.00"}\n',
+            17,
+            "customer acme: debit_memo DM-1: dated 2026-01-31, before its invoice "
+            "INV-ACME-1-20260201 (2026-02-01)",
+        ),
+        (
+            "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
+            '     lines: [{product: onboarding, amount: "10.00"}]}\n',
+            18,
+            'customer acme: credit_memo CM-1: product "onboarding" is not on invoice '
+            "INV-ACME-1-20260201 (its lines: platform)",
+        ),
+        (
+            "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
+            '     amount: "300.01"}\n',
+            17,
+            "customer acme: credit_memo CM-1: 300.01 USD is more than what is left to credit "
+            "on INV-ACME-1-20260201 (300.00 USD before tax)",
+        ),
+        (
+            "  - {type: credit_memo, id: CM-1, date: 2026-01-05, invoice: INV-ACME-1-20260101,\n"
+            '     lines: [{product: onboarding, amount: "100.01"}]}\n',
+            18,
+            "customer acme: credit_memo CM-1: 100.01 USD on onboarding is more than what is "
+            "left of that line on INV-ACME-1-20260101 (100.00 USD before tax)",
+        ),
+        (
+            "  - {type: write_off, date: 2026-01-31, invoice: INV-ACME-1-20260201}\n",
+            17,
+            "customer acme: write_off WO-INV-ACME-1-20260201: dated 2026-01-31, before its "
+            "invoice INV-ACME-1-20260201 (2026-02-01)",
+        ),
+        (
+            "  - {type: write_off, date: 2026-03-31, invoice: INV-OTHER-20260201}\n",
+            17,
+            "customer acme: write_off WO-INV-OTHER-20260201: invoice INV-OTHER-20260201 is not "
+            "an invoice of customer acme",
+        ),
+    ],
+)
+def test_adjustment_problems_are_errors_at_the_yaml_line(
+    tmp_path: Path, adjustment: str, line: int, message: str
+) -> None:
+    entries, errors = load(tmp_path, {"acme": ACME + adjustment})
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (str(tmp_path / "contracts" / "customers" / "acme.yaml"), line, message)
+    ]
+    # The invoices still compile; only the adjustment is left out.
+    assert len([e for e in entries if isinstance(e, data.Transaction) and "due-date" in e.meta])
+
+
+def test_memo_on_a_wallet_top_up_invoice_is_refused(tmp_path: Path) -> None:
+    prepaid = ACME.replace(
+        "          - product: onboarding\n",
+        "          - product: prepaid\n            credits: true\n"
+        "            billing: {cadence: one_time}\n"
+        '            pricing: {model: flat_fee, price: "500.00"}\n'
+        "          - product: onboarding\n",
+    ).replace('"300.00"}', '"300.00"}\n            billing: {cadence: monthly, timing: arrears}')
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-01-05, invoice: INV-ACME-1-20260101,\n"
+        '     lines: [{product: onboarding, amount: "10.00"}]}\n'
+    )
+    _, errors = load(tmp_path, {"acme": prepaid + memo})
+    assert errors == []  # onboarding is a revenue line of that invoice
+    memo = memo.replace("onboarding", "prepaid")
+    _, errors = load(tmp_path, {"acme": prepaid + memo})
+    assert [e.message for e in errors] == [
+        'customer acme: credit_memo CM-1: product "prepaid" is not on invoice '
+        "INV-ACME-1-20260101 (its lines: onboarding)"
+    ]
