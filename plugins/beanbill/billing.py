@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
+from functools import cached_property
 
 from beanbill import model as m
 from beanbill.money import ZERO, allocate, round_money
@@ -81,15 +82,15 @@ class Invoice:
     lines: tuple[InvoiceLine, ...]
     source: m.Source  # the (first) contract
 
-    @property
+    @cached_property
     def subtotal(self) -> Decimal:
         return sum((line.amount for line in self.lines), ZERO)
 
-    @property
+    @cached_property
     def tax(self) -> Decimal:
         return sum((line.tax for line in self.lines), ZERO)
 
-    @property
+    @cached_property
     def total(self) -> Decimal:
         return self.subtotal + self.tax
 
@@ -200,7 +201,7 @@ def line_periods(
         if start > stop:
             continue
         invoice_date = start if line.billing.timing is m.Timing.ADVANCE else stop + ONE_DAY
-        pieces.append(replace(period, start=start, end=stop, invoice_date=invoice_date))
+        pieces.append(Period(start, stop, period.full_start, period.full_end, invoice_date))
     return pieces
 
 
@@ -562,8 +563,8 @@ def consumption(
 
 def describe_period(start: datetime.date, end: datetime.date) -> str:
     if start == end:
-        return f"{start:%Y-%m-%d}"
-    return f"{start:%Y-%m-%d} to {end:%Y-%m-%d}"
+        return start.isoformat()
+    return f"{start.isoformat()} to {end.isoformat()}"
 
 
 def bill(contracts: m.ContractSet, until: datetime.date) -> Billed:

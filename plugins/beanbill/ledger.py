@@ -43,12 +43,15 @@ class Converter:
 
     def __init__(self, root: str) -> None:
         self.root = root
+        self._relative: dict[str, str] = {}
 
     def relative(self, file: str) -> str:
-        try:
-            return os.path.relpath(file, self.root)
-        except ValueError:  # pragma: no cover - another drive on Windows
-            return file
+        if file not in self._relative:  # once per file: relpath is slow, entries are many
+            try:
+                self._relative[file] = os.path.relpath(file, self.root)
+            except ValueError:  # pragma: no cover - another drive on Windows
+                self._relative[file] = file
+        return self._relative[file]
 
     def meta(self, source: Source) -> dict[str, Any]:
         relative = self.relative(source.file)
@@ -97,11 +100,13 @@ class Converter:
         opened: set[str],
         declarations: Iterable[Declaration] = (),
     ) -> list[data.Directive]:
-        """Opens for accounts not already `opened`, declarations and transactions, sorted."""
+        """Opens for accounts not already `opened`, declarations and transactions.
+
+        Unsorted: Beancount sorts a plugin's output, and `beanbill compile` sorts by `sort_key`.
+        """
         result: list[data.Directive] = [self.open(o) for o in opens if o.account not in opened]
         result.extend(self.custom(declaration) for declaration in declarations)
         result.extend(self.transaction(entry) for entry in entries)
-        result.sort(key=sort_key)
         return result
 
 

@@ -39,10 +39,7 @@ def line_account(line: InvoiceLine, customer_account: str) -> str:
 
 
 def line_meta(line: InvoiceLine) -> Meta:
-    meta: list[tuple[str, MetaValue]] = [
-        ("product", line.product),
-        ("description", line.description),
-    ]
+    meta: list[tuple[str, MetaValue]] = [("product", line.product)]
     if line.quantity is not None:
         meta.append(("quantity", line.quantity))
     if line.unit_price is not None:
