@@ -8,6 +8,7 @@ so Fava treats them as generated and never offers to edit the YAML through them;
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -28,6 +29,17 @@ class BeanbillError(NamedTuple):
     source: dict[str, Any]
     message: str
     entry: data.Directive | None
+
+
+def internal_error(plugin: str, error: Exception) -> BeanbillError:
+    """A bug of beanbill's own, reported as one clear error instead of a traceback."""
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f" at {os.path.basename(frames[-1].filename)}:{frames[-1].lineno}" if frames else ""
+    message = (
+        f"{plugin}: internal error {type(error).__name__}: {error}{where}. This is a bug in "
+        "beanbill, not in your books: please report it with the input that caused it."
+    )
+    return BeanbillError(data.new_metadata(f"<{plugin}>", 0), message, None)
 
 
 def error_meta(source: Source) -> dict[str, Any]:

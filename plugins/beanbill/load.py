@@ -1016,7 +1016,10 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
         for name in names:
             path = os.path.join(directory, name)
             files_read.append(path)
-            if (text := read(path)) is not None:
+            if not _inside(path, folder):
+                message = "the file links outside the contracts folder; it is not read"
+                unreadable.append(Problem(m.Source(path, 1), message))
+            elif (text := read(path)) is not None:
                 result.append((path, text))
         return result
 
@@ -1034,6 +1037,12 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
             tuple(sorted(set(files_read))),
         )
     return contract_set, sorted(problems + unreadable)
+
+
+def _inside(path: str, folder: str) -> bool:
+    """Whether `path`, links resolved, stays inside `folder`."""
+    real, root = os.path.realpath(path), os.path.realpath(folder)
+    return os.path.commonpath([real, root]) == root
 
 
 def _read(path: str) -> str:

@@ -30,7 +30,7 @@ import yaml
 from beancount.core import data
 
 from beanbill.compiler import compile_folder, default_until
-from beanbill.ledger import BeanbillError, to_error
+from beanbill.ledger import BeanbillError, internal_error, to_error
 from beanbill.model import Source
 from beanbill.problems import Problem
 
@@ -67,8 +67,28 @@ def parse_config(config: str | None, ledger_file: str) -> ContractsConfig:
         raise ValueError("config path must be the contracts folder, relative to the ledger file")
     if until is not None and not isinstance(until, datetime.date):
         raise ValueError(f"config until must be a date YYYY-MM-DD, not {until!r}")
-    folder = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(ledger_file)), path))
+    ledger_dir = os.path.dirname(os.path.abspath(ledger_file))
+    folder = os.path.normpath(os.path.join(ledger_dir, path))
+    root = repository_root(ledger_dir)
+    if not is_inside(os.path.realpath(folder), os.path.realpath(root)):
+        raise ValueError(f"the contracts folder {folder} is outside the ledger's repository {root}")
     return ContractsConfig(folder, until or default_until())
+
+
+def repository_root(start: str) -> str:
+    """The nearest folder at or above `start` holding `.git`, else `start`'s parent folder."""
+    folder = start
+    while True:
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return os.path.dirname(start)
+        folder = parent
+
+
+def is_inside(path: str, root: str) -> bool:
+    return os.path.commonpath([path, root]) == root
 
 
 @contextlib.contextmanager
@@ -95,8 +115,11 @@ def compile_contracts(
         source = Source(ledger_file, 0)
         return entries, [to_error(Problem(source, f"beanbill.plugins.contracts: {error}"))]
     opened = {entry.account for entry in entries if isinstance(entry, data.Open)}
-    with paused_garbage_collector():
-        compiled = compile_folder(settings.folder, settings.until, opened)
+    try:
+        with paused_garbage_collector():
+            compiled = compile_folder(settings.folder, settings.until, opened)
+    except Exception as error:  # a bug: report it, keep the ledger loadable
+        return entries, [internal_error("beanbill.plugins.contracts", error)]
     watched = options_map.setdefault("include", [])
     watched.extend(path for path in compiled.files_read if path not in watched)
     return entries + compiled.directives, [to_error(problem) for problem in compiled.problems]

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from beancount.core import amount as bc_amount
 from beancount.core import data
 
-from beanbill.ledger import sort_key
+from beanbill.ledger import internal_error, sort_key
 from beanbill.model import RecognitionMethod
 from beanbill.recognition import Obligation, schedule
 from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
@@ -192,9 +192,18 @@ def release_transaction(
 
 def recognise_revenue(
     entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
-) -> tuple[list[data.Directive], list[RecognitionError]]:
+) -> tuple[list[data.Directive], list[Any]]:
     """The plugin: add the revenue releases and accruals of every recognisable posting."""
     del options_map
+    try:
+        return recognise(entries, config)
+    except Exception as error:  # a bug: report it, keep the ledger loadable
+        return entries, [internal_error("beanbill.plugins.recognition", error)]
+
+
+def recognise(
+    entries: list[data.Directive], config: str | None
+) -> tuple[list[data.Directive], list[RecognitionError]]:
     rules, errors = declared_rules(entries)
     if config and config.strip():
         source = data.new_metadata("<beanbill.plugins.recognition>", 0)
