@@ -1,0 +1,365 @@
+"""Reading the receivables side of Beancount books into settlement events, and writing the
+settlement back (the Beancount layer of `beanbill.settlement`, shared by the settlement plugin
+and the CLI's reports).
+
+How entries are read (see docs/accounting-rules.md, "Settlement"):
+
+- a transaction debiting a customer's receivable (`Assets:AccountsReceivable:Customers:<C>`)
+  is an invoice; its `invoice-id` metadata names it, `due-date` gives its due date (else its
+  date), and a credit to the customer's wallet in it is a top-up funded by that invoice;
+- a transaction with `adjustment: credit_memo` or `debit_memo` is a memo on its `invoice-id`;
+- any other transaction crediting a customer's receivable is a payment (the net of a gateway's
+  fee or of tax deducted at source included: it is the credit to the receivable that counts).
+  It names its invoices by `invoice-id` metadata (several may be separated by commas), by
+  `invoice-id` on its receivable postings, or by links equal to invoice ids; a link that looks
+  like an invoice id (same prefix) but names none is reported;
+- a `custom "beanbill-write-off"` directive is a write-off order;
+- every posting to a customer's wallet or contra-receivable moves its balance.
+
+The entries the settlement generates (`adjustment: wallet_applied`, `overpayment`,
+`write_off`) are skipped when reading, so the books can be read again after the plugin ran.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from beancount.core import amount as bc_amount
+from beancount.core import data
+
+from beanbill.adjustments import (
+    CREDIT_MEMO,
+    DEBIT_MEMO,
+    OVERPAYMENT,
+    REFUND,
+    WALLET_APPLIED,
+    WRITE_OFF,
+    WRITTEN_OFF,
+)
+from beanbill.ledger import SOURCE_KEY, Converter
+from beanbill.model import Source
+from beanbill.money import ZERO
+from beanbill.settlement import (
+    CONTRA_PARENT,
+    RECEIVABLE_PARENT,
+    WALLET_PARENT,
+    BalanceMove,
+    Event,
+    Issued,
+    MemoPosted,
+    PaymentApplied,
+    PaymentReceived,
+    Settlement,
+    SettlementProblem,
+    WriteOffOrder,
+    component,
+    settle,
+)
+
+GENERATED_PREFIX = "<beanbill:"
+SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF})
+ID_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def entry_source(entry: data.Directive) -> Source:
+    meta = entry.meta or {}
+    return Source(str(meta.get("filename", "<unknown>")), int(meta.get("lineno", 0) or 0))
+
+
+def units(posting: data.Posting) -> tuple[Decimal, str] | None:
+    """The posting's number and currency, if it has both (plugins run after booking)."""
+    if posting.units is None or not isinstance(posting.units.number, Decimal):
+        return None
+    return posting.units.number, str(posting.units.currency)
+
+
+def ids_in(value: Any) -> list[str]:
+    return [part for part in ID_SEPARATORS.split(str(value)) if part]
+
+
+def is_settlement_output(entry: data.Directive) -> bool:
+    return isinstance(entry, data.Transaction) and entry.meta.get("adjustment") in (
+        SETTLEMENT_GENERATED
+    )
+
+
+class Reader:
+    """Turns the entries of a ledger into settlement events (`ref` = index in `entries`)."""
+
+    def __init__(self, entries: Sequence[data.Directive]) -> None:
+        self.entries = entries
+        self.events: list[Event] = []
+        self.problems: list[SettlementProblem] = []
+        self.invoice_ids = {
+            str(entry.meta["invoice-id"])
+            for entry in entries
+            if isinstance(entry, data.Transaction)
+            and "invoice-id" in entry.meta
+            and entry.meta.get("adjustment") is None
+            and any(v > ZERO for v in self.receivables(entry).values())
+        }
+        self.prefixes = {i.split("-", 1)[0] + "-" for i in self.invoice_ids if "-" in i}
+
+    @staticmethod
+    def receivables(entry: data.Transaction) -> dict[tuple[str, str], Decimal]:
+        sums: dict[tuple[str, str], Decimal] = {}
+        for posting in entry.postings:
+            number = units(posting)
+            if posting.account.startswith(RECEIVABLE_PARENT) and number is not None:
+                key = (posting.account, number[1])
+                sums[key] = sums.get(key, ZERO) + number[0]
+        return sums
+
+    def read(self) -> list[Event]:
+        for ref, entry in enumerate(self.entries):
+            if isinstance(entry, data.Custom) and entry.type == WRITE_OFF:
+                self.write_off(ref, entry)
+            elif isinstance(entry, data.Transaction) and not is_settlement_output(entry):
+                self.transaction(ref, entry)
+        return self.events
+
+    def write_off(self, ref: int, entry: data.Custom) -> None:
+        values = [str(v.value) for v in entry.values]
+        if len(values) < 2:
+            message = f'{WRITE_OFF} needs: ID INVOICE-ID [CUSTOMER [REASON]], got "{values}"'
+            self.problems.append(SettlementProblem(ref, message))
+            return
+        reason = values[3] if len(values) > 3 else ""
+        self.events.append(
+            WriteOffOrder(ref, entry.date, values[0], values[1], reason, entry_source(entry))
+        )
+
+    def transaction(self, ref: int, entry: data.Transaction) -> None:
+        meta = entry.meta
+        kind = meta.get("adjustment")
+        source = entry_source(entry)
+        invoice_id = str(meta["invoice-id"]) if "invoice-id" in meta else None
+        for posting in entry.postings:
+            number = units(posting)
+            if number is None or not (
+                posting.account.startswith(WALLET_PARENT)
+                or posting.account.startswith(CONTRA_PARENT)
+            ):
+                continue
+            funded = invoice_id if kind is None and number[0] < ZERO else None
+            lot = meta.get("credit-id") or meta.get("memo-id") or invoice_id or str(entry.date)
+            self.events.append(
+                BalanceMove(
+                    ref,
+                    entry.date,
+                    posting.account,
+                    number[1],
+                    -number[0],
+                    str(lot),
+                    funded,
+                    str(meta.get("refund-id", "?")) if kind == REFUND else None,
+                    source,
+                )
+            )
+        for (account, currency), amount in sorted(self.receivables(entry).items()):
+            if amount == ZERO:
+                continue
+            if kind in (CREDIT_MEMO, DEBIT_MEMO):
+                self.events.append(
+                    MemoPosted(
+                        ref,
+                        entry.date,
+                        str(meta.get("memo-id", "")),
+                        kind == CREDIT_MEMO,
+                        invoice_id or "",
+                        account,
+                        currency,
+                        abs(amount),
+                        source,
+                    )
+                )
+            elif amount > ZERO:
+                self.invoice(ref, entry, account, currency, amount, invoice_id)
+            else:
+                self.payment(ref, entry, account, currency, -amount)
+
+    def invoice(
+        self,
+        ref: int,
+        entry: data.Transaction,
+        account: str,
+        currency: str,
+        total: Decimal,
+        invoice_id: str | None,
+    ) -> None:
+        if invoice_id is None:
+            self.problems.append(
+                SettlementProblem(
+                    ref,
+                    f"a debit to {account} is an invoice and needs invoice-id metadata (a "
+                    "payment credits the receivable)",
+                )
+            )
+            return
+        due = entry.meta.get("due-date")
+        self.events.append(
+            Issued(
+                ref,
+                entry.date,
+                invoice_id,
+                str(entry.meta.get("customer") or component(account)),
+                entry.payee or "",
+                account,
+                currency,
+                total,
+                due if isinstance(due, datetime.date) else entry.date,
+                entry_source(entry),
+            )
+        )
+
+    def payment(
+        self, ref: int, entry: data.Transaction, account: str, currency: str, amount: Decimal
+    ) -> None:
+        named: list[str] = []
+        if "invoice-id" in entry.meta:
+            named += ids_in(entry.meta["invoice-id"])
+        for posting in entry.postings:
+            if posting.account == account and posting.meta and "invoice-id" in posting.meta:
+                named += ids_in(posting.meta["invoice-id"])
+        for link in sorted(entry.links):
+            if link in self.invoice_ids or any(link.startswith(p) for p in self.prefixes):
+                named.append(link)
+        self.events.append(
+            PaymentReceived(
+                ref,
+                entry.date,
+                entry.payee or "",
+                account,
+                currency,
+                amount,
+                tuple(dict.fromkeys(named)),
+                entry_source(entry),
+            )
+        )
+
+
+def read_settlement(entries: Sequence[data.Directive]) -> Settlement:
+    """Settle the books: the entries as loaded (with or without the settlement plugin)."""
+    reader = Reader(entries)
+    settlement = settle(reader.read())
+    settlement.problems[:0] = reader.problems
+    return settlement
+
+
+# --- Writing back ---------------------------------------------------------------------------
+
+
+class SettlementConverter(Converter):
+    """Generated entries get a synthetic filename after what they came from: the generated
+    invoice's (already synthetic) or the hand-written payment's, relative to `root`."""
+
+    def meta(self, source: Source) -> dict[str, Any]:
+        if source.file.startswith(GENERATED_PREFIX) and source.file.endswith(">"):
+            relative = source.file[len(GENERATED_PREFIX) : -1]
+        else:
+            relative = self.relative(source.file)
+        meta = data.new_metadata(f"{GENERATED_PREFIX}{relative}>", source.line)
+        meta[SOURCE_KEY] = f"{relative}:{source.line}"
+        return meta
+
+
+def money(amount: Decimal, currency: str) -> bc_amount.Amount:
+    return bc_amount.Amount(amount, currency)
+
+
+def with_status(
+    ref: int, entry: data.Transaction, settlement: Settlement, as_of: datetime.date
+) -> data.Transaction:
+    invoice = settlement.invoices.get(str(entry.meta.get("invoice-id")))
+    if invoice is None or invoice.issued.ref != ref or invoice.issued.date > as_of:
+        return entry
+    meta = dict(entry.meta)
+    meta["status"] = invoice.status(as_of)
+    meta["open-balance"] = money(invoice.open(as_of), invoice.issued.currency)
+    meta["status-date"] = as_of
+    return entry._replace(meta=meta)
+
+
+def with_applications(entry: data.Transaction, applied: list[PaymentApplied]) -> data.Transaction:
+    """A payment whose receivable posting is split per invoice it paid (posting metadata
+    `invoice-id`), with `applied-to` (and `beanbill-fifo` when it named no invoice)."""
+    meta_id = ids_in(entry.meta.get("invoice-id", ""))
+    if len(meta_id) == 1 and all(
+        not a.fifo and all(i == meta_id[0] for i, _ in a.parts) for a in applied
+    ):
+        return entry
+    postings: list[data.Posting] = []
+    replaced: set[tuple[str, str]] = set()
+    by_key = {(a.receivable, a.currency): a for a in applied}
+    for posting in entry.postings:
+        key = (posting.account, posting.units.currency if posting.units else "")
+        application = by_key.get(key)
+        if application is None:
+            postings.append(posting)
+            continue
+        if key in replaced:
+            continue
+        replaced.add(key)
+        for invoice_id, part in application.parts:
+            meta = dict(posting.meta or {})
+            meta["invoice-id"] = invoice_id
+            postings.append(posting._replace(units=money(-part, key[1]), meta=meta))
+        if application.overpaid:
+            meta = {k: v for k, v in (posting.meta or {}).items() if k != "invoice-id"}
+            postings.append(
+                posting._replace(units=money(-application.overpaid, key[1]), meta=meta or None)
+            )
+    meta = dict(entry.meta)
+    parts = [f"{i} {p} {a.currency}" for a in applied for i, p in a.parts]
+    overpaid = [f"overpayment {a.overpaid} {a.currency}" for a in applied if a.overpaid]
+    meta["applied-to"] = ", ".join(parts + overpaid)
+    if any(a.fifo for a in applied):
+        meta["beanbill-fifo"] = True
+    links = entry.links | {i for a in applied for i, _ in a.parts}
+    return entry._replace(meta=meta, postings=postings, links=frozenset(links))
+
+
+def opens_needed(
+    existing: Sequence[data.Directive], new: Sequence[data.Transaction]
+) -> list[data.Open]:
+    """Opens for the accounts the generated entries use that nothing opened, on first use."""
+    opened = {e.account for e in existing if isinstance(e, data.Open)}
+    first: dict[str, data.Transaction] = {}
+    for entry in sorted(new, key=lambda e: e.date):
+        for posting in entry.postings:
+            if posting.account not in opened and posting.account not in first:
+                first[posting.account] = entry
+    opens = []
+    for account, entry in sorted(first.items()):
+        meta = data.new_metadata(entry.meta["filename"], entry.meta["lineno"])
+        meta[SOURCE_KEY] = entry.meta[SOURCE_KEY]
+        opens.append(data.Open(meta, entry.date, account, [], None))
+    return opens
+
+
+def write_back(
+    entries: list[data.Directive],
+    settlement: Settlement,
+    as_of: datetime.date,
+    root: str,
+) -> list[data.Directive]:
+    """The entries with each invoice's status, each split payment, and the generated entries
+    (and the Opens they need) added."""
+    by_ref: dict[int, list[PaymentApplied]] = {}
+    for applied in settlement.payments:
+        by_ref.setdefault(applied.ref, []).append(applied)
+    result: list[data.Directive] = []
+    for ref, entry in enumerate(entries):
+        if isinstance(entry, data.Transaction):
+            if ref in by_ref:
+                entry = with_applications(entry, by_ref[ref])
+            elif "invoice-id" in entry.meta and entry.meta.get("adjustment") is None:
+                entry = with_status(ref, entry, settlement, as_of)
+        result.append(entry)
+    converter = SettlementConverter(root)
+    new = [converter.transaction(entry) for entry in settlement.entries]
+    return [*result, *opens_needed(entries, new), *new]

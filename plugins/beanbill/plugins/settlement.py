@@ -1,0 +1,102 @@
+"""Settle the receivables: payments and wallets applied to invoices, overpayments, write-offs,
+and each invoice's status.
+
+Usage, in the top-level ledger file, after the contracts and recognition plugins:
+
+    plugin "beanbill.plugins.settlement"
+    plugin "beanbill.plugins.settlement" "2026-12-31"
+
+Config: optionally the date the invoices' status is computed as of; by default the date of
+the last invoice, memo, payment, write-off or wallet movement in the ledger (never the wall
+clock, so the same books always load the same way).
+
+The plugin reads every transaction touching a customer's receivable, wallet or
+contra-receivable (see beanbill.books for how invoices, memos and payments are told apart)
+and, in date order (see beanbill.settlement):
+
+  - applies each customer's wallet to each new invoice on its date, oldest credit first,
+    never a credit the invoice funded itself: a transaction debiting
+    Liabilities:CustomerWallet:<C> and crediting the receivable, `adjustment: wallet_applied`;
+  - applies each payment to the invoices it names (link or `invoice-id`), or else to the
+    customer's oldest open invoices (FIFO); a payment that is split or applied FIFO gets one
+    receivable posting per invoice (posting metadata `invoice-id`), the links of the invoices
+    it paid and the metadata `applied-to` (and `beanbill-fifo: TRUE`);
+  - reclassifies what a payment pays beyond the open balance to the customer's
+    Liabilities:ContraAccountsReceivable:Customers:<C> (`adjustment: overpayment`);
+  - turns each `custom "beanbill-write-off"` into a transaction writing the invoice's open
+    balance off to Expenses:BadDebt (`adjustment: write_off`);
+  - adds to each invoice the metadata `status` (open, partially_paid, overdue, paid,
+    credited, written_off), `open-balance` and `status-date`.
+
+Errors, at the offending entry (or the YAML line it was compiled from): a credit memo above
+the invoice's open balance at its date, a write-off of a settled invoice, a payment naming an
+unknown invoice (or another customer's), a wallet or contra-receivable going negative (a
+refund above what is refundable).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Any, NamedTuple
+
+from beancount.core import data
+
+from beanbill.books import GENERATED_PREFIX, read_settlement, write_back
+from beanbill.ledger import SOURCE_KEY
+
+__plugins__ = ("settle_receivables",)
+
+
+class SettlementError(NamedTuple):
+    source: dict[str, Any]
+    message: str
+    entry: data.Directive | None
+
+
+def error_meta(entry: data.Directive, options_map: dict[str, Any]) -> dict[str, Any]:
+    """Where to report a problem with `entry`: the YAML line a generated entry came from (found
+    among the files the contracts plugin registered), else the entry's own file and line."""
+    meta = entry.meta or {}
+    filename = str(meta.get("filename", ""))
+    if filename.startswith(GENERATED_PREFIX) and SOURCE_KEY in meta:
+        relative, _, line = str(meta[SOURCE_KEY]).rpartition(":")
+        suffix = os.sep + os.path.normpath(relative)
+        for path in options_map.get("include", []):
+            if str(path).endswith(suffix):
+                return data.new_metadata(str(path), int(line))
+        return data.new_metadata(relative, int(line))
+    return meta
+
+
+def parse_as_of(config: str | None) -> datetime.date | None:
+    if config is None or not config.strip():
+        return None
+    try:
+        return datetime.date.fromisoformat(config.strip())
+    except ValueError as error:
+        raise ValueError(
+            f'beanbill.plugins.settlement: config must be a date YYYY-MM-DD, not "{config}"'
+        ) from error
+
+
+def settle_receivables(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[SettlementError]]:
+    """The plugin: apply, reclassify, write off, and record each invoice's status."""
+    errors: list[SettlementError] = []
+    try:
+        as_of = parse_as_of(config)
+    except ValueError as error:
+        source = data.new_metadata(options_map.get("filename") or "<string>", 0)
+        return entries, [SettlementError(source, str(error), None)]
+    settlement = read_settlement(entries)
+    for problem in settlement.problems:
+        entry = entries[problem.ref]
+        errors.append(SettlementError(error_meta(entry, options_map), problem.message, entry))
+    if as_of is None:
+        as_of = settlement.last_date
+    if as_of is None:
+        return entries, errors
+    root = os.path.dirname(os.path.abspath(options_map.get("filename") or "."))
+    return write_back(entries, settlement, as_of, root), errors

@@ -1,0 +1,561 @@
+"""Settlement: what each invoice is owed, as of any date (pure; no I/O, no Beancount).
+
+The events of the receivables side of the books (invoices issued, memos, payments, write-off
+orders, movements of customer wallets and contra-receivables) are taken in date order; on
+each date, in this order:
+
+1. money arriving in a wallet or contra-receivable (wallet credits, prepaid top-ups);
+2. invoices issued;
+3. the wallet applied to each invoice of the date, oldest credit first, never a credit that
+   the invoice itself funded (a `Liabilities:CustomerWallet` → receivable entry);
+4. memos (debit memos add to the invoice; a credit memo above the open balance is a problem);
+5. payments: applied to the invoices they name, oldest first, else to the customer's oldest
+   open invoices (FIFO); what is left is an overpayment, reclassified to the customer's
+   contra-receivable;
+6. write-offs: the invoice's open balance goes to `Expenses:BadDebt` (a paid invoice is a
+   problem);
+7. money leaving a wallet or contra-receivable (refunds); more than the balance is a problem.
+
+An invoice's open balance = total - payments - credit memos - wallet applied - write-offs
++ debit memos. Its status on a date is `written_off`, `paid` (nothing left, some of it paid),
+`credited` (nothing left, none of it paid), `overdue` (something left after the due date),
+`partially_paid` or `open`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from beanbill.adjustments import BAD_DEBT, OVERPAYMENT, WALLET_APPLIED, WRITTEN_OFF
+from beanbill.journal import Entry, MetaValue, Posting
+from beanbill.model import Source
+from beanbill.money import ZERO
+from beanbill.rules import contra_receivable, wallet
+
+RECEIVABLE_PARENT = "Assets:AccountsReceivable:Customers:"
+WALLET_PARENT = "Liabilities:CustomerWallet:"
+CONTRA_PARENT = "Liabilities:ContraAccountsReceivable:Customers:"
+
+# Statuses, most final first.
+WRITTEN_OFF_STATUS = "written_off"
+PAID = "paid"
+CREDITED = "credited"
+OVERDUE = "overdue"
+PARTIALLY_PAID = "partially_paid"
+OPEN = "open"
+STATUSES = (OPEN, PARTIALLY_PAID, OVERDUE, PAID, CREDITED, WRITTEN_OFF_STATUS)
+
+
+def component(account: str) -> str:
+    """The customer's account component: the last component of its sub-account."""
+    return account.rsplit(":", 1)[-1]
+
+
+# --- Events ---------------------------------------------------------------------------------
+# `ref` identifies the ledger entry an event was read from (problems are reported there);
+# `source` is where that entry says it came from (for the entries settlement generates).
+
+
+@dataclass(frozen=True)
+class Issued:
+    ref: int
+    date: datetime.date
+    invoice_id: str
+    customer: str
+    payee: str
+    receivable: str
+    currency: str
+    total: Decimal
+    due_date: datetime.date
+    source: Source
+
+
+@dataclass(frozen=True)
+class MemoPosted:
+    ref: int
+    date: datetime.date
+    memo_id: str
+    credit: bool
+    invoice_id: str
+    receivable: str
+    currency: str
+    amount: Decimal  # positive
+    source: Source
+
+
+@dataclass(frozen=True)
+class PaymentReceived:
+    ref: int
+    date: datetime.date
+    payee: str
+    receivable: str
+    currency: str
+    amount: Decimal  # positive: what the payment credits the receivable with
+    named: tuple[str, ...]  # the invoices it names; empty: applied FIFO
+    source: Source
+
+
+@dataclass(frozen=True)
+class WriteOffOrder:
+    ref: int
+    date: datetime.date
+    id: str
+    invoice_id: str
+    reason: str
+    source: Source
+
+
+@dataclass(frozen=True)
+class BalanceMove:
+    """Money into (amount > 0) or out of (amount < 0) a customer wallet or contra-receivable."""
+
+    ref: int
+    date: datetime.date
+    account: str
+    currency: str
+    amount: Decimal
+    lot: str  # what funded it: a credit id, an invoice id, ...
+    funded_by: str | None  # the invoice whose top-up this is
+    refund: str | None  # the refund id, for a refund
+    source: Source
+
+
+Event = Issued | MemoPosted | PaymentReceived | WriteOffOrder | BalanceMove
+
+
+# --- Results --------------------------------------------------------------------------------
+
+PAYMENT = "payment"
+WALLET = "wallet"
+CREDIT = "credit_memo"
+DEBIT = "debit_memo"
+WRITE_OFF = "write_off"
+
+
+@dataclass(frozen=True)
+class Application:
+    """Something that changed an invoice's open balance."""
+
+    date: datetime.date
+    kind: str  # PAYMENT, WALLET, CREDIT, DEBIT or WRITE_OFF
+    amount: Decimal  # positive; a debit memo adds it, everything else takes it
+    ref: int
+
+
+@dataclass(frozen=True)
+class Balances:
+    total: Decimal
+    paid: Decimal  # payments
+    wallet: Decimal  # wallet applied
+    credited: Decimal  # credit memos
+    debited: Decimal  # debit memos
+    written_off: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        return (
+            self.total + self.debited - self.paid - self.wallet - self.credited - self.written_off
+        )
+
+
+@dataclass
+class InvoiceAccount:
+    issued: Issued
+    applications: list[Application] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.issued.invoice_id
+
+    def balances(self, as_of: datetime.date | None = None) -> Balances:
+        sums = {PAYMENT: ZERO, WALLET: ZERO, CREDIT: ZERO, DEBIT: ZERO, WRITE_OFF: ZERO}
+        for application in self.applications:
+            if as_of is None or application.date <= as_of:
+                sums[application.kind] += application.amount
+        return Balances(
+            self.issued.total,
+            sums[PAYMENT],
+            sums[WALLET],
+            sums[CREDIT],
+            sums[DEBIT],
+            sums[WRITE_OFF],
+        )
+
+    def open(self, as_of: datetime.date | None = None) -> Decimal:
+        return self.balances(as_of).open
+
+    def status(self, as_of: datetime.date) -> str:
+        balances = self.balances(as_of)
+        if balances.written_off:
+            return WRITTEN_OFF_STATUS
+        if balances.open <= ZERO:
+            return CREDITED if balances.paid + balances.wallet == ZERO else PAID
+        if as_of > self.issued.due_date:
+            return OVERDUE
+        return PARTIALLY_PAID if balances.paid + balances.wallet > ZERO else OPEN
+
+    def days_overdue(self, as_of: datetime.date) -> int:
+        if self.open(as_of) <= ZERO or self.balances(as_of).written_off:
+            return 0
+        return max(0, (as_of - self.issued.due_date).days)
+
+
+@dataclass(frozen=True)
+class PaymentApplied:
+    """How one payment was applied: (invoice id, amount) parts and the overpayment."""
+
+    ref: int
+    receivable: str
+    currency: str
+    parts: tuple[tuple[str, Decimal], ...]
+    overpaid: Decimal
+    fifo: bool
+
+
+@dataclass(frozen=True)
+class SettlementProblem:
+    ref: int
+    message: str
+
+
+@dataclass
+class Settlement:
+    invoices: dict[str, InvoiceAccount]
+    entries: list[Entry]  # wallet applications, overpayment reclasses, write-offs
+    payments: list[PaymentApplied]
+    problems: list[SettlementProblem]
+    last_date: datetime.date | None  # of the last event: the default "as of" date
+
+
+# --- The engine -----------------------------------------------------------------------------
+
+
+@dataclass
+class Lot:
+    label: str
+    left: Decimal
+    funded_by: str | None
+
+
+@dataclass(frozen=True)
+class _WalletDue:
+    """Phase 3: apply the wallet to an invoice issued on this date."""
+
+    invoice_id: str
+
+
+def _phase(event: Event | _WalletDue) -> int:
+    match event:
+        case BalanceMove():
+            return 0 if event.amount > ZERO else 6
+        case Issued():
+            return 1
+        case _WalletDue():
+            return 2
+        case MemoPosted():
+            return 3
+        case PaymentReceived():
+            return 4
+        case WriteOffOrder():
+            return 5
+
+
+def fmt(amount: Decimal, currency: str) -> str:
+    return f"{amount} {currency}"
+
+
+class Engine:
+    def __init__(self) -> None:
+        self.invoices: dict[str, InvoiceAccount] = {}
+        self.lots: dict[tuple[str, str], list[Lot]] = {}
+        self.contra: dict[tuple[str, str], Decimal] = {}
+        self.entries: list[Entry] = []
+        self.payments: list[PaymentApplied] = []
+        self.problems: list[SettlementProblem] = []
+
+    def problem(self, ref: int, message: str) -> None:
+        self.problems.append(SettlementProblem(ref, message))
+
+    def run(self, events: Sequence[Event]) -> Settlement:
+        timeline: list[tuple[datetime.date, int, int, Event | _WalletDue]] = []
+        for event in events:
+            timeline.append((event.date, _phase(event), event.ref, event))
+            if isinstance(event, Issued):
+                timeline.append((event.date, 2, event.ref, _WalletDue(event.invoice_id)))
+        timeline.sort(key=lambda t: t[:3])
+        for _, _, _, step in timeline:
+            match step:
+                case BalanceMove():
+                    self.move(step)
+                case Issued():
+                    self.issue(step)
+                case _WalletDue():
+                    self.apply_wallet(self.invoices.get(step.invoice_id))
+                case MemoPosted():
+                    self.memo(step)
+                case PaymentReceived():
+                    self.payment(step)
+                case WriteOffOrder():
+                    self.write_off(step)
+        return Settlement(
+            self.invoices,
+            self.entries,
+            self.payments,
+            self.problems,
+            max((e.date for e in events), default=None),
+        )
+
+    # invoices and memos
+
+    def issue(self, event: Issued) -> None:
+        if event.invoice_id in self.invoices:
+            first = self.invoices[event.invoice_id].issued
+            self.problem(
+                event.ref,
+                f"invoice id {event.invoice_id} is used twice (first on {first.date}); a debit "
+                "to a customer's receivable is an invoice and needs its own invoice-id",
+            )
+            return
+        self.invoices[event.invoice_id] = InvoiceAccount(event)
+
+    def memo(self, event: MemoPosted) -> None:
+        kind = "credit memo" if event.credit else "debit memo"
+        invoice = self.invoices.get(event.invoice_id)
+        if invoice is None:
+            self.problem(
+                event.ref,
+                f"{kind} {event.memo_id}: invoice {event.invoice_id} is not in these books",
+            )
+            return
+        if event.credit:
+            open_ = invoice.open()
+            if event.amount > open_:
+                self.problem(
+                    event.ref,
+                    f"credit memo {event.memo_id}: {fmt(event.amount, event.currency)} is more "
+                    f"than the open balance of {event.invoice_id} on {event.date} "
+                    f"({fmt(open_, event.currency)}); credit at most what is still owed (give "
+                    "the rest as a wallet credit or a refund)",
+                )
+        invoice.applications.append(
+            Application(event.date, CREDIT if event.credit else DEBIT, event.amount, event.ref)
+        )
+
+    # wallets and contra-receivables
+
+    def move(self, event: BalanceMove) -> None:
+        key = (event.account, event.currency)
+        if event.account.startswith(CONTRA_PARENT):
+            balance = self.contra.get(key, ZERO)
+            if event.amount < ZERO and -event.amount > balance:
+                self.problem(event.ref, self.short(event, balance, "overpayments"))
+            self.contra[key] = balance + event.amount
+            return
+        lots = self.lots.setdefault(key, [])
+        if event.amount > ZERO:
+            lots.append(Lot(event.lot, event.amount, event.funded_by))
+            return
+        balance = sum((lot.left for lot in lots), ZERO)
+        if -event.amount > balance:
+            self.problem(event.ref, self.short(event, balance, "wallet"))
+        self.take(lots, -event.amount, None)
+
+    @staticmethod
+    def short(event: BalanceMove, balance: Decimal, what: str) -> str:
+        taken = fmt(-event.amount, event.currency)
+        have = fmt(balance, event.currency)
+        customer = component(event.account)
+        if event.refund:
+            source = "wallet" if what == "wallet" else "unapplied overpayments"
+            return (
+                f"refund {event.refund}: {taken} is more than the {source} of {customer} hold on "
+                f"{event.date} ({have})"
+            )
+        return f"{event.account} would go negative on {event.date}: {taken} taken out, {have} in it"
+
+    @staticmethod
+    def take(lots: list[Lot], amount: Decimal, not_from: str | None) -> list[tuple[str, Decimal]]:
+        """Take `amount` from the lots, oldest first, skipping those funded by `not_from`."""
+        taken: list[tuple[str, Decimal]] = []
+        for lot in lots:
+            if amount <= ZERO:
+                break
+            if lot.left <= ZERO or (not_from is not None and lot.funded_by == not_from):
+                continue
+            part = min(lot.left, amount)
+            lot.left -= part
+            amount -= part
+            taken.append((lot.label, part))
+        if amount > ZERO and lots:  # more than there is: the last lot goes negative
+            lots[-1].left -= amount
+        return taken
+
+    def apply_wallet(self, invoice: InvoiceAccount | None) -> None:
+        if invoice is None:
+            return
+        issued = invoice.issued
+        account = wallet(component(issued.receivable))
+        lots = self.lots.get((account, issued.currency), [])
+        available = sum(
+            (lot.left for lot in lots if lot.left > ZERO and lot.funded_by != issued.invoice_id),
+            ZERO,
+        )
+        amount = min(available, invoice.open())
+        if amount <= ZERO:
+            return
+        taken = self.take(lots, amount, issued.invoice_id)
+        invoice.applications.append(Application(issued.date, WALLET, amount, issued.ref))
+        credits = ", ".join(f"{label} {fmt(part, issued.currency)}" for label, part in taken)
+        self.entries.append(
+            Entry(
+                date=issued.date,
+                payee=issued.payee,
+                narration=f"Wallet applied to {issued.invoice_id}",
+                links=(issued.invoice_id,),
+                meta=(
+                    ("invoice-id", issued.invoice_id),
+                    ("customer", issued.customer),
+                    ("adjustment", WALLET_APPLIED),
+                    ("wallet-credits", credits),
+                ),
+                postings=(
+                    Posting(account, amount, issued.currency),
+                    Posting(issued.receivable, -amount, issued.currency),
+                ),
+                source=issued.source,
+            )
+        )
+
+    # payments
+
+    def payment(self, event: PaymentReceived) -> None:
+        named: list[InvoiceAccount] = []
+        for invoice_id in event.named:
+            invoice = self.invoices.get(invoice_id)
+            if invoice is None:
+                self.problem(
+                    event.ref,
+                    f"payment names invoice {invoice_id}, which is not an invoice in these "
+                    f"books (or not yet issued on {event.date})",
+                )
+            elif (invoice.issued.receivable, invoice.issued.currency) != (
+                event.receivable,
+                event.currency,
+            ):
+                self.problem(
+                    event.ref,
+                    f"payment credits {event.receivable} in {event.currency} but names invoice "
+                    f"{invoice_id} of {invoice.issued.receivable} in {invoice.issued.currency}",
+                )
+            elif invoice not in named:
+                named.append(invoice)
+        fifo = not event.named
+        if fifo:
+            targets = [
+                invoice
+                for invoice in self.invoices.values()
+                if (invoice.issued.receivable, invoice.issued.currency)
+                == (event.receivable, event.currency)
+                and invoice.open() > ZERO
+            ]
+        else:
+            targets = named
+        targets.sort(key=lambda invoice: (invoice.issued.date, invoice.id))
+        left = event.amount
+        parts: list[tuple[str, Decimal]] = []
+        for invoice in targets:
+            part = min(left, invoice.open())
+            if part <= ZERO:
+                continue
+            invoice.applications.append(Application(event.date, PAYMENT, part, event.ref))
+            parts.append((invoice.id, part))
+            left -= part
+        self.payments.append(
+            PaymentApplied(event.ref, event.receivable, event.currency, tuple(parts), left, fifo)
+        )
+        if left > ZERO:
+            self.overpayment(event, left, [invoice.id for invoice in named])
+
+    def overpayment(self, event: PaymentReceived, amount: Decimal, named: list[str]) -> None:
+        contra = contra_receivable(component(event.receivable))
+        key = (contra, event.currency)
+        self.contra[key] = self.contra.get(key, ZERO) + amount
+        customer = self.customer_of(event.receivable)
+        meta: list[tuple[str, MetaValue]] = []
+        if len(named) == 1:
+            meta.append(("invoice-id", named[0]))
+        meta += [("customer", customer), ("adjustment", OVERPAYMENT)]
+        about = f" of {', '.join(named)}" if named else ""
+        self.entries.append(
+            Entry(
+                date=event.date,
+                payee=event.payee,
+                narration=f"Overpayment{about} to {contra.split(':')[-1]}'s unapplied cash",
+                links=tuple(named),
+                meta=tuple(meta),
+                postings=(
+                    Posting(event.receivable, amount, event.currency),
+                    Posting(contra, -amount, event.currency),
+                ),
+                source=event.source,
+            )
+        )
+
+    def customer_of(self, receivable: str) -> str:
+        for invoice in self.invoices.values():
+            if invoice.issued.receivable == receivable:
+                return invoice.issued.customer
+        return component(receivable)
+
+    # write-offs
+
+    def write_off(self, event: WriteOffOrder) -> None:
+        invoice = self.invoices.get(event.invoice_id)
+        if invoice is None:
+            self.problem(
+                event.ref,
+                f"write-off {event.id}: invoice {event.invoice_id} is not in these books",
+            )
+            return
+        issued = invoice.issued
+        open_ = invoice.open()
+        if open_ <= ZERO:
+            self.problem(
+                event.ref,
+                f"write-off {event.id}: invoice {event.invoice_id} is already settled on "
+                f"{event.date} (open balance {fmt(open_, issued.currency)}); there is "
+                "nothing to write off",
+            )
+            return
+        invoice.applications.append(Application(event.date, WRITE_OFF, open_, event.ref))
+        meta: list[tuple[str, MetaValue]] = [
+            ("write-off-id", event.id),
+            ("invoice-id", event.invoice_id),
+            ("customer", issued.customer),
+            ("adjustment", WRITTEN_OFF),
+        ]
+        if event.reason:
+            meta.append(("reason", event.reason))
+        narration = f"Write-off {event.id} of {event.invoice_id}"
+        self.entries.append(
+            Entry(
+                date=event.date,
+                payee=issued.payee,
+                narration=f"{narration} — {event.reason}" if event.reason else narration,
+                links=(event.id, event.invoice_id),
+                meta=tuple(meta),
+                postings=(
+                    Posting(BAD_DEBT, open_, issued.currency),
+                    Posting(issued.receivable, -open_, issued.currency),
+                ),
+                source=event.source,
+            )
+        )
+
+
+def settle(events: Iterable[Event]) -> Settlement:
+    """Apply every event in date order (see the module docstring) and report problems."""
+    return Engine().run(list(events))

@@ -1,0 +1,556 @@
+"""The settlement plugin through Beancount's loader: payments (linked, FIFO, split, gateway,
+TDS), overpayments, wallets, write-offs, refunds, statuses; every problem with its message and
+line."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from beancount.core import data
+
+from beanbill.plugins import settlement as settlement_plugin
+from tests.test_adjustments import ACME, balance, by_meta, load, postings
+
+D = Decimal
+AR = "Assets:AccountsReceivable:Customers:Acme"
+CONTRA = "Liabilities:ContraAccountsReceivable:Customers:Acme"
+WALLET = "Liabilities:CustomerWallet:Acme"
+JAN, FEB, MAR = "INV-ACME-1-20260101", "INV-ACME-1-20260201", "INV-ACME-1-20260301"
+# ACME's invoices: JAN 440.00 (platform 300.00 + onboarding 100.00 + 10% tax), due 01-31;
+# FEB 330.00, due 03-03; MAR 330.00, due 03-31.
+
+LEDGER = """\
+option "operating_currency" "USD"
+plugin "beanbill.plugins.contracts" "{path: contracts, until: 2026-12-31}"
+plugin "beanbill.plugins.recognition"
+plugin "beanbill.plugins.settlement"
+plugin "beanbill.plugins.chart"
+2026-01-01 open Assets:Cash:Bank
+2026-01-01 open Assets:AccountsReceivable:PaymentGateways:Stripe
+"""
+
+
+def payment(date: str, amount: str, invoice: str | None = None, links: str = "") -> str:
+    link = f" ^{invoice}" if invoice else ""
+    meta = f'\n  invoice-id: "{invoice}"' if invoice else ""
+    return (
+        f'\n{date} * "Acme Corp" "Payment"{link}{links}{meta}\n'
+        f"  Assets:Cash:Bank   {amount} USD\n"
+        f"  {AR}  -{amount} USD\n"
+    )
+
+
+def books(
+    tmp_path: Path, extra: str = "", adjustments: str = "", ledger: str = LEDGER
+) -> tuple[list[data.Directive], list[Any]]:
+    return load(tmp_path, {"acme": ACME + adjustments}, ledger, extra)
+
+
+def invoice(entries: list[data.Directive], invoice_id: str) -> data.Transaction:
+    found = [
+        e
+        for e in entries
+        if isinstance(e, data.Transaction)
+        and e.meta.get("invoice-id") == invoice_id
+        and "due-date" in e.meta
+    ]
+    assert len(found) == 1
+    return found[0]
+
+
+def status(entries: list[data.Directive], invoice_id: str) -> tuple[str, Decimal]:
+    meta = invoice(entries, invoice_id).meta
+    return meta["status"], meta["open-balance"].number
+
+
+def generated(entries: list[data.Directive], kind: str) -> list[data.Transaction]:
+    return [
+        e for e in entries if isinstance(e, data.Transaction) and e.meta.get("adjustment") == kind
+    ]
+
+
+def line_of(ledger_text: str, needle: str) -> int:
+    return ledger_text[: ledger_text.index(needle)].count("\n") + 1
+
+
+# --- payments -------------------------------------------------------------------------------
+
+
+def test_linked_payments_settle_their_invoices(tmp_path: Path) -> None:
+    extra = payment("2026-01-20", "440.00", JAN) + payment("2026-03-10", "200.00", FEB)
+    entries, errors = books(tmp_path, extra)
+    assert errors == []
+    assert status(entries, JAN) == ("paid", D("0.00"))
+    assert status(entries, FEB) == ("overdue", D("130.00"))  # due 03-03, as of 03-10
+    assert status(entries, MAR) == ("open", D("330.00"))
+    meta = invoice(entries, MAR).meta
+    assert meta["status-date"] == datetime.date(2026, 3, 10)  # the last payment
+    # A plain linked payment is left as written.
+    paid = [e for e in entries if isinstance(e, data.Transaction) and e.narration == "Payment"]
+    assert all("applied-to" not in p.meta for p in paid)
+    assert balance(entries, AR, datetime.date(2026, 3, 31)) == D("460.00")
+
+
+def test_status_as_of_a_configured_date(tmp_path: Path) -> None:
+    ledger = LEDGER.replace('settlement"', 'settlement" "2026-02-15"')
+    extra = payment("2026-01-20", "100.00", JAN)
+    entries, errors = books(tmp_path, extra, ledger=ledger)
+    assert errors == []
+    assert status(entries, JAN) == ("overdue", D("340.00"))
+    assert status(entries, FEB) == ("open", D("330.00"))
+    assert "status" not in invoice(entries, MAR).meta  # not issued yet on 02-15
+    _, errors = books(tmp_path, extra, ledger=LEDGER.replace('settlement"', 'settlement" "soon"'))
+    assert [e.message for e in errors] == [
+        'beanbill.plugins.settlement: config must be a date YYYY-MM-DD, not "soon"'
+    ]
+
+
+def test_partial_payment_before_the_due_date(tmp_path: Path) -> None:
+    entries, errors = books(tmp_path, payment("2026-01-20", "40.00", JAN))
+    assert errors == []
+    ledger = LEDGER.replace('settlement"', 'settlement" "2026-01-25"')
+    entries, errors = books(tmp_path, payment("2026-01-20", "40.00", JAN), ledger=ledger)
+    assert status(entries, JAN) == ("partially_paid", D("400.00"))
+
+
+def test_overpayment_is_reclassified_to_the_contra_receivable(tmp_path: Path) -> None:
+    extra = payment("2026-01-20", "440.00", JAN) + payment("2026-01-22", "440.00", JAN)
+    entries, errors = books(tmp_path, extra)
+    assert errors == []
+    (reclass,) = generated(entries, "overpayment")
+    assert reclass.date == datetime.date(2026, 1, 22)
+    assert reclass.narration == f"Overpayment of {JAN} to Acme's unapplied cash"
+    assert reclass.links == {JAN} and reclass.meta["invoice-id"] == JAN
+    assert postings(reclass) == [(AR, D("440.00")), (CONTRA, D("-440.00"))]
+    assert reclass.meta["filename"] == "<beanbill:main.beancount>"
+    assert (
+        reclass.meta["beanbill-source"] == f"main.beancount:{line_of(LEDGER + extra, '2026-01-22')}"
+    )
+    assert status(entries, JAN) == ("paid", D("0.00"))
+    day = datetime.date(2026, 1, 31)
+    assert balance(entries, AR, day) == D(0)
+    assert balance(entries, CONTRA, day) == D("-440.00")
+
+
+def test_unlinked_payment_is_applied_fifo_and_says_so(tmp_path: Path) -> None:
+    extra = payment("2026-03-05", "800.00")
+    entries, errors = books(tmp_path, extra)
+    assert errors == []
+    paid = [e for e in entries if isinstance(e, data.Transaction) and e.narration == "Payment"]
+    (entry,) = paid
+    assert entry.meta["beanbill-fifo"] is True
+    assert entry.meta["applied-to"] == f"{JAN} 440.00 USD, {FEB} 330.00 USD, {MAR} 30.00 USD"
+    assert entry.links == {JAN, FEB, MAR}
+    assert postings(entry) == [
+        ("Assets:Cash:Bank", D("800.00")),
+        (AR, D("-440.00")),
+        (AR, D("-330.00")),
+        (AR, D("-30.00")),
+    ]
+    assert [p.meta.get("invoice-id") for p in entry.postings[1:]] == [JAN, FEB, MAR]
+    assert entry.meta["filename"].endswith("main.beancount")  # still the hand-written entry
+    assert [status(entries, i) for i in (JAN, FEB, MAR)] == [
+        ("paid", D("0.00")),
+        ("paid", D("0.00")),
+        ("partially_paid", D("300.00")),
+    ]
+
+
+def test_fifo_excess_is_an_overpayment(tmp_path: Path) -> None:
+    entries, errors = books(tmp_path, payment("2026-03-05", "1200.00"))
+    assert errors == []
+    (entry,) = [e for e in entries if isinstance(e, data.Transaction) and e.narration == "Payment"]
+    assert entry.meta["applied-to"] == (
+        f"{JAN} 440.00 USD, {FEB} 330.00 USD, {MAR} 330.00 USD, overpayment 100.00 USD"
+    )
+    assert postings(entry)[-1] == (AR, D("-100.00"))
+    assert "invoice-id" not in (entry.postings[-1].meta or {})
+    (reclass,) = generated(entries, "overpayment")
+    assert reclass.links == frozenset() and "invoice-id" not in reclass.meta
+    assert postings(reclass) == [(AR, D("100.00")), (CONTRA, D("-100.00"))]
+
+
+def test_payment_naming_two_invoices_is_split_oldest_first(tmp_path: Path) -> None:
+    extra = (
+        f'\n2026-02-10 * "Acme Corp" "Two invoices"\n  invoice-id: "{FEB}, {JAN}"\n'
+        f"  Assets:Cash:Bank   500.00 USD\n  {AR}  -500.00 USD\n"
+    )
+    entries, errors = books(tmp_path, extra)
+    assert errors == []
+    entry = by_meta(entries, "invoice-id", f"{FEB}, {JAN}")
+    assert entry.meta["applied-to"] == f"{JAN} 440.00 USD, {FEB} 60.00 USD"
+    assert "beanbill-fifo" not in entry.meta
+    assert status(entries, FEB) == ("partially_paid", D("270.00"))
+
+
+def test_gateway_payment_with_fee_and_tds_payment_settle_the_gross(tmp_path: Path) -> None:
+    extra = (
+        f'\n2026-01-20 * "Acme Corp" "Stripe payment" ^{JAN}\n'
+        f"  Assets:AccountsReceivable:PaymentGateways:Stripe   426.94 USD\n"
+        f"  Expenses:PaymentGatewayFees                          13.06 USD\n"
+        f"  {AR}  -440.00 USD\n"
+        f'\n2026-02-20 * "Acme Corp" "Payment less 10% TDS" ^{FEB}\n'
+        f"  Assets:Cash:Bank     297.00 USD\n"
+        f"  Assets:TDSReceivable  33.00 USD\n"
+        f"  {AR}  -330.00 USD\n"
+    )
+    entries, errors = books(tmp_path, extra + "2026-01-01 open Assets:TDSReceivable\n"
+                            "2026-01-01 open Expenses:PaymentGatewayFees\n")  # fmt: skip
+    assert errors == []
+    assert status(entries, JAN) == ("paid", D("0.00"))
+    assert status(entries, FEB) == ("paid", D("0.00"))
+    # Linked by the link alone: the receivable posting says which invoice it paid.
+    stripe = [
+        e for e in entries if isinstance(e, data.Transaction) and e.narration == "Stripe payment"
+    ]
+    assert stripe[0].meta["applied-to"] == f"{JAN} 440.00 USD"
+    assert stripe[0].postings[2].meta["invoice-id"] == JAN
+
+
+# --- memos and write-offs -------------------------------------------------------------------
+
+
+def test_credit_memo_against_a_partly_paid_invoice(tmp_path: Path) -> None:
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-10, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "100.00"}\n'
+    )
+    entries, errors = books(tmp_path, payment("2026-02-05", "200.00", FEB), memo)
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-1")
+    # 9 of February's 28 days recognised: 32.14.
+    assert postings(entry) == [
+        (AR, D("-110.00")),
+        ("Expenses:SalesReturnsAndAllowances", D("32.14")),
+        ("Liabilities:DeferredRevenue", D("67.86")),
+        ("Liabilities:SalesTax:CA", D("10.00")),
+    ]
+    assert status(entries, FEB) == ("partially_paid", D("20.00"))
+    assert balance(entries, AR, datetime.date(2026, 2, 28)) == D("460.00")  # JAN 440 + FEB 20
+
+
+def test_credit_memo_above_the_open_balance_is_an_error_at_its_yaml_line(tmp_path: Path) -> None:
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-10, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "120.00"}\n'
+    )
+    _entries, errors = books(tmp_path, payment("2026-02-05", "200.00", FEB), memo)
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            17,
+            "credit memo CM-1: 132.00 USD is more than the open balance of "
+            "INV-ACME-1-20260201 on 2026-02-10 (130.00 USD); credit at most what is still owed "
+            "(give the rest as a wallet credit or a refund)",
+        )
+    ]
+
+
+def test_a_memo_crediting_the_whole_invoice_leaves_it_credited(tmp_path: Path) -> None:
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-10, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "300.00"}\n'
+        "  - {type: debit_memo, id: DM-1, date: 2026-01-10, invoice: INV-ACME-1-20260101,\n"
+        '     lines: [{product: platform, amount: "10.00"}]}\n'
+    )
+    entries, errors = books(tmp_path, payment("2026-01-05", "440.00", JAN), memo)
+    assert errors == []
+    assert status(entries, FEB) == ("credited", D("0.00"))
+    assert status(entries, JAN) == ("overdue", D("11.00"))  # the debit memo reopened it
+
+
+def test_write_off_takes_the_open_balance_to_bad_debt(tmp_path: Path) -> None:
+    order = "  - {type: write_off, date: 2026-03-20, invoice: INV-ACME-1-20260201, reason: Gone}\n"
+    entries, errors = books(tmp_path, payment("2026-02-05", "30.00", FEB), order)
+    assert errors == []
+    (entry,) = generated(entries, "write_off")
+    assert entry.date == datetime.date(2026, 3, 20)
+    assert entry.narration == f"Write-off WO-{FEB} of {FEB} — Gone"
+    assert entry.links == {f"WO-{FEB}", FEB}
+    assert entry.meta["write-off-id"] == f"WO-{FEB}" and entry.meta["reason"] == "Gone"
+    assert postings(entry) == [("Expenses:BadDebt", D("300.00")), (AR, D("-300.00"))]
+    assert entry.meta["filename"] == "<beanbill:contracts/customers/acme.yaml>"
+    assert status(entries, FEB) == ("written_off", D("0.00"))
+
+
+def test_write_off_of_a_paid_invoice_is_an_error_at_its_yaml_line(tmp_path: Path) -> None:
+    order = "  - {type: write_off, date: 2026-03-20, invoice: INV-ACME-1-20260201}\n"
+    entries, errors = books(tmp_path, payment("2026-02-05", "330.00", FEB), order)
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            17,
+            f"write-off WO-{FEB}: invoice {FEB} is already settled on 2026-03-20 (open "
+            "balance 0.00 USD); there is nothing to write off",
+        )
+    ]
+    assert generated(entries, "write_off") == []
+
+
+# --- wallets and refunds --------------------------------------------------------------------
+
+
+def test_wallet_credit_spans_several_invoices(tmp_path: Path) -> None:
+    credit = '  - {type: credit, id: CR-1, date: 2026-01-01, amount: "600.00", reason: Promo}\n'
+    entries, errors = books(tmp_path, payment("2026-02-10", "170.00", FEB), credit)
+    assert errors == []
+    applied = generated(entries, "wallet_applied")
+    assert [(e.date, e.meta["invoice-id"], e.meta["wallet-credits"]) for e in applied] == [
+        (datetime.date(2026, 1, 1), JAN, "CR-1 440.00 USD"),
+        (datetime.date(2026, 2, 1), FEB, "CR-1 160.00 USD"),
+    ]
+    assert postings(applied[1]) == [(WALLET, D("160.00")), (AR, D("-160.00"))]
+    assert applied[1].narration == f"Wallet applied to {FEB}" and applied[1].links == {FEB}
+    assert status(entries, JAN) == ("paid", D("0.00"))
+    assert status(entries, FEB) == ("paid", D("0.00"))
+    assert status(entries, MAR) == ("open", D("330.00"))
+    assert balance(entries, WALLET, datetime.date(2026, 3, 31)) == D(0)
+
+
+PREPAID = ACME.replace(
+    "          - product: onboarding\n",
+    "          - product: prepaid\n            credits: true\n"
+    "            billing: {cadence: one_time}\n"
+    '            pricing: {model: flat_fee, price: "500.00"}\n'
+    "          - product: onboarding\n",
+)
+
+
+def test_wallet_never_pays_the_invoice_that_funded_it_and_oldest_credit_goes_first(
+    tmp_path: Path,
+) -> None:
+    credit = '  - {type: credit, id: CR-1, date: 2026-01-01, amount: "100.00"}\n'
+    entries, errors = load(tmp_path, {"acme": PREPAID + credit}, LEDGER, "")
+    assert errors == []
+    applied = generated(entries, "wallet_applied")
+    assert [(e.meta["invoice-id"], e.meta["wallet-credits"]) for e in applied] == [
+        (JAN, "CR-1 100.00 USD"),  # not the top-up on this very invoice
+        (FEB, f"{JAN} 330.00 USD"),
+        (MAR, f"{JAN} 170.00 USD"),
+    ]
+    assert status(entries, JAN) == ("overdue", D("840.00"))  # 940.00 - 100.00, as of 03-01
+
+
+def test_refunds_from_wallet_and_overpayment(tmp_path: Path) -> None:
+    adjustments = (
+        '  - {type: credit, id: CR-1, date: 2026-03-05, amount: "50.00"}\n'
+        '  - {type: refund, id: RF-1, date: 2026-03-06, amount: "50.00", from: wallet}\n'
+        '  - {type: refund, id: RF-2, date: 2026-03-06, amount: "40.00", from: overpayment}\n'
+    )
+    extra = payment("2026-01-20", "480.00", JAN)
+    entries, errors = books(tmp_path, extra, adjustments)
+    assert errors == []
+    day = datetime.date(2026, 3, 31)
+    assert balance(entries, WALLET, day) == D(0)
+    assert balance(entries, CONTRA, day) == D(0)
+    assert balance(entries, "Assets:Cash", day) == D("-90.00")
+
+
+@pytest.mark.parametrize(
+    ("refund", "message"),
+    [
+        (
+            '  - {type: refund, id: RF-1, date: 2026-03-06, amount: "50.01", from: wallet}\n',
+            "refund RF-1: 50.01 USD is more than the wallet of Acme hold on 2026-03-06 (50.00 USD)",
+        ),
+        (
+            '  - {type: refund, id: RF-1, date: 2026-03-06, amount: "40.01", from: overpayment}\n',
+            "refund RF-1: 40.01 USD is more than the unapplied overpayments of Acme hold on "
+            "2026-03-06 (40.00 USD)",
+        ),
+    ],
+)
+def test_refund_above_what_is_refundable_is_an_error_at_its_yaml_line(
+    tmp_path: Path, refund: str, message: str
+) -> None:
+    adjustments = '  - {type: credit, id: CR-1, date: 2026-03-05, amount: "50.00"}\n' + refund
+    _, errors = books(tmp_path, payment("2026-01-20", "480.00", JAN), adjustments)
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (str(tmp_path / "contracts" / "customers" / "acme.yaml"), 18, message)
+    ]
+
+
+def test_hand_written_wallet_going_negative_is_an_error_at_its_line(tmp_path: Path) -> None:
+    extra = (
+        f'\n2026-03-10 * "Acme Corp" "Goodwill paid out"\n'
+        f"  {WALLET}   25.00 USD\n  Assets:Cash:Bank  -25.00 USD\n"
+    )
+    credit = '  - {type: credit, id: CR-1, date: 2026-03-05, amount: "20.00"}\n'
+    _, errors = books(tmp_path, extra, credit)
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            line_of(LEDGER + extra, "2026-03-10"),
+            f"{WALLET} would go negative on 2026-03-10: 25.00 USD taken out, 20.00 USD in it",
+        )
+    ]
+
+
+# --- payments naming the wrong invoice ------------------------------------------------------
+
+
+def test_payment_naming_an_unknown_invoice_is_an_error_at_its_line(tmp_path: Path) -> None:
+    extra = payment("2026-01-20", "440.00", "INV-ACME-1-20260102")
+    entries, errors = books(tmp_path, extra)
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "main.beancount"),
+            line_of(LEDGER + extra, "2026-01-20"),
+            "payment names invoice INV-ACME-1-20260102, which is not an invoice in these books "
+            "(or not yet issued on 2026-01-20)",
+        )
+    ]
+    # The money is kept as unapplied cash until the payment is fixed.
+    assert balance(entries, CONTRA, datetime.date(2026, 1, 31)) == D("-440.00")
+
+
+def test_a_link_that_looks_like_an_invoice_id_is_checked_too(tmp_path: Path) -> None:
+    extra = payment("2026-01-20", "440.00", links=" ^INV-ACME-1-20260131")
+    _, errors = books(tmp_path, extra)
+    assert [e.message for e in errors] == [
+        "payment names invoice INV-ACME-1-20260131, which is not an invoice in these books "
+        "(or not yet issued on 2026-01-20)"
+    ]
+
+
+def test_payment_naming_another_customers_invoice(tmp_path: Path) -> None:
+    beta = ACME.replace("id: acme", "id: beta").replace("Acme", "Beta").replace("ACME", "BETA")
+    extra = payment("2026-01-20", "440.00", "INV-BETA-1-20260101")
+    _entries, errors = load(tmp_path, {"acme": ACME, "beta": beta}, LEDGER, extra)
+    assert [e.message for e in errors] == [
+        f"payment credits {AR} in USD but names invoice INV-BETA-1-20260101 of "
+        "Assets:AccountsReceivable:Customers:Beta in USD"
+    ]
+
+
+def test_a_debit_to_a_receivable_without_an_invoice_id(tmp_path: Path) -> None:
+    extra = f'\n2026-01-20 * "Acme Corp" "Bounced"\n  {AR}   10.00 USD\n  Assets:Cash:Bank\n'
+    _, errors = books(tmp_path, extra)
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            line_of(LEDGER + extra, "2026-01-20"),
+            f"a debit to {AR} is an invoice and needs invoice-id metadata (a payment credits "
+            "the receivable)",
+        )
+    ]
+
+
+# --- invariants -----------------------------------------------------------------------------
+
+
+def test_receivable_equals_the_sum_of_open_balances(tmp_path: Path) -> None:
+    adjustments = (
+        '  - {type: credit, id: CR-1, date: 2026-01-01, amount: "100.00"}\n'
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-10, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "10.00"}\n'
+        "  - {type: write_off, date: 2026-03-20, invoice: INV-ACME-1-20260201}\n"
+    )
+    extra = payment("2026-01-20", "100.00", JAN) + payment("2026-02-20", "300.00")
+    entries, errors = books(tmp_path, extra, adjustments)
+    assert errors == []
+    # JAN: 440 - 100 wallet - 100 paid - 240 FIFO; FEB: 330 - 11 memo - 60 FIFO - 259 written
+    # off; MAR: 330 open.
+    assert [status(entries, i) for i in (JAN, FEB, MAR)] == [
+        ("paid", D("0.00")),
+        ("written_off", D("0.00")),
+        ("open", D("330.00")),
+    ]
+    assert balance(entries, AR, datetime.date(2026, 12, 31)) == D("330.00")
+
+
+def test_plugin_module_lists_its_function() -> None:
+    assert settlement_plugin.__plugins__ == ("settle_receivables",)
+
+
+# --- the demo books -------------------------------------------------------------------------
+
+DEMO = Path(__file__).resolve().parent.parent / "ledgers" / "main.beancount"
+
+
+@pytest.fixture(scope="module")
+def demo() -> list[data.Directive]:
+    from beancount import loader
+
+    entries, errors, _ = loader.load_file(str(DEMO))
+    assert errors == []
+    return entries
+
+
+def test_demo_invariant_open_balance_per_invoice_and_receivable_per_customer(
+    demo: list[data.Directive],
+) -> None:
+    """From the ledger's postings alone (by the invoice-id of each receivable posting, else of
+    its entry): open = total - payments - credit memos - wallet applied - write-offs + debit
+    memos >= 0, as the invoice's open-balance says; per customer, the receivable's balance is
+    the sum of its invoices' open balances."""
+    parts: dict[str, dict[str, Decimal]] = {}
+    receivable: dict[str, Decimal] = {}
+    invoices: dict[str, data.Transaction] = {}
+    for entry in demo:
+        if not isinstance(entry, data.Transaction):
+            continue
+        kind = entry.meta.get("adjustment") or (
+            "invoice" if "due-date" in entry.meta else "payment"
+        )
+        if kind == "invoice":
+            invoices[entry.meta["invoice-id"]] = entry
+        for posting in entry.postings:
+            if not posting.account.startswith("Assets:AccountsReceivable:Customers:"):
+                continue
+            number = posting.units.number
+            receivable[posting.account] = receivable.get(posting.account, D(0)) + number
+            invoice_id = (posting.meta or {}).get("invoice-id") or entry.meta.get("invoice-id")
+            if invoice_id is None:  # a FIFO payment's excess and its reclass
+                parts.setdefault("-", {}).setdefault(kind, D(0))
+                parts["-"][kind] += number
+                continue
+            sums = parts.setdefault(invoice_id, {})
+            sums[kind] = sums.get(kind, D(0)) + number
+    assert sum(parts.pop("-", {}).values(), D(0)) == 0
+    assert set(parts) == set(invoices)
+    per_customer: dict[str, Decimal] = {}
+    for invoice_id, sums in parts.items():
+        total = sums.pop("invoice")
+        payments = -sums.pop("payment", D(0)) - sums.pop("overpayment", D(0))
+        credited = -sums.pop("credit_memo", D(0))
+        debited = sums.pop("debit_memo", D(0))
+        wallet = -sums.pop("wallet_applied", D(0))
+        written_off = -sums.pop("write_off", D(0))
+        assert sums == {}
+        open_ = total - payments - credited - wallet - written_off + debited
+        entry = invoices[invoice_id]
+        assert open_ >= 0, invoice_id
+        assert entry.meta["open-balance"].number == open_, invoice_id
+        account = entry.postings[0].account
+        per_customer[account] = per_customer.get(account, D(0)) + open_
+    assert per_customer == {a: b for a, b in receivable.items() if a in per_customer}
+    assert set(per_customer) == set(receivable)
+
+
+def test_demo_books_show_every_settlement_case(demo: list[data.Directive]) -> None:
+    transactions = [e for e in demo if isinstance(e, data.Transaction)]
+    invoices = {e.meta["invoice-id"]: e for e in transactions if "due-date" in e.meta}
+    statuses = {i: e.meta["status"] for i, e in invoices.items()}
+    assert {e.meta["status-date"] for e in invoices.values()} == {datetime.date(2026, 12, 1)}
+    assert set(statuses.values()) >= {"paid", "overdue", "open", "written_off"}
+    assert sum(1 for s in statuses.values() if s == "paid") > len(statuses) / 2
+    assert statuses["INV-PIEDPIPER-1-20260701"] == "written_off"
+    assert invoices["INV-GLOBEX-1-20260401"].meta["open-balance"].number == D("820.40")
+    fifo = [e for e in transactions if e.meta.get("beanbill-fifo")]
+    assert [e.meta["applied-to"] for e in fifo] == [
+        "INV-ACME-1-20260201 53.62 USD, INV-ACME-1-20260301 68.96 USD"
+    ]
+    promo = [
+        e.meta["invoice-id"]
+        for e in transactions
+        if e.meta.get("adjustment") == "wallet_applied" and "CR-WAYNE-1" in e.meta["wallet-credits"]
+    ]
+    assert promo == ["INV-WAYNE-1-20260401", "INV-WAYNE-1-20260501"]
+    (overpaid,) = [e for e in transactions if e.meta.get("adjustment") == "overpayment"]
+    assert overpaid.meta["invoice-id"] == "INV-PIEDPIPER-1-20260301"
+    assert balance(
+        demo, "Liabilities:ContraAccountsReceivable:Customers:PiedPiper", datetime.date(2026, 12, 1)
+    ) == D("-127.93")  # 427.93 overpaid, 300.00 refunded
