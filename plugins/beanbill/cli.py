@@ -1,4 +1,4 @@
-"""The `beanbill` command line: compile, check and serve the books.
+"""The `beanbill` command line: compile, check, report on and serve the books.
 
 Every command takes the ledger file as an optional first argument (default
 ledgers/main.beancount). Problems are printed as `file:line: message`; the exit status is 1
@@ -20,11 +20,14 @@ from beancount import loader
 from beancount.core import data
 from beancount.parser import printer
 
+from beanbill.books import read_settlement
 from beanbill.ledger import sort_key
 from beanbill.output import write_atomically
 from beanbill.periods import month_end
+from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
 from beanbill.revenue_report import PostingRow, income_accounts, waterfall
-from beanbill.tables import FORMATS, render
+from beanbill.settlement import STATUSES, Settlement
+from beanbill.tables import FORMATS, Cell, render
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
 GENERATED_PREFIX = "<beanbill:"
@@ -149,6 +152,59 @@ def cmd_revenue(args: argparse.Namespace) -> int:
     return 0
 
 
+def date_arg(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from error
+
+
+def settled(args: argparse.Namespace, command: str) -> tuple[Settlement, datetime.date] | None:
+    """The books' settlement and the as-of date (--as-of, else the last settlement event)."""
+    entries, errors, _ = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        sys.stderr.write(f"beanbill {command}: {len(errors)} problem(s) in the books\n")
+        return None
+    settlement = read_settlement(entries)
+    as_of = args.as_of or settlement.last_date or datetime.date.today()
+    return settlement, as_of
+
+
+def cmd_invoices(args: argparse.Namespace) -> int:
+    loaded = settled(args, "invoices")
+    if loaded is None:
+        return 1
+    settlement, as_of = loaded
+    rows = invoice_rows(settlement, as_of, args.customer, args.status)
+    headers = ["invoice", "customer", "date", "due", "currency", "total", "paid", "wallet"]
+    headers += ["credited", "debited", "written off", "open", "status", "days overdue"]
+    table: list[list[Cell]] = []
+    for r in rows:
+        table.append([r.invoice, r.customer, str(r.date), str(r.due_date), r.currency, r.total])
+        table[-1] += [r.paid, r.wallet, r.credited, r.debited, r.written_off, r.open]
+        table[-1] += [r.status, r.days_overdue]
+    if args.format == "table":
+        sys.stdout.write(f"Invoices as of {as_of}\n")
+    sys.stdout.write(render(headers, table, args.format))
+    return 0
+
+
+def cmd_aging(args: argparse.Namespace) -> int:
+    loaded = settled(args, "aging")
+    if loaded is None:
+        return 1
+    settlement, as_of = loaded
+    aged = aging(invoice_rows(settlement, as_of, args.customer))
+    if args.format == "table":
+        aged += aging_totals(aged)
+        sys.stdout.write(f"Receivables aging as of {as_of} (days past due)\n")
+    headers = ["customer", "currency", *BUCKETS, "total"]
+    table: list[list[Cell]] = [[a.customer, a.currency, *a.buckets.values(), a.total] for a in aged]
+    sys.stdout.write(render(headers, table, args.format))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="beanbill", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -171,6 +227,27 @@ def parser() -> argparse.ArgumentParser:
     revenue.add_argument("--format", choices=FORMATS, default="table")
     revenue.add_argument("--csv", action="store_true", help="same as --format csv")
     revenue.set_defaults(run=cmd_revenue)
+
+    invoices = commands.add_parser(
+        "invoices", help="invoices with what was paid, credited and is still open, as of a date"
+    )
+    invoices.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    invoices.add_argument("--customer", help="a customer id (or account component)")
+    invoices.add_argument("--status", choices=STATUSES)
+    invoices.add_argument(
+        "--as-of", type=date_arg, help="YYYY-MM-DD (default: the last invoice or payment date)"
+    )
+    invoices.add_argument("--format", choices=FORMATS, default="table")
+    invoices.set_defaults(run=cmd_invoices)
+
+    aging_ = commands.add_parser("aging", help="receivables aging per customer, as of a date")
+    aging_.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    aging_.add_argument("--customer", help="a customer id (or account component)")
+    aging_.add_argument(
+        "--as-of", type=date_arg, help="YYYY-MM-DD (default: the last invoice or payment date)"
+    )
+    aging_.add_argument("--format", choices=FORMATS, default="table")
+    aging_.set_defaults(run=cmd_aging)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
