@@ -13,7 +13,7 @@ from beancount import loader
 from beancount.core import data
 
 from beanbill import model as m
-from beanbill.adjustments import LineGroup, LineTax, recognised_fraction, split_share
+from beanbill.adjustments import LineGroup, recognised_fraction, split_share
 
 D = Decimal
 CATALOG = """\
@@ -156,23 +156,25 @@ def test_stripe_example_splits_into_recognised_and_deferred() -> None:
     assert share.taxes == ()
 
 
-def test_tax_is_reversed_pro_rata_and_inclusive_tax_comes_out_of_the_amount() -> None:
+def test_tax_is_reversed_pro_rata_to_the_line() -> None:
     start, end = datetime.date(2026, 4, 1), datetime.date(2026, 6, 30)
     exclusive = LineGroup(
         "C", "p", m.Timing.ADVANCE, start, end, "r", D("300.00"),
-        (LineTax("ca", "Liabilities:SalesTax:CA", D("30.00"), False),),
+        (("Liabilities:SalesTax:CA", D("30.00")),),
     )  # fmt: skip
     share = split_share(exclusive, D("100.00"), start, m.RecognitionMethod.RATABLE_DAILY, "USD")
     assert (share.net, share.taxes, share.total) == (
         D("100.00"), (("Liabilities:SalesTax:CA", D("10.00")),), D("110.00"),
     )  # fmt: skip
+    # VAT included in the price: the line is 2,394.96 net + 455.04 VAT; a memo of 95.00 (net)
+    # reverses 18.05 of VAT.
     inclusive = LineGroup(
         "C", "p", m.Timing.ADVANCE, start, end, "r", D("2394.96"),
-        (LineTax("vat", "Liabilities:SalesTax:DE", D("455.04"), True),),
+        (("Liabilities:SalesTax:DE", D("455.04")),),
     )  # fmt: skip
     share = split_share(inclusive, D("95.00"), start, m.RecognitionMethod.RATABLE_DAILY, "EUR")
     assert (share.net, share.taxes, share.total) == (
-        D("79.83"), (("Liabilities:SalesTax:DE", D("15.17")),), D("95.00"),
+        D("95.00"), (("Liabilities:SalesTax:DE", D("18.05")),), D("113.05"),
     )  # fmt: skip
 
 
@@ -285,13 +287,13 @@ def test_credit_memo_per_line_with_inclusive_tax(tmp_path: Path) -> None:
     entries, errors = load(tmp_path, {"globex": GLOBEX + memo})
     assert errors == []
     entry = by_meta(entries, "memo-id", "CM-G")
-    # 95.00 as the price is written (VAT included): 79.83 net + 15.17 VAT; 20 of 91 days
-    # recognised: 17.55.
+    # 95.00 net of tax, as every memo amount (the VAT share follows the line: 18.05); 20 of
+    # the quarter's 91 days recognised: 20.88.
     assert postings(entry) == [
-        ("Assets:AccountsReceivable:Customers:Globex", D("-95.00")),
-        ("Expenses:SalesReturnsAndAllowances", D("17.55")),
-        ("Liabilities:DeferredRevenue", D("62.28")),
-        ("Liabilities:SalesTax:DE", D("15.17")),
+        ("Assets:AccountsReceivable:Customers:Globex", D("-113.05")),
+        ("Expenses:SalesReturnsAndAllowances", D("20.88")),
+        ("Liabilities:DeferredRevenue", D("74.12")),
+        ("Liabilities:SalesTax:DE", D("18.05")),
     ]
 
 

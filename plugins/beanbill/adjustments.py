@@ -54,14 +54,6 @@ ONE_DAY = datetime.timedelta(days=1)
 
 
 @dataclass(frozen=True)
-class LineTax:
-    tax: str
-    account: str
-    amount: Decimal
-    inclusive: bool  # the tax is inside the quoted price
-
-
-@dataclass(frozen=True)
 class LineGroup:
     """An invoice's charge together with its discounts and true-ups: what a memo adjusts."""
 
@@ -72,19 +64,14 @@ class LineGroup:
     service_end: datetime.date
     revenue_rule: str
     net: Decimal  # net of tax
-    taxes: tuple[LineTax, ...]
-
-    @property
-    def quoted(self) -> Decimal:
-        """The line as its prices are written: net, plus any tax included in the price."""
-        return self.net + sum((t.amount for t in self.taxes if t.inclusive), ZERO)
+    taxes: tuple[tuple[str, Decimal], ...]  # (tax account, amount)
 
     @property
     def account(self) -> str:
         return DEFERRED_REVENUE if self.timing is m.Timing.ADVANCE else UNBILLED_REVENUE
 
 
-def line_groups(invoice: Invoice, catalog: m.Catalog) -> list[LineGroup]:
+def line_groups(invoice: Invoice) -> list[LineGroup]:
     """The invoice's revenue lines, each charge netted with its discounts and true-ups.
 
     Wallet top-ups (`credits: true`) are left out: a memo adjusts revenue, not prepaid credit.
@@ -109,10 +96,10 @@ def line_groups(invoice: Invoice, catalog: m.Catalog) -> list[LineGroup]:
         net = sum((line.amount for line in lines), ZERO)
         if net <= ZERO or first.revenue_rule is None:
             continue
-        taxes: dict[tuple[str, str], Decimal] = {}
+        taxes: dict[str, Decimal] = {}
         for line in lines:
             for tax in line.taxes:
-                taxes[(tax.tax, tax.account)] = taxes.get((tax.tax, tax.account), ZERO) + tax.amount
+                taxes[tax.account] = taxes.get(tax.account, ZERO) + tax.amount
         groups.append(
             LineGroup(
                 contract=first.contract,
@@ -122,16 +109,7 @@ def line_groups(invoice: Invoice, catalog: m.Catalog) -> list[LineGroup]:
                 service_end=first.service_end,
                 revenue_rule=first.revenue_rule,
                 net=net,
-                taxes=tuple(
-                    LineTax(
-                        tax_id,
-                        account,
-                        amount,
-                        tax_id in catalog.tax_rates and catalog.tax_rates[tax_id].inclusive,
-                    )
-                    for (tax_id, account), amount in sorted(taxes.items())
-                    if amount != ZERO
-                ),
+                taxes=tuple((a, v) for a, v in sorted(taxes.items()) if v != ZERO),
             )
         )
     return groups
@@ -190,26 +168,19 @@ def split_share(
     method: m.RecognitionMethod,
     currency: str,
 ) -> MemoShare:
-    """Split a memo's share of a line (written as the line's prices are: tax included for an
-    inclusive tax) into net and tax, pro rata to the line, and the net into its recognised and
-    not yet recognised parts."""
-    inclusive = [t for t in group.taxes if t.inclusive]
-    exclusive = [t for t in group.taxes if not t.inclusive]
-    inclusive_total = sum((t.amount for t in inclusive), ZERO)
-    inclusive_part = round_money(inclusive_total * share / group.quoted, currency)
-    net = share - inclusive_part
-    taxes: list[tuple[str, Decimal]] = []
-    if inclusive and inclusive_part:
-        parts = allocate(inclusive_part, [t.amount for t in inclusive], currency)
-        taxes += [(t.account, p) for t, p in zip(inclusive, parts, strict=True)]
-    taxes += [(t.account, round_money(t.amount * net / group.net, currency)) for t in exclusive]
+    """A memo's share of a line (net of tax): its tax, pro rata to the line's, and its
+    recognised and not yet recognised parts."""
+    taxes = [
+        (account, round_money(amount * share / group.net, currency))
+        for account, amount in group.taxes
+    ]
     fraction = recognised_fraction(method, group.service_start, group.service_end, memo_date)
-    recognised = round_money(net * fraction, currency)
+    recognised = round_money(share * fraction, currency)
     return MemoShare(
         group=group,
-        net=net,
+        net=share,
         recognised=recognised,
-        unrecognised=net - recognised,
+        unrecognised=share - recognised,
         taxes=tuple((a, v) for a, v in taxes if v != ZERO),
     )
 
@@ -255,14 +226,14 @@ def memo_postings(
 
 @dataclass
 class InvoiceState:
-    """What memos have left of each line group of an invoice (as the prices are written)."""
+    """What memos have left of each line group of an invoice (net of tax)."""
 
     invoice: Invoice
     groups: list[LineGroup]
     left: list[Decimal] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.left = [group.quoted for group in self.groups]
+        self.left = [group.net for group in self.groups]
 
 
 class Rejected(Exception):
@@ -287,7 +258,7 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
                 f"{what}: {memo.amount} {currency} is more than what is left to credit on "
                 f"{state.invoice.id} ({left} {currency} before tax)",
             )
-        weights = state.left if left > ZERO else [g.quoted for g in state.groups]
+        weights = state.left if left > ZERO else [g.net for g in state.groups]
         return list(zip(indexes, allocate(memo.amount, weights, currency), strict=True))
     assert memo.lines is not None
     shares: list[tuple[int, Decimal]] = []
@@ -309,7 +280,7 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
             )
         weights = [state.left[i] for i in indexes]
         if sum(weights, ZERO) <= ZERO:
-            weights = [state.groups[i].quoted for i in indexes]
+            weights = [state.groups[i].net for i in indexes]
         shares += zip(indexes, allocate(line.amount, weights, currency), strict=True)
     return shares
 
@@ -470,7 +441,7 @@ def adjustment_entries(contracts: m.ContractSet, invoices: Iterable[Invoice]) ->
                         else:
                             state = states.get(invoice.id)
                             if state is None:
-                                state = InvoiceState(invoice, line_groups(invoice, catalog))
+                                state = InvoiceState(invoice, line_groups(invoice))
                                 states[invoice.id] = state
                             entries.append(memo_entry(adjustment, customer, state, catalog))
                     case m.WalletCredit():
