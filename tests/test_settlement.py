@@ -461,6 +461,21 @@ def test_receivable_equals_the_sum_of_open_balances(tmp_path: Path) -> None:
     assert balance(entries, AR, datetime.date(2026, 12, 31)) == D("330.00")
 
 
+def test_an_internal_bug_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(entries: list[data.Directive]) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(settlement_plugin, "read_settlement", broken)
+    entries, errors = books(tmp_path, payment("2026-01-20", "440.00", JAN))
+    assert len(errors) == 1
+    assert errors[0].message.startswith(
+        "beanbill.plugins.settlement: internal error KeyError: 'boom' at test_settlement.py:"
+    )
+    assert "status" not in invoice(entries, JAN).meta  # the books still load, unsettled
+
+
 def test_plugin_module_lists_its_function() -> None:
     assert settlement_plugin.__plugins__ == ("settle_receivables",)
 

@@ -178,14 +178,15 @@ class Reader:
                     )
                 )
             elif amount > ZERO:
-                self.invoice(ref, entry, account, currency, amount, invoice_id)
+                self.invoice(ref, entry, source, account, currency, amount, invoice_id)
             else:
-                self.payment(ref, entry, account, currency, -amount)
+                self.payment(ref, entry, source, account, currency, -amount)
 
     def invoice(
         self,
         ref: int,
         entry: data.Transaction,
+        source: Source,
         account: str,
         currency: str,
         total: Decimal,
@@ -212,12 +213,18 @@ class Reader:
                 currency,
                 total,
                 due if isinstance(due, datetime.date) else entry.date,
-                entry_source(entry),
+                source,
             )
         )
 
     def payment(
-        self, ref: int, entry: data.Transaction, account: str, currency: str, amount: Decimal
+        self,
+        ref: int,
+        entry: data.Transaction,
+        source: Source,
+        account: str,
+        currency: str,
+        amount: Decimal,
     ) -> None:
         named: list[str] = []
         if "invoice-id" in entry.meta:
@@ -237,7 +244,7 @@ class Reader:
                 currency,
                 amount,
                 tuple(dict.fromkeys(named)),
-                entry_source(entry),
+                source,
             )
         )
 

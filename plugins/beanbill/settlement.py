@@ -24,6 +24,7 @@ An invoice's open balance = total - payments - credit memos - wallet applied - w
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -165,10 +166,20 @@ class Balances:
 class InvoiceAccount:
     issued: Issued
     applications: list[Application] = field(default_factory=list)
+    current: Decimal = ZERO  # the open balance after every application so far
+
+    def __post_init__(self) -> None:
+        self.current = self.issued.total
 
     @property
     def id(self) -> str:
         return self.issued.invoice_id
+
+    def apply(self, application: Application) -> None:
+        """Record an application (in date order: the engine's current open balance follows)."""
+        self.applications.append(application)
+        sign = 1 if application.kind == DEBIT else -1
+        self.current += sign * application.amount
 
     def balances(self, as_of: datetime.date | None = None) -> Balances:
         sums = {PAYMENT: ZERO, WALLET: ZERO, CREDIT: ZERO, DEBIT: ZERO, WRITE_OFF: ZERO}
@@ -270,6 +281,9 @@ def fmt(amount: Decimal, currency: str) -> str:
 class Engine:
     def __init__(self) -> None:
         self.invoices: dict[str, InvoiceAccount] = {}
+        # each customer's invoices per currency by (date, id): FIFO order; and its customer id
+        self.by_receivable: dict[tuple[str, str], list[InvoiceAccount]] = {}
+        self.customers: dict[str, str] = {}
         self.lots: dict[tuple[str, str], list[Lot]] = {}
         self.contra: dict[tuple[str, str], Decimal] = {}
         self.entries: list[Entry] = []
@@ -319,7 +333,11 @@ class Engine:
                 "to a customer's receivable is an invoice and needs its own invoice-id",
             )
             return
-        self.invoices[event.invoice_id] = InvoiceAccount(event)
+        invoice = InvoiceAccount(event)
+        self.invoices[event.invoice_id] = invoice
+        fifo = self.by_receivable.setdefault((event.receivable, event.currency), [])
+        bisect.insort(fifo, invoice, key=lambda i: (i.issued.date, i.id))
+        self.customers.setdefault(event.receivable, event.customer)
 
     def memo(self, event: MemoPosted) -> None:
         kind = "credit memo" if event.credit else "debit memo"
@@ -331,7 +349,7 @@ class Engine:
             )
             return
         if event.credit:
-            open_ = invoice.open()
+            open_ = invoice.current
             if event.amount > open_:
                 self.problem(
                     event.ref,
@@ -340,7 +358,7 @@ class Engine:
                     f"({fmt(open_, event.currency)}); credit at most what is still owed (give "
                     "the rest as a wallet credit or a refund)",
                 )
-        invoice.applications.append(
+        invoice.apply(
             Application(event.date, CREDIT if event.credit else DEBIT, event.amount, event.ref)
         )
 
@@ -403,11 +421,11 @@ class Engine:
             (lot.left for lot in lots if lot.left > ZERO and lot.funded_by != issued.invoice_id),
             ZERO,
         )
-        amount = min(available, invoice.open())
+        amount = min(available, invoice.current)
         if amount <= ZERO:
             return
         taken = self.take(lots, amount, issued.invoice_id)
-        invoice.applications.append(Application(issued.date, WALLET, amount, issued.ref))
+        invoice.apply(Application(issued.date, WALLET, amount, issued.ref))
         credits = ", ".join(f"{label} {fmt(part, issued.currency)}" for label, part in taken)
         self.entries.append(
             Entry(
@@ -456,21 +474,18 @@ class Engine:
         if fifo:
             targets = [
                 invoice
-                for invoice in self.invoices.values()
-                if (invoice.issued.receivable, invoice.issued.currency)
-                == (event.receivable, event.currency)
-                and invoice.open() > ZERO
+                for invoice in self.by_receivable.get((event.receivable, event.currency), [])
+                if invoice.current > ZERO
             ]
         else:
-            targets = named
-        targets.sort(key=lambda invoice: (invoice.issued.date, invoice.id))
+            targets = sorted(named, key=lambda invoice: (invoice.issued.date, invoice.id))
         left = event.amount
         parts: list[tuple[str, Decimal]] = []
         for invoice in targets:
-            part = min(left, invoice.open())
+            part = min(left, invoice.current)
             if part <= ZERO:
                 continue
-            invoice.applications.append(Application(event.date, PAYMENT, part, event.ref))
+            invoice.apply(Application(event.date, PAYMENT, part, event.ref))
             parts.append((invoice.id, part))
             left -= part
         self.payments.append(
@@ -505,10 +520,7 @@ class Engine:
         )
 
     def customer_of(self, receivable: str) -> str:
-        for invoice in self.invoices.values():
-            if invoice.issued.receivable == receivable:
-                return invoice.issued.customer
-        return component(receivable)
+        return self.customers.get(receivable) or component(receivable)
 
     # write-offs
 
@@ -521,7 +533,7 @@ class Engine:
             )
             return
         issued = invoice.issued
-        open_ = invoice.open()
+        open_ = invoice.current
         if open_ <= ZERO:
             self.problem(
                 event.ref,
@@ -530,7 +542,7 @@ class Engine:
                 "nothing to write off",
             )
             return
-        invoice.applications.append(Application(event.date, WRITE_OFF, open_, event.ref))
+        invoice.apply(Application(event.date, WRITE_OFF, open_, event.ref))
         meta: list[tuple[str, MetaValue]] = [
             ("write-off-id", event.id),
             ("invoice-id", event.invoice_id),

@@ -43,7 +43,8 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from beanbill.books import GENERATED_PREFIX, read_settlement, write_back
-from beanbill.ledger import SOURCE_KEY
+from beanbill.ledger import SOURCE_KEY, BeanbillError, internal_error
+from beanbill.plugins.contracts import paused_garbage_collector
 
 __plugins__ = ("settle_receivables",)
 
@@ -82,14 +83,24 @@ def parse_as_of(config: str | None) -> datetime.date | None:
 
 def settle_receivables(
     entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
-) -> tuple[list[data.Directive], list[SettlementError]]:
+) -> tuple[list[data.Directive], list[SettlementError | BeanbillError]]:
     """The plugin: apply, reclassify, write off, and record each invoice's status."""
-    errors: list[SettlementError] = []
     try:
         as_of = parse_as_of(config)
     except ValueError as error:
         source = data.new_metadata(options_map.get("filename") or "<string>", 0)
         return entries, [SettlementError(source, str(error), None)]
+    try:
+        with paused_garbage_collector():
+            return settle(entries, options_map, as_of)
+    except Exception as error:  # a bug: report it, keep the ledger loadable
+        return entries, [internal_error("beanbill.plugins.settlement", error)]
+
+
+def settle(
+    entries: list[data.Directive], options_map: dict[str, Any], as_of: datetime.date | None
+) -> tuple[list[data.Directive], list[SettlementError | BeanbillError]]:
+    errors: list[SettlementError | BeanbillError] = []
     settlement = read_settlement(entries)
     for problem in settlement.problems:
         entry = entries[problem.ref]
