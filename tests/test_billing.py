@@ -1166,7 +1166,9 @@ def test_discounts_and_taxes_keep_every_invoice_whole(
         }
         left = sum(gross.values(), M(0))
         if percent is not None:
-            share = (gross.get(products[0], M(0)) * percent / 100).quantize(M("0.01"), ROUND_HALF_UP)
+            share = (gross.get(products[0], M(0)) * percent / 100).quantize(
+                M("0.01"), ROUND_HALF_UP
+            )
             # a discount that rounds to zero is left off the invoice, like any line of zero
             assert [x.amount for x in by_name["Percent"]] == ([-share] if share else [])
             left -= share

@@ -50,7 +50,7 @@ def test_an_internal_bug_is_one_clear_error_not_a_traceback(
         raise KeyError("platform")
 
     monkeypatch.setattr(contracts_plugin, "compile_folder", broken)
-    entries, errors, _ = loader.load_file(str(write_books(tmp_path)))
+    _, errors, _ = loader.load_file(str(write_books(tmp_path)))
     assert len(errors) == 1
     message = errors[0].message
     assert message.startswith(

@@ -171,7 +171,7 @@ def test_milestones_release_their_share_on_their_dates(tmp_path: Path) -> None:
 def test_milestone_mistakes_are_reported_at_their_line(
     tmp_path: Path, change: tuple[str, str], line: int, message: str
 ) -> None:
-    contracts, problems = load_texts(
+    _, problems = load_texts(
         ("catalog.yaml", CATALOG), [("wayne.yaml", PROJECT.replace(*change))], []
     )
     assert len(problems) == 1
