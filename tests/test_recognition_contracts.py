@@ -192,6 +192,45 @@ def test_a_milestone_rule_needs_milestones() -> None:
     ]
 
 
+ANNUAL_CREDITED = """\
+customer: {id: lex, account: Lex, name: Lex Corp}
+contracts:
+  - id: LEX-1
+    start: 2026-01-01
+    end: 2026-12-31
+    billing: {cadence: annual, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - {product: licence, pricing: {model: flat_fee, price: "12000.00"}}
+adjustments:
+  - {type: credit_memo, id: CM-LEX-1, date: 2026-07-02, invoice: INV-LEX-1-20260101,
+     amount: "6000.00", reason: Half the licence returned}
+"""
+
+
+def test_credit_memo_on_a_half_recognised_annual_line(tmp_path: Path) -> None:
+    # 12,000.00 for 2026, ratable daily; on 2 July (182 of 365 days served) half is credited:
+    # 6,000 x 182/365 = 2,991.78 was already recognised (Sales Returns), 3,008.22 comes off
+    # the 183 days still deferred.
+    entries = books(tmp_path, {"lex": ANNUAL_CREDITED})
+    memo = next(e for e in entries if isinstance(e, data.Transaction) and "CM-LEX-1" in e.links)
+    amounts = {p.account: p.units.number for p in memo.postings}
+    assert amounts == {
+        "Expenses:SalesReturnsAndAllowances": Decimal("2991.78"),
+        "Liabilities:DeferredRevenue": Decimal("3008.22"),
+        "Assets:AccountsReceivable:Customers:Lex": Decimal("-6000.00"),
+    }
+    income = "Income:Licences"
+    assert balance(entries, income, D(2026, 6, 30)) == Decimal("-5950.68")  # 181 days
+    # July: 1,019.18 of the original schedule less 30/183 of the credit (493.15).
+    assert balance(entries, income, D(2026, 7, 31)) == Decimal("-6476.71")
+    assert balance(entries, income, D(2026, 12, 31)) == Decimal("-8991.78")
+    assert balance(entries, "Liabilities:DeferredRevenue", D(2026, 12, 31)) == 0
+    returns = balance(entries, "Expenses:SalesReturnsAndAllowances", D(2026, 12, 31))
+    assert -balance(entries, income, D(2026, 12, 31)) - returns == Decimal("6000.00")
+
+
 def demo_entries() -> list[data.Directive]:
     entries, errors, _ = loader.load_file(str(ROOT / "ledgers" / "main.beancount"))
     assert errors == []
