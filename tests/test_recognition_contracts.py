@@ -14,6 +14,7 @@ from beanbill.load import load_texts
 from beanbill.model import RecognitionMethod
 from beanbill.periods import month_end
 from beanbill.recognition import Obligation, recognised_by, schedule
+from tests.test_recognition import balance
 
 D = datetime.date
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,19 +102,6 @@ def books(tmp_path: Path, customers: dict[str, str], usage: str = "") -> list[da
     entries, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
     assert errors == []
     return entries
-
-
-def balance(entries: list[data.Directive], account: str, day: D) -> Decimal:
-    return sum(
-        (
-            p.units.number
-            for e in entries
-            if isinstance(e, data.Transaction) and e.date <= day
-            for p in e.postings
-            if p.account == account
-        ),
-        Decimal(0),
-    )
 
 
 def test_bundle_sold_below_ssp_recognises_allocated_amounts(tmp_path: Path) -> None:
