@@ -1,0 +1,68 @@
+"""The benchmark's generator: small synthetic books that load cleanly, the same every time."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from beancount import loader
+from beancount.core import data
+
+from beanbill import bench
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_tiny_books_load_without_errors_with_the_expected_invoices(tmp_path: Path) -> None:
+    books = bench.generate(tmp_path, customers=5, years=1)
+    entries, errors, _ = loader.load_file(str(books.ledger))
+    assert errors == []
+    invoices = Counter(
+        entry.meta["customer"]
+        for entry in entries
+        if isinstance(entry, data.Transaction) and "invoice-id" in entry.meta
+    )
+    expected = {c.id: books.expected_invoices(c) for c in books.customers}
+    assert dict(invoices) == expected
+    # The mix: 12 monthly invoices with an advance fee (the month's fee plus the previous
+    # month's usage), 11 for the usage-only customer (its first invoice is on 1 February).
+    assert sorted(expected.values()) == [11, 12, 12, 12, 12]
+    assert {c.advance for c in books.customers} == {True, False}
+    assert all(c.metered for c in books.customers)
+
+
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    bench.generate(tmp_path / "a", customers=5, years=1)
+    bench.generate(tmp_path / "b", customers=5, years=1)
+    first, second = files(tmp_path / "a"), files(tmp_path / "b")
+    assert first == second
+    assert "contracts/catalog.yaml" in first
+    assert "contracts/usage/2026-12.csv" in first
+    assert "ledgers/chart.beancount" in first
+    # Generating again in place rewrites the same bytes (and leaves nothing stale behind).
+    bench.generate(tmp_path / "a", customers=5, years=1)
+    assert files(tmp_path / "a") == first
+
+
+def test_the_mix_covers_every_pricing_model(tmp_path: Path) -> None:
+    books = bench.generate(tmp_path, customers=40, years=1)
+    texts = "".join(p.read_text() for p in (tmp_path / "contracts" / "customers").iterdir())
+    for model in ("flat_fee", "per_unit", "package", "tiered", "volume"):
+        assert f"model: {model}" in texts
+    assert "taxes: [ca-sales]" in texts and "taxes: [de-vat]" in texts
+    assert "discounts:" in texts
+    assert {c.advance for c in books.customers} == {True, False}
+    assert any(not c.metered for c in books.customers)
+
+
+def test_compare_balances_reports_differences() -> None:
+    assert bench.compare_balances({"Assets:A USD": "1.00"}, {"Assets:A USD": "1"}) == []
+    assert bench.compare_balances({"Assets:A USD": "1.00"}, {}) == [
+        "Assets:A USD: plugin 1.00 != text 0"
+    ]
