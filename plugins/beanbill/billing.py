@@ -10,6 +10,7 @@ rounded half-up to the currency's minor unit per line, so the invoice is the sum
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -179,6 +180,14 @@ def contract_end(contract: m.Contract, phases: Sequence[m.Phase]) -> datetime.da
     return phases[-1].end if phases else contract.end
 
 
+@functools.lru_cache(maxsize=4096)
+def contract_periods(
+    billing: m.Billing, start: datetime.date, end: datetime.date | None, until: datetime.date
+) -> tuple[Period, ...]:
+    """The billing periods of a contract's span, computed once for all lines that share them."""
+    return tuple(billing_periods(billing, start, end, until))
+
+
 def line_periods(
     line: m.Line,
     contract: m.Contract,
@@ -195,7 +204,7 @@ def line_periods(
     if line.billing.months is None:
         return billing_periods(line.billing, phase.start, phase.end, until)
     pieces = []
-    for period in billing_periods(line.billing, contract.start, end, until):
+    for period in contract_periods(line.billing, contract.start, end, until):
         start = max(period.start, phase.start)
         stop = period.end if phase.end is None else min(period.end, phase.end)
         if start > stop:
