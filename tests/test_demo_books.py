@@ -71,3 +71,11 @@ def test_demo_compiles_deterministically(tmp_path: Path) -> None:
     text = first.read_text()
     assert text.count('" "Invoice INV-') == 76
     assert text.count('" "Revenue recognised 2026-') == 87
+
+
+def test_fava_loads_the_demo_books_without_errors() -> None:
+    from fava.core import FavaLedger
+
+    ledger = FavaLedger(str(LEDGER))
+    assert list(ledger.errors) == []
+    assert ledger.options["title"] == "Demo SaaS Inc."
