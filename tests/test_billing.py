@@ -690,6 +690,30 @@ def test_usage_outside_every_contract_period_is_a_problem_at_its_line() -> None:
     assert only(result.invoices[0], "api-calls").quantity == 100
 
 
+def test_usage_two_contract_lines_would_both_bill_is_a_problem() -> None:
+    events = usage_csv("2026-02-10,acme,api_calls,100,e1", "2026-02-11,acme,api_calls,5,e2")
+    both = customer(
+        [
+            contract(
+                "C-1", [phase("2026-01-01", [API_PER_UNIT])], start="2026-01-01", end="2026-03-31"
+            ),
+            contract(
+                "C-2", [phase("2026-02-01", [API_PER_UNIT])], start="2026-02-01", end="2026-03-31"
+            ),
+        ]
+    )
+    result = billed_with_problems([both], [events])
+    assert [(p.source.file, p.source.line, p.message) for p in result.problems] == [
+        (
+            "usage/events.csv",
+            2,
+            "usage: 2 event(s) of customer acme, metric api_calls, from 2026-02-10 on, would be "
+            "billed twice: by contract C-1, product api-calls and by contract C-2, product "
+            "api-calls; give the lines different metrics or periods that do not overlap",
+        )
+    ]
+
+
 # --- discounts -----------------------------------------------------------------------------
 
 

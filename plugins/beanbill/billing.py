@@ -255,6 +255,7 @@ class Engine:
                     if contract not in contract_of[key]:
                         contract_of[key].append(contract)
         self.report_unused_usage()
+        self.report_double_billed_usage()
         customers = {c.id: c for c in self.contracts.customers}
         invoices = []
         issued_to: dict[str, str] = {}  # invoice id → customer id
@@ -388,7 +389,10 @@ class Engine:
                 exact = priced.amount * Decimal(period.days) / Decimal(period.full_days)
                 charges = priced.charges
         else:
-            events = self.usage.between(customer.id, product.metric, period.start, period.end)
+            biller = f"contract {contract.id}, product {line.product}"
+            events = self.usage.between(
+                customer.id, product.metric, period.start, period.end, biller
+            )
             second: tuple[m.UsageEvent, ...] = ()
             if isinstance(line.pricing, m.TwoDimensionalTiered):
                 second = tuple(
@@ -540,6 +544,22 @@ class Engine:
             )
             taxes[last] = replace(taxes[last], amount=line.amount - net - others)
         return replace(line, amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
+
+    def report_double_billed_usage(self) -> None:
+        """Usage that two contract lines would both bill: an error, never silently twice."""
+        for (first, second), events in sorted(
+            self.usage.double_billed.items(), key=lambda item: item[1][0].source
+        ):
+            event = events[0]
+            self.problems.append(
+                Problem(
+                    event.source,
+                    f"usage: {len(events)} event(s) of customer {event.customer}, metric "
+                    f"{event.metric}, from {event.date} on, would be billed twice: by {first} "
+                    f"and by {second}; give the lines different metrics or periods that do "
+                    "not overlap",
+                )
+            )
 
     def report_unused_usage(self) -> None:
         """Events in no billing period; those after `until` are not billed yet, not wrong (an

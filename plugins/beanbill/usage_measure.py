@@ -22,17 +22,32 @@ class UsageIndex:
             self._events.setdefault((event.customer, event.metric), []).append(event)
         self._dates = {key: [e.date for e in evs] for key, evs in self._events.items()}
         self.used: set[m.Source] = set()  # sources of events that fell in some billing period
+        self._billed_by: dict[m.Source, str] = {}
+        # (first line, second line) → the events both billed, in order
+        self.double_billed: dict[tuple[str, str], list[m.UsageEvent]] = {}
 
     def between(
-        self, customer: str, metric: str, start: datetime.date, end: datetime.date
+        self,
+        customer: str,
+        metric: str,
+        start: datetime.date,
+        end: datetime.date,
+        biller: str | None = None,
     ) -> list[m.UsageEvent]:
-        """Events of `customer` and `metric` dated in [start, end], marked as used."""
+        """Events of `customer` and `metric` dated in [start, end], marked as used, and as
+        billed by `biller` (a contract line) when given: an event two lines bill is noted in
+        `double_billed`."""
         key = (customer, metric)
         dates = self._dates.get(key, [])
         low = bisect.bisect_left(dates, start)
         high = bisect.bisect_right(dates, end)
         found = self._events.get(key, [])[low:high]
         self.used.update(event.source for event in found)
+        if biller is not None:
+            for event in found:
+                first = self._billed_by.setdefault(event.source, biller)
+                if first != biller:
+                    self.double_billed.setdefault((first, biller), []).append(event)
         return found
 
     def unused(self) -> list[m.UsageEvent]:
