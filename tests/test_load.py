@@ -8,6 +8,8 @@ input may make `load_texts` raise.
 from __future__ import annotations
 
 import datetime
+import subprocess
+import sys
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -1427,6 +1429,37 @@ def test_alias_amplification_stops_at_the_node_budget() -> None:
         )
     ]
     assert customer_ids(contract_set) == ["globex"]
+
+
+DEEP_DOCUMENTS = {
+    "flow": "customer: " + "[" * 200_000 + "]" * 200_000 + "\n",
+    "compact": "customer:\n  id: acme\ncontracts:\n  - " + "- " * 200_000 + "x\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP_DOCUMENTS))
+def test_very_deep_nesting_is_refused_without_crashing(kind: str) -> None:
+    # libyaml composes recursively in C: 200,000 levels used to overflow the stack and kill
+    # the process (a segmentation fault, no message). In a subprocess, so a regression is a
+    # failed test rather than a dead test run.
+    program = (
+        "import sys\n"
+        "from beanbill.load import load_texts\n"
+        "from tests.test_load import ACME_FILE, CATALOG, CATALOG_FILE, DEEP_DOCUMENTS\n"
+        "text = DEEP_DOCUMENTS[sys.argv[1]]\n"
+        "_, problems = load_texts((CATALOG_FILE, CATALOG), [(ACME_FILE, text)], [])\n"
+        "print([(p.source.line, p.message) for p in problems])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program, kind],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    message = "YAML error: the document is nested too deeply"
+    assert result.stdout.strip() == repr([(1, message)])
 
 
 # --- ids unique across files -------------------------------------------------------------------

@@ -115,6 +115,8 @@ FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 
 def _compose(text: str) -> Node | None:
     if FAST_LOADER is not None:
+        if _could_be_deep(text):
+            _check_depth(text)
         try:
             node: Node | None = yaml.compose(text, Loader=FAST_LOADER)
             return node
@@ -122,6 +124,38 @@ def _compose(text: str) -> Node | None:
             pass
     slow: Node | None = yaml.compose(text, Loader=yaml.SafeLoader)
     return slow
+
+
+# libyaml composes recursively in C: a document nested some 30,000 deep (a few hundred
+# kilobytes of "[") overflows the stack and kills the process, with no message. Only a text
+# with many brackets, deep indentation or long runs of "- " can be nested that deep; such a
+# text is first measured on libyaml's events, which need no recursion.
+DEEP_HINTS = 1_000
+COMPACT_RUN = re.compile(r"(?:[-?][ \t]+){50}")
+INDENT = re.compile(r"^[ ]{500}", re.MULTILINE)
+
+
+def _could_be_deep(text: str) -> bool:
+    return (
+        text.count("[") + text.count("{") > DEEP_HINTS
+        or INDENT.search(text) is not None
+        or COMPACT_RUN.search(text) is not None
+    )
+
+
+def _check_depth(text: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH (at line 1, as `_check_tags` does)."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=FAST_LOADER):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise Invalid(None, "YAML error: the document is nested too deeply") from _at(1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return  # a syntax error: composing reports it
 
 
 class _At(Exception):
