@@ -42,6 +42,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from beanbill.periods import add_months
+
 SEED = 20260101
 START = datetime.date(2026, 1, 1)
 DEFAULT_SIZES = (1000, 10000)
@@ -150,11 +152,6 @@ class Generated:
         if customer.advance:
             return self.months
         return self.months - 1 if customer.metered else 0
-
-
-def add_months(day: datetime.date, months: int) -> datetime.date:
-    month = day.month - 1 + months
-    return datetime.date(day.year + month // 12, month % 12 + 1, 1)
 
 
 def _customer(index: int, rng: random.Random) -> tuple[CustomerSpec, dict[str, Any]]:
