@@ -461,6 +461,27 @@ def test_receivable_equals_the_sum_of_open_balances(tmp_path: Path) -> None:
     assert balance(entries, AR, datetime.date(2026, 12, 31)) == D("330.00")
 
 
+def test_an_invoice_discounted_to_zero_still_gets_its_status(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: an invoice whose lines net to zero (here the platform fully
+    # discounted from February on) had no status and no open balance.
+    discounted = ACME.replace(
+        "        taxes: [ca]\n",
+        "        discounts:\n"
+        '          - {percent: "100%", products: [platform], start: 2026-02-01}\n'
+        "        taxes: [ca]\n",
+    )
+    entries, errors = load(tmp_path, {"acme": discounted}, LEDGER)
+    assert errors == []
+    assert [p.units.number for p in invoice(entries, FEB).postings] == [
+        D("0.00"),
+        D("-300.00"),
+        D("300.00"),
+    ]
+    assert status(entries, JAN) == ("overdue", D("440.00"))  # as of 03-01, the last invoice
+    assert status(entries, FEB) == ("credited", D("0.00"))  # nothing to pay, nothing paid
+    assert status(entries, MAR) == ("credited", D("0.00"))
+
+
 def test_an_internal_bug_is_one_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

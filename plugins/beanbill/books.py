@@ -81,6 +81,12 @@ def ids_in(value: Any) -> list[str]:
     return [part for part in ID_SEPARATORS.split(str(value)) if part]
 
 
+def is_zero_invoice(entry: data.Transaction) -> bool:
+    """A compiled invoice (it has `due-date`) whose discounts bring its total to zero: still
+    an invoice, with nothing to pay."""
+    return "invoice-id" in entry.meta and "due-date" in entry.meta
+
+
 def is_settlement_output(entry: data.Directive) -> bool:
     return isinstance(entry, data.Transaction) and entry.meta.get("adjustment") in (
         SETTLEMENT_GENERATED
@@ -100,7 +106,10 @@ class Reader:
             if isinstance(entry, data.Transaction)
             and "invoice-id" in entry.meta
             and entry.meta.get("adjustment") is None
-            and any(v > ZERO for v in self.receivables(entry).values())
+            and any(
+                v > ZERO or (v == ZERO and is_zero_invoice(entry))
+                for v in self.receivables(entry).values()
+            )
         }
         self.prefixes = {i.split("-", 1)[0] + "-" for i in self.invoice_ids if "-" in i}
 
@@ -161,7 +170,7 @@ class Reader:
                 )
             )
         for (account, currency), amount in sorted(self.receivables(entry).items()):
-            if amount == ZERO:
+            if amount == ZERO and not (kind is None and is_zero_invoice(entry)):
                 continue
             if kind in (CREDIT_MEMO, DEBIT_MEMO):
                 self.events.append(
@@ -177,7 +186,7 @@ class Reader:
                         source,
                     )
                 )
-            elif amount > ZERO:
+            elif amount >= ZERO:
                 self.invoice(ref, entry, source, account, currency, amount, invoice_id)
             else:
                 self.payment(ref, entry, source, account, currency, -amount)
