@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from beancount.core import data
 
+from beanbill.books import read_settlement
 from beanbill.plugins import settlement as settlement_plugin
+from beanbill.receivables import aging, invoice_rows
 from tests.test_adjustments import ACME, balance, by_meta, load, postings
 
 D = Decimal
@@ -480,6 +482,30 @@ def test_an_invoice_discounted_to_zero_still_gets_its_status(tmp_path: Path) -> 
     assert status(entries, JAN) == ("overdue", D("440.00"))  # as of 03-01, the last invoice
     assert status(entries, FEB) == ("credited", D("0.00"))  # nothing to pay, nothing paid
     assert status(entries, MAR) == ("credited", D("0.00"))
+
+
+def test_a_debit_memo_after_a_write_off_reopens_the_invoice(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: the invoice stayed "written_off" with 55.00 open, and aging
+    # put that 55.00 in "current" although it was long overdue.
+    adjustments = (
+        "  - {type: write_off, date: 2026-03-20, invoice: INV-ACME-1-20260201}\n"
+        "  - {type: debit_memo, id: DM-1, date: 2026-04-10, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "50.00"}\n'
+    )
+    entries, errors = books(tmp_path, adjustments=adjustments)
+    assert errors == []
+    assert status(entries, FEB) == ("overdue", D("55.00"))  # due 03-03, as of 04-10
+    settlement = read_settlement(entries)
+    rows = invoice_rows(settlement, datetime.date(2026, 3, 31))
+    assert [(r.invoice, r.status, r.open) for r in rows if r.invoice == FEB] == [
+        (FEB, "written_off", D("0.00"))
+    ]
+    rows = invoice_rows(settlement, datetime.date(2026, 4, 10))
+    assert [(r.status, r.open, r.days_overdue) for r in rows if r.invoice == FEB] == [
+        ("overdue", D("55.00"), 38)
+    ]
+    (acme,) = aging(r for r in rows if r.invoice == FEB)
+    assert acme.buckets["31-60"] == D("55.00")
 
 
 def test_an_internal_bug_is_one_clear_error(

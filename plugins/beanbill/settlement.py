@@ -17,8 +17,9 @@ each date, in this order:
 7. money leaving a wallet or contra-receivable (refunds); more than the balance is a problem.
 
 An invoice's open balance = total - payments - credit memos - wallet applied - write-offs
-+ debit memos. Its status on a date is `written_off`, `paid` (nothing left, some of it paid),
-`credited` (nothing left, none of it paid), `overdue` (something left after the due date),
++ debit memos. Its status on a date is `written_off` (nothing left after a write-off), `paid`
+(nothing left, some of it paid), `credited` (nothing left, none of it paid), `overdue`
+(something left after the due date: a debit memo after a write-off reopens the invoice),
 `partially_paid` or `open`.
 """
 
@@ -200,16 +201,16 @@ class InvoiceAccount:
 
     def status(self, as_of: datetime.date) -> str:
         balances = self.balances(as_of)
-        if balances.written_off:
-            return WRITTEN_OFF_STATUS
         if balances.open <= ZERO:
+            if balances.written_off:
+                return WRITTEN_OFF_STATUS
             return CREDITED if balances.paid + balances.wallet == ZERO else PAID
         if as_of > self.issued.due_date:
             return OVERDUE
         return PARTIALLY_PAID if balances.paid + balances.wallet > ZERO else OPEN
 
     def days_overdue(self, as_of: datetime.date) -> int:
-        if self.open(as_of) <= ZERO or self.balances(as_of).written_off:
+        if self.open(as_of) <= ZERO:
             return 0
         return max(0, (as_of - self.issued.due_date).days)
 
