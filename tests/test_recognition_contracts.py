@@ -145,6 +145,37 @@ def test_milestones_release_their_share_on_their_dates(tmp_path: Path) -> None:
     assert balance(entries, "Liabilities:DeferredRevenue", D(2026, 7, 31)) == 0
 
 
+def test_milestones_reached_before_an_instalment_recognise_it_on_its_service_start(
+    tmp_path: Path,
+) -> None:
+    # Found by tests/test_fuzz.py: the project billed in six monthly instalments of 1,500.00;
+    # the August-style instalments (here April to July) were recognised on 03-15, before
+    # they were invoiced and before their service started.
+    instalments = PROJECT.replace("{cadence: one_time}", "{cadence: monthly}").replace(
+        '"9000.00"', '"1500.00"'
+    )
+    entries = books(tmp_path, {"wayne": instalments})
+    invoiced = {
+        e.meta["invoice-id"]: e.date
+        for e in entries
+        if isinstance(e, data.Transaction) and "due-date" in e.meta
+    }
+    releases = [
+        (e.date, p.meta["invoice-id"])
+        for e in entries
+        if isinstance(e, data.Transaction) and e.narration.startswith("Revenue recognised")
+        for p in e.postings
+        if p.account == "Liabilities:DeferredRevenue"
+    ]
+    assert len(invoiced) == 6 and len(releases) == 12
+    assert all(day >= invoiced[invoice_id] for day, invoice_id in releases)
+    income = "Income:ProfessionalServices"
+    assert balance(entries, income, D(2026, 3, 15)) == Decimal("-900.00")  # Feb and March
+    assert balance(entries, income, D(2026, 4, 1)) == Decimal("-1350.00")
+    assert balance(entries, income, D(2026, 7, 30)) == Decimal("-2700.00")
+    assert balance(entries, income, D(2026, 7, 31)) == Decimal("-9000.00")
+
+
 @pytest.mark.parametrize(
     ("change", "line", "message"),
     [

@@ -92,7 +92,11 @@ def schedule(obligation: Obligation) -> Schedule:
                 (month_end(ob.end), Decimal(1))
             ]
         case RecognitionMethod.MILESTONE:
-            weights = list(ob.milestones) or [(ob.end, Decimal(1))]
+            # Never before the service starts: a milestone reached earlier (a line billed in
+            # instalments after it) is recognised on the service start.
+            weights = [(max(day, ob.start), w) for day, w in ob.milestones] or [
+                (ob.end, Decimal(1))
+            ]
     return cumulative(ob.amount, ob.currency, weights)
 
 
