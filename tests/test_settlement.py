@@ -138,6 +138,40 @@ def test_overpayment_is_reclassified_to_the_contra_receivable(tmp_path: Path) ->
     assert balance(entries, CONTRA, day) == D("-440.00")
 
 
+def by_invoice_id(entries: list[data.Directive], invoice_id: str) -> Decimal:
+    """What the receivable postings naming `invoice_id` (on the posting or, else, on its
+    transaction) add up to: the invoice's open balance."""
+    return sum(
+        (
+            p.units.number
+            for e in entries
+            if isinstance(e, data.Transaction)
+            for p in e.postings
+            if p.account == AR
+            and (p.meta or {}).get("invoice-id", e.meta.get("invoice-id")) == invoice_id
+        ),
+        D(0),
+    )
+
+
+def test_an_overpayment_names_its_invoice_however_the_payment_named_it(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz.py: a payment naming its invoice by link only lost the
+    # invoice-id on its overpaid part, while the reclass kept it: by invoice-id, the
+    # receivable postings of JAN added up to 10.00, not to its open balance of 0.
+    by_link = (
+        f'\n2026-01-20 * "Acme Corp" "Payment" ^{JAN}\n'
+        f"  Assets:Cash:Bank   450.00 USD\n  {AR}  -450.00 USD\n"
+    )
+    by_metadata = payment("2026-02-10", "340.00", FEB)
+    entries, errors = books(tmp_path, by_link + by_metadata)
+    assert errors == []
+    assert [r.meta["invoice-id"] for r in generated(entries, "overpayment")] == [JAN, FEB]
+    assert status(entries, JAN) == ("paid", D("0.00"))
+    assert by_invoice_id(entries, JAN) == D("0.00")
+    assert status(entries, FEB) == ("paid", D("0.00"))
+    assert by_invoice_id(entries, FEB) == D("0.00")
+
+
 def test_unlinked_payment_is_applied_fifo_and_says_so(tmp_path: Path) -> None:
     extra = payment("2026-03-05", "800.00")
     entries, errors = books(tmp_path, extra)

@@ -326,6 +326,8 @@ def with_applications(entry: data.Transaction, applied: list[PaymentApplied]) ->
             postings.append(posting._replace(units=money(-part, key[1]), meta=meta))
         if application.overpaid:
             meta = {k: v for k, v in (posting.meta or {}).items() if k != "invoice-id"}
+            if len(application.named) == 1:  # as the overpayment's reclass says
+                meta["invoice-id"] = application.named[0]
             postings.append(
                 posting._replace(units=money(-application.overpaid, key[1]), meta=meta or None)
             )

@@ -225,6 +225,7 @@ class PaymentApplied:
     parts: tuple[tuple[str, Decimal], ...]
     overpaid: Decimal
     fifo: bool
+    named: tuple[str, ...] = ()  # the invoices it named (one: the overpayment names it too)
 
 
 @dataclass(frozen=True)
@@ -490,7 +491,15 @@ class Engine:
             parts.append((invoice.id, part))
             left -= part
         self.payments.append(
-            PaymentApplied(event.ref, event.receivable, event.currency, tuple(parts), left, fifo)
+            PaymentApplied(
+                event.ref,
+                event.receivable,
+                event.currency,
+                tuple(parts),
+                left,
+                fifo,
+                tuple(invoice.id for invoice in named),
+            )
         )
         if left > ZERO:
             self.overpayment(event, left, [invoice.id for invoice in named])
