@@ -355,6 +355,33 @@ def test_wallet_credit_and_refund_entries(tmp_path: Path) -> None:
     ]
 
 
+def test_refund_is_paid_from_the_bank_account_it_names(tmp_path: Path) -> None:
+    adjustments = (
+        '  - {type: credit, id: CR-1, date: 2026-01-05, amount: "50.00", reason: Promo}\n'
+        '  - {type: refund, id: RF-1, date: 2026-01-06, amount: "20.00", from: wallet,\n'
+        "     account: Assets:Cash:Bank}\n"
+    )
+    ledger_extra = "2020-01-01 open Assets:Cash:Bank\n"
+    entries, errors = load(tmp_path, {"acme": ACME + adjustments}, extra=ledger_extra)
+    assert errors == []
+    assert postings(by_meta(entries, "refund-id", "RF-1")) == [
+        ("Liabilities:CustomerWallet:Acme", D("20.00")),
+        ("Assets:Cash:Bank", D("-20.00")),
+    ]
+
+
+def test_refund_from_an_account_outside_cash_is_refused(tmp_path: Path) -> None:
+    adjustments = (
+        '  - {type: refund, id: RF-1, date: 2026-01-06, amount: "20.00", from: wallet,\n'
+        "     account: Expenses:Travel}\n"
+    )
+    _, errors = load(tmp_path, {"acme": ACME + adjustments})
+    assert [e.message for e in errors] == [
+        'customer acme: refund: account "Expenses:Travel" must be Assets:Cash or one of its '
+        "sub-accounts"
+    ]
+
+
 def test_write_off_is_declared_for_the_settlement_plugin(tmp_path: Path) -> None:
     order = "  - {type: write_off, date: 2026-03-30, invoice: INV-ACME-1-20260201, reason: Gone}\n"
     entries, errors = load(tmp_path, {"acme": ACME + order})

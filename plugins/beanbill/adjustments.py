@@ -10,7 +10,8 @@ See docs/accounting-rules.md. A customer file's `adjustments` post:
 - debit memo: the mirror image: the receivable is debited, the recognised share credited to
   the rule's Income account, the rest to Deferred Revenue (the remaining schedule grows).
 - credit (promotional wallet credit): Sales Returns and Allowances → the customer's wallet.
-- refund: the customer's wallet (or contra-receivable, for an overpayment) → `Assets:Cash`.
+- refund: the customer's wallet (or contra-receivable, for an overpayment) → its bank account
+  (`Assets:Cash` unless the refund names a sub-account).
 - write-off: a `custom "beanbill-write-off"` declaration; the settlement plugin turns it into
   the entry, because the amount written off is the invoice's open balance at that date, which
   depends on the payments in the ledger.
@@ -38,7 +39,6 @@ from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE, contra_receivable
 
 SALES_RETURNS = "Expenses:SalesReturnsAndAllowances"
 BAD_DEBT = "Expenses:BadDebt"
-CASH = "Assets:Cash"
 WRITE_OFF = "beanbill-write-off"
 
 # The `adjustment` metadata of the entries beanbill generates for adjustments and settlement.
@@ -379,7 +379,7 @@ def refund_entry(refund: m.Refund, customer: m.Customer) -> Entry:
         meta=tuple(meta),
         postings=(
             Posting(account, refund.amount, currency),
-            Posting(CASH, -refund.amount, currency),
+            Posting(refund.account, -refund.amount, currency),
         ),
         source=refund.source,
     )

@@ -703,6 +703,11 @@ class CustomerReader:
                 from_=_enum(f.required("from"), "refund: from", m.RefundSource),
                 reason=reason,
                 source=source,
+                account=(
+                    _account(n, "refund: account", "Assets:Cash")
+                    if (n := f.optional("account"))
+                    else "Assets:Cash"
+                ),
             )
         else:
             raise Invalid(

@@ -323,6 +323,7 @@ class Refund:
     from_: RefundSource
     reason: str
     source: Source
+    account: str = "Assets:Cash"  # the bank account that pays it
 
 
 Adjustment = Memo | WriteOff | WalletCredit | Refund
