@@ -774,6 +774,17 @@ CUSTOMER_CASES = [
         RAMP + ', discount "Launch discount": product "onboarding" is not a line of this phase',
     ),
     (
+        # Found by tests/test_fuzz.py: the top-up counted toward the commitment and the
+        # shortfall line, cloned from it, sat in Deferred Revenue, never recognised.
+        "minimum commitment on a prepaid credits line",
+        "        taxes: [ca-sales]\n",
+        "        taxes: [ca-sales]\n"
+        '        minimum_commitment: {amount: "500.00", products: [api-calls, prepaid-credits]}\n',
+        "minimum_commitment",
+        RAMP + ', minimum_commitment: product "prepaid-credits" is a credits: true line; a '
+        "prepaid top-up is not a charge and cannot count toward a commitment",
+    ),
+    (
         "product listed twice in a phase",
         "          - product: prepaid-credits\n",
         '          - product: platform\n            pricing: {model: flat_fee, price: "1"}\n'

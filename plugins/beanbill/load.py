@@ -481,7 +481,8 @@ class CustomerReader:
             taxes.append(tax)
         commitment = None
         if (c_node := f.optional("minimum_commitment")) is not None:
-            commitment = self.commitment(c_node, what, products)
+            credits = {line.product for line in lines if line.credits}
+            commitment = self.commitment(c_node, what, products, credits)
         f.done()
         phase = m.Phase(
             name=name,
@@ -629,19 +630,26 @@ class CustomerReader:
             raise Invalid(node, f'{what}: product "{product}" is not a line of this phase')
         return product
 
-    def commitment(self, node: Node, phase: str, products: list[str]) -> m.MinimumCommitment:
+    def commitment(
+        self, node: Node, phase: str, products: list[str], credits: Collection[str]
+    ) -> m.MinimumCommitment:
         what = f"{phase}, minimum_commitment"
         f = Fields(self.doc, node, what)
         per_node = f.optional("per")
         if per_node is not None and as_str(per_node, f"{what}: per") != "billing_period":
             raise Invalid(per_node, f"{what}: per must be billing_period")
-        listed = tuple(
-            self._phase_product(n, what, products)
-            for n in as_list(self.doc, f.required("products"), what)
-        )
+        listed: list[str] = []
+        for n in as_list(self.doc, f.required("products"), what):
+            listed.append(self._phase_product(n, what, products))
+            if listed[-1] in credits:
+                raise Invalid(
+                    n,
+                    f'{what}: product "{listed[-1]}" is a credits: true line; a prepaid top-up '
+                    "is not a charge and cannot count toward a commitment",
+                )
         amount = as_decimal(f.required("amount"), f"{what}: amount")
         f.done()
-        return m.MinimumCommitment(amount, listed, self.doc.source(node))
+        return m.MinimumCommitment(amount, tuple(listed), self.doc.source(node))
 
     # adjustments
 
