@@ -76,12 +76,21 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     month += 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    return datetime.date(year, month, min(day.day, days_in_month(year, month)))
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return DAYS_IN_MONTH[month]
+
+
+DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def month_end(day: datetime.date) -> datetime.date:
     """The last day of `day`'s month."""
-    return add_months(day.replace(day=1), 1) - ONE_DAY
+    return day.replace(day=days_in_month(day.year, day.month))
 
 
 def month_spans(

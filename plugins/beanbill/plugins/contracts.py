@@ -19,18 +19,15 @@ reload notice an edited or added contract or usage file.
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import yaml
 from beancount.core import data
 
 from beanbill.compiler import compile_folder, default_until
-from beanbill.ledger import BeanbillError, internal_error, to_error
+from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
 from beanbill.model import Source
 from beanbill.problems import Problem
 
@@ -89,23 +86,6 @@ def repository_root(start: str) -> str:
 
 def is_inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
-
-
-@contextlib.contextmanager
-def paused_garbage_collector() -> Iterator[None]:
-    """Compiling allocates millions of small objects and frees almost none: the cyclic
-    collector would rescan them again and again for nothing, during the compile and for the
-    rest of the load. So it is paused, and what survives the compile is then frozen out of its
-    reach (`gc.freeze`); those objects hold no reference cycles and are still freed, by
-    reference counting, when Fava reloads the books."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def compile_contracts(

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from beancount.core import amount as bc_amount
 from beancount.core import data
 
-from beanbill.ledger import internal_error, sort_key
+from beanbill.ledger import internal_error, paused_garbage_collector, sort_key
 from beanbill.model import RecognitionMethod
 from beanbill.recognition import Obligation, schedule
 from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
@@ -196,7 +196,8 @@ def recognise_revenue(
     """The plugin: add the revenue releases and accruals of every recognisable posting."""
     del options_map
     try:
-        return recognise(entries, config)
+        with paused_garbage_collector():
+            return recognise(entries, config)
     except Exception as error:  # a bug: report it, keep the ledger loadable
         return entries, [internal_error("beanbill.plugins.recognition", error)]
 

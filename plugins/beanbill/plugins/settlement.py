@@ -43,8 +43,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from beanbill.books import GENERATED_PREFIX, read_settlement, write_back
-from beanbill.ledger import SOURCE_KEY, BeanbillError, internal_error
-from beanbill.plugins.contracts import paused_garbage_collector
+from beanbill.ledger import SOURCE_KEY, BeanbillError, internal_error, paused_garbage_collector
 
 __plugins__ = ("settle_receivables",)
 
