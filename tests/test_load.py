@@ -510,6 +510,15 @@ CATALOG_CASES = [
         "!!python",
         "the YAML tag !!python/name:os.system is not allowed (only plain data)",
     ),
+    (
+        # Found by tests/test_fuzz.py: an SSP of zero weighed nothing in the allocation, and a
+        # phase whose SSPs were all zero stopped the contracts plugin with an internal error.
+        "zero standalone selling price",
+        '    ssp: "12000"\n',
+        "    ssp: 0\n",
+        "ssp: 0",
+        "product platform: ssp must be more than zero",
+    ),
 ]
 
 
@@ -783,6 +792,14 @@ CUSTOMER_CASES = [
         "minimum_commitment",
         RAMP + ', minimum_commitment: product "prepaid-credits" is a credits: true line; a '
         "prepaid top-up is not a charge and cannot count toward a commitment",
+    ),
+    (
+        "zero standalone selling price on a line",
+        '            pricing: {model: flat_fee, price: "1000.00"}\n          - product: api-calls',
+        '            pricing: {model: flat_fee, price: "1000.00"}\n            ssp: "0.00"\n'
+        "          - product: api-calls",
+        'ssp: "0.00"',
+        RAMP + ", product platform: ssp must be more than zero",
     ),
     (
         "product listed twice in a phase",

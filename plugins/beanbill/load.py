@@ -218,7 +218,7 @@ def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
             metric=metric,
             aggregation=aggregation,
             unique_field=as_str(unique_node, f"{what}: unique_field") if unique_node else None,
-            ssp=as_decimal(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
+            ssp=CustomerReader._positive(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
             source=doc.source(node),
         )
         f.done()
@@ -556,7 +556,7 @@ class CustomerReader:
             quantity=as_decimal(q_node, f"{what}: quantity") if q_node else Decimal(1),
             free_units=as_decimal(free_node, f"{what}: free_units") if free_node else Decimal(0),
             credits=credits,
-            ssp=as_decimal(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
+            ssp=self._positive(n, f"{what}: ssp") if (n := f.optional("ssp")) else None,
             source=self.doc.source(node),
         )
         f.done()  # unknown keys (a misspelt milestones, say) first
