@@ -1332,8 +1332,23 @@ def test_empty_customer_file(text: str) -> None:
             1,
             "YAML error: the document is nested too deeply",
         ),
+        (
+            # Found by tests/test_fuzz.py: reported at line 1, with PyYAML's 'in "<unicode
+            # string>", position 27' on a second line.
+            "customer:\n  id: acme\n  name: Ac\x00me\n",
+            3,
+            "YAML error: unacceptable character #x0000: special characters are not allowed",
+        ),
     ],
-    ids=["list", "scalar", "two documents", "unclosed quote", "unclosed brace", "deep nesting"],
+    ids=[
+        "list",
+        "scalar",
+        "two documents",
+        "unclosed quote",
+        "unclosed brace",
+        "deep nesting",
+        "control character",
+    ],
 )
 def test_customer_file_that_is_not_a_customer(text: str, line: int, message: str) -> None:
     contract_set, problems = load(customers=[(ACME_FILE, text), (GLOBEX_FILE, GLOBEX)])

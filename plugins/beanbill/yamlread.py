@@ -67,6 +67,11 @@ class Document:
             elif context and start and mark and start.line < mark.line:
                 problem += f" ({context} that starts on line {start.line + 1})"
             raise Invalid(None, f"YAML syntax error: {problem}") from _at(line)
+        except yaml.reader.ReaderError as error:  # a control character, at its own line
+            line = text.count("\n", 0, error.position) + 1
+            character = f"#x{error.character:04x}" if isinstance(error.character, int) else ""
+            message = f"YAML error: unacceptable character {character}: {error.reason}"
+            raise Invalid(None, message) from _at(line)
         except yaml.YAMLError as error:
             raise Invalid(None, f"YAML error: {error}") from _at(1)
         except RecursionError:
