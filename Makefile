@@ -7,7 +7,7 @@ LEDGER ?= ledgers/main.beancount
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test check lint compile bench serve clean
+.PHONY: install demo test check lint compile bench serve clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: install
 
 bench: install
 	$(BIN)/python -m beanbill.bench
+
+# The property tests of tests/test_fuzz.py with 1000 examples each (`make test` runs 30).
+FUZZ_EXAMPLES ?= 1000
+fuzz: install
+	BEANBILL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
