@@ -802,6 +802,22 @@ CUSTOMER_CASES = [
         RAMP + ", product platform: ssp must be more than zero",
     ),
     (
+        # Found by tests/test_fuzz.py: billing ran past 9999 and stopped the contracts plugin
+        # with an internal error (OverflowError), as did the renewal term below.
+        "a date in year 9999",
+        "end: 2027-01-14",
+        "end: 9999-12-31",
+        "end: 9999",
+        IN_ACME + 'end "9999-12-31" is out of range (years 1900 to 2999)',
+    ),
+    (
+        "a renewal term of millions of years",
+        "    payment_terms: net 15\n",
+        "    payment_terms: net 15\n    renewal: {term_months: 100000000000000000}\n",
+        "renewal",
+        IN_ACME + "renewal term_months must be at most 1200 (got 100000000000000000)",
+    ),
+    (
         "product listed twice in a phase",
         "          - product: prepaid-credits\n",
         '          - product: platform\n            pricing: {model: flat_fee, price: "1"}\n'

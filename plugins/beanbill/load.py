@@ -116,6 +116,16 @@ def _payment_terms(node: Node, what: str) -> m.PaymentTerms:
     return m.PaymentTerms(int(match.group(1)) if match.group(1) else 0)
 
 
+MAX_TERM_MONTHS = 1200  # a renewal term of more than a century is a typo (and overflowed)
+
+
+def _term_months(node: Node) -> int:
+    months = as_int(node, "renewal term_months", 1)
+    if months > MAX_TERM_MONTHS:
+        raise Invalid(node, f"renewal term_months must be at most {MAX_TERM_MONTHS} (got {months})")
+    return months
+
+
 def _currency(node: Node, what: str) -> str:
     code = as_str(node, what)
     if code not in known_currencies():
@@ -333,7 +343,7 @@ class CustomerReader:
         if (r_node := f.optional("renewal")) is not None:
             r = Fields(self.doc, r_node, "renewal")
             renewal = m.Renewal(
-                term_months=as_int(r.required("term_months"), "renewal term_months", 1),
+                term_months=_term_months(r.required("term_months")),
                 uplift=as_percent(n, "renewal uplift")
                 if (n := r.optional("uplift"))
                 else Decimal(0),

@@ -38,6 +38,9 @@ MAX_DEPTH = 100  # a contract is a dozen levels deep
 DECIMAL_RE = re.compile(r"-?\d+(\.\d+)?")
 PERCENT_RE = re.compile(r"(-?\d+(\.\d+)?)\s*%")
 MAX_DIGITS = 18  # integer digits of any number: more is a typo, and slow to compute with
+# Dates of contracts and adjustments: billing periods, renewals and recognition run months and
+# years past them, and Python's dates end in 9999 (a contract in 9999 was an internal error).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 class Invalid(Exception):
@@ -353,7 +356,12 @@ def as_date(node: Node, what: str) -> datetime.date:
     text = str(scalar.value).strip()
     if scalar.tag in (TIMESTAMP, STR) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
-            return datetime.date.fromisoformat(text)
+            day = datetime.date.fromisoformat(text)
         except ValueError as error:
             raise Invalid(node, f'{what} "{text}" is not a real date ({error})') from error
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise Invalid(
+                node, f'{what} "{text}" is out of range (years {FIRST_YEAR} to {LAST_YEAR})'
+            )
+        return day
     raise Invalid(node, f'{what} must be a date written YYYY-MM-DD, not "{text}"')
