@@ -721,10 +721,6 @@ def whole(currency: str, low: Decimal, high: Decimal, draw: Draw) -> Decimal | N
     return Decimal(draw(st.integers(max(first, 1), last))) * unit
 
 
-def customer_of(world: World, invoice: Invoice) -> dict[str, Any]:
-    return world.customers[invoice.customer.id]
-
-
 def add_adjustment(world: World, customer: str, adjustment: dict[str, Any]) -> None:
     world.customers[customer].setdefault("adjustments", []).append(adjustment)
 
@@ -735,7 +731,7 @@ def payment_text(
     receivable = f"Assets:AccountsReceivable:Customers:{account}"
     links = "".join(f" ^{i}" for i in named) if style in ("link", "both") else ""
     text = f'\n{day} * "Payer" "Payment"{links}\n'
-    if named and style in ("meta", "both"):
+    if named and style in ("meta", "both", "gateway"):
         text += f'  invoice-id: "{", ".join(named)}"\n'
     if style == "gateway":
         fee = round_money(amount * Decimal("0.03"), currency)
