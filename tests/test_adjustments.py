@@ -14,6 +14,7 @@ from beancount.core import data
 
 from beanbill import model as m
 from beanbill.adjustments import LineGroup, recognised_fraction, split_share
+from tests.test_recognition import balance
 
 D = Decimal
 CATALOG = """\
@@ -120,19 +121,6 @@ def by_meta(entries: list[data.Directive], key: str, value: str) -> data.Transac
 
 def postings(entry: data.Transaction) -> list[tuple[str, Decimal]]:
     return [(p.account, p.units.number) for p in entry.postings]
-
-
-def balance(entries: list[data.Directive], account: str, until: datetime.date) -> Decimal:
-    return sum(
-        (
-            p.units.number
-            for e in entries
-            if isinstance(e, data.Transaction) and e.date <= until
-            for p in e.postings
-            if p.account == account
-        ),
-        D(0),
-    )
 
 
 # --- the pure rules -------------------------------------------------------------------------
