@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
-from functools import cached_property
+from typing import NamedTuple
 
 from beanbill import model as m
 from beanbill.money import ZERO, allocate, round_money
@@ -35,18 +35,19 @@ class LineKind(Enum):
     CREDITS = "credits"  # wallet top-up
 
 
-@dataclass(frozen=True)
-class TaxAmount:
+class TaxAmount(NamedTuple):
     tax: str
     account: str
     amount: Decimal
 
 
-@dataclass(frozen=True)
-class InvoiceLine:
+class InvoiceLine(NamedTuple):
+    """One line of an invoice. A named tuple, not a dataclass: a year of books has hundreds of
+    thousands of lines, and a tuple is built (and `_replace`d) several times faster."""
+
     contract: str
     product: str
-    description: str
+    label: str  # what the line is: "Platform", "Launch (10%): Platform", "Minimum commitment..."
     kind: LineKind
     quantity: Decimal | None
     unit_price: Decimal | None
@@ -71,6 +72,11 @@ class InvoiceLine:
     def tax(self) -> Decimal:
         return sum((t.amount for t in self.taxes), ZERO)
 
+    @property
+    def description(self) -> str:
+        """The line as an invoice shows it: "Platform, 2026-02-01 to 2026-02-28"."""
+        return f"{self.label}, {describe_period(self.service_start, self.service_end)}"
+
 
 @dataclass(frozen=True)
 class Invoice:
@@ -82,18 +88,9 @@ class Invoice:
     currency: str
     lines: tuple[InvoiceLine, ...]
     source: m.Source  # the (first) contract
-
-    @cached_property
-    def subtotal(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
-
-    @cached_property
-    def tax(self) -> Decimal:
-        return sum((line.tax for line in self.lines), ZERO)
-
-    @cached_property
-    def total(self) -> Decimal:
-        return self.subtotal + self.tax
+    subtotal: Decimal  # the lines' amounts, net of tax
+    tax: Decimal
+    total: Decimal  # subtotal + tax: what the customer owes
 
 
 @dataclass(frozen=True)
@@ -217,16 +214,31 @@ def line_periods(
 # --- pricing one line for one period ---------------------------------------------------------
 
 
-def prorated_flat_fee(pricing: m.FlatFee, period: Period) -> Decimal:
-    """The flat fee for a (possibly partial) period: by days of the cadence period, or of each
-    calendar month for a `per: month` price."""
+def prorated_flat_fee(pricing: m.FlatFee, period: Period, days: int, full_days: int) -> Decimal:
+    """The flat fee for a (possibly partial) period of `days` out of its cadence period's
+    `full_days`: by days of the cadence period, or of each calendar month for a `per: month`
+    price."""
     if pricing.per_month:
         total = ZERO
         for start, end in month_spans(period.start, period.end):
             month_days = (add_months(start.replace(day=1), 1) - start.replace(day=1)).days
             total += pricing.price * Decimal((end - start).days + 1) / Decimal(month_days)
         return total
-    return pricing.price * Decimal(period.days) / Decimal(period.full_days)
+    if days == full_days:
+        return pricing.price
+    return pricing.price * days / full_days
+
+
+@dataclass(frozen=True)
+class LineTerms:
+    """What pricing a contract line needs of the catalog, looked up once per line (not once
+    per billing period)."""
+
+    product: m.Product
+    kind: LineKind
+    revenue_rule: str | None
+    ssp: Decimal | None
+    biller: str  # who bills the line's usage, for the double-billing check
 
 
 @dataclass
@@ -243,16 +255,21 @@ class Engine:
         # keyed by customer, then contract (or customer, when consolidated), then date
         lines_by_key: dict[tuple[str, str, datetime.date], list[InvoiceLine]] = {}
         contract_of: dict[tuple[str, str, datetime.date], list[m.Contract]] = {}
+        until = self.until
         for customer in self.contracts.customers:
             for contract in customer.contracts:
-                for line in self.contract_lines(customer, contract):
-                    if line[0] > self.until:
+                owner = customer.id if customer.consolidate else contract.id
+                for date, line in self.contract_lines(customer, contract):
+                    if date > until:
                         continue
-                    owner = customer.id if customer.consolidate else contract.id
-                    key = (customer.id, owner, line[0])
-                    lines_by_key.setdefault(key, []).append(line[1])
-                    contract_of.setdefault(key, [])
-                    if contract not in contract_of[key]:
+                    key = (customer.id, owner, date)
+                    lines = lines_by_key.get(key)
+                    if lines is None:
+                        lines_by_key[key] = [line]
+                        contract_of[key] = [contract]
+                        continue
+                    lines.append(line)
+                    if contract is not contract_of[key][-1] and contract not in contract_of[key]:
                         contract_of[key].append(contract)
         self.report_unused_usage()
         self.report_double_billed_usage()
@@ -261,7 +278,7 @@ class Engine:
         issued_to: dict[str, str] = {}  # invoice id → customer id
         prefix = self.catalog.company.invoice_prefix
         for (customer_id, owner, date), lines in lines_by_key.items():
-            kept = tuple(line for line in lines if line.amount != ZERO or line.tax != ZERO)
+            kept = tuple(line for line in lines if line.amount or line.taxes)
             if not kept:
                 continue
             contracts = contract_of[(customer_id, owner, date)]
@@ -288,6 +305,8 @@ class Engine:
                 )
                 continue
             issued_to[invoice_id] = customer.id
+            subtotal = sum([line.amount for line in kept], ZERO)
+            tax = sum([t.amount for line in kept for t in line.taxes], ZERO)
             invoices.append(
                 Invoice(
                     id=invoice_id,
@@ -299,6 +318,9 @@ class Engine:
                     currency=contracts[0].currency,
                     lines=kept,
                     source=contracts[0].source,
+                    subtotal=subtotal,
+                    tax=tax,
+                    total=subtotal + tax,
                 )
             )
         invoices.sort(key=lambda inv: (inv.date, inv.id))
@@ -309,20 +331,23 @@ class Engine:
     ) -> Iterable[tuple[datetime.date, InvoiceLine]]:
         phases = contract_phases(contract, self.until)
         end = contract_end(contract, phases)
+        currency = contract.currency
         for phase in phases:
+            rates = [self.catalog.tax_rates[t] for t in phase.taxes]
             dated: dict[datetime.date, list[InvoiceLine]] = {}
             for line in phase.lines:
+                terms = self.line_terms(contract, line)
                 for period in line_periods(line, contract, phase, end, self.until):
-                    priced = self.price_line(customer, contract, phase, line, period)
+                    priced = self.price_line(customer, contract, line, terms, period)
                     if priced is not None:
                         dated.setdefault(period.invoice_date, []).append(priced)
             phase_lines: list[tuple[datetime.date, InvoiceLine]] = []
             for date in sorted(dated):
                 charged = dated[date]
-                lines = charged + self.discounts(phase, charged, contract.currency)
+                lines = charged + self.discounts(phase, charged, currency)
                 lines += self.minimum(contract, phase, lines)
-                phase_lines += [(date, self.taxed(x, phase, contract.currency)) for x in lines]
-            yield from self.allocated(phase, phase_lines, contract.currency)
+                phase_lines += [(date, taxed(x, rates, currency)) for x in lines]
+            yield from self.allocated(phase, phase_lines, currency)
 
     def allocated(
         self, phase: m.Phase, dated: list[tuple[datetime.date, InvoiceLine]], currency: str
@@ -332,13 +357,17 @@ class Engine:
         SSP weights (recurring: ssp x service days / 365; one-time: ssp x quantity). Each
         invoice line then recognises its allocated amount; the invoices keep the billed prices.
         """
-        fixed = {
-            line.product
+        products = self.catalog.products
+        fixed_lines = [
+            line
             for line in phase.lines
-            if not line.credits and self.catalog.products[line.product].metric is None
-        }
-        if phase.end is None or not fixed:
+            if not line.credits and products[line.product].metric is None
+        ]
+        if phase.end is None or not fixed_lines:
             return dated
+        if any(line.ssp is None and products[line.product].ssp is None for line in fixed_lines):
+            return dated  # a fixed-price line without SSP: nothing to allocate by
+        fixed = {line.product for line in fixed_lines}
         pieces = [
             (index, line)
             for index, (_, line) in enumerate(dated)
@@ -361,44 +390,55 @@ class Engine:
         shares = allocate(price, weights, currency)
         result = list(dated)
         for (index, line), share in zip(charges, shares, strict=True):
-            result[index] = (result[index][0], replace(line, allocated=share))
+            result[index] = (result[index][0], line._replace(allocated=share))
         for index, line in pieces:
             if line.kind is LineKind.DISCOUNT:  # already inside the allocated price
-                result[index] = (result[index][0], replace(line, allocated=ZERO))
+                result[index] = (result[index][0], line._replace(allocated=ZERO))
         return result
+
+    def line_terms(self, contract: m.Contract, line: m.Line) -> LineTerms:
+        product = self.catalog.products[line.product]
+        return LineTerms(
+            product=product,
+            kind=LineKind.CREDITS if line.credits else LineKind.CHARGE,
+            revenue_rule=None if line.credits else product.revenue_rule,
+            ssp=line.ssp if line.ssp is not None else product.ssp,
+            biller=f"contract {contract.id}, product {line.product}",
+        )
 
     def price_line(
         self,
         customer: m.Customer,
         contract: m.Contract,
-        phase: m.Phase,
         line: m.Line,
+        terms: LineTerms,
         period: Period,
     ) -> InvoiceLine | None:
-        product = self.catalog.products[line.product]
+        product = terms.product
         unit_price: Decimal | None = None
         consumed: tuple[tuple[datetime.date, Decimal], ...] = ()
+        days = (period.end - period.start).days + 1
+        full_days = (period.full_end - period.full_start).days + 1
         if product.metric is None:
             quantity: Decimal = line.quantity
             if isinstance(line.pricing, m.FlatFee):
-                exact = prorated_flat_fee(line.pricing, period) * quantity
+                exact = prorated_flat_fee(line.pricing, period, days, full_days) * quantity
                 unit_price = line.pricing.price
                 charges: tuple[Charge, ...] = ()
             else:
                 priced = price(line.pricing, Measured(quantity=quantity))
-                exact = priced.amount * Decimal(period.days) / Decimal(period.full_days)
+                exact = priced.amount
+                if days != full_days:
+                    exact = exact * days / full_days
                 charges = priced.charges
         else:
-            biller = f"contract {contract.id}, product {line.product}"
             events = self.usage.between(
-                customer.id, product.metric, period.start, period.end, biller
+                customer.id, product.metric, period.start, period.end, terms.biller
             )
-            second: tuple[m.UsageEvent, ...] = ()
+            second: Sequence[m.UsageEvent] = ()
             if isinstance(line.pricing, m.TwoDimensionalTiered):
-                second = tuple(
-                    self.usage.between(
-                        customer.id, line.pricing.second_metric, period.start, period.end
-                    )
+                second = self.usage.between(
+                    customer.id, line.pricing.second_metric, period.start, period.end
                 )
             measured = measure(events, product, line.pricing, line.free_units, second)
             try:
@@ -416,26 +456,26 @@ class Engine:
             # one charge of the line's whole quantity: quantity x unit_price is the amount
             # (not a package count or a tier's flat fee)
             unit_price = charges[0].unit_price
-        kind = LineKind.CREDITS if line.credits else LineKind.CHARGE
         return InvoiceLine(
-            contract=contract.id,
-            product=line.product,
-            description=f"{product.name}, {describe_period(period.start, period.end)}",
-            kind=kind,
-            quantity=quantity,
-            unit_price=unit_price,
-            amount=round_money(exact, contract.currency),
-            taxes=(),
-            timing=line.billing.timing,
-            service_start=period.start,
-            service_end=period.end,
-            revenue_rule=None if line.credits else product.revenue_rule,
-            ssp=line.ssp if line.ssp is not None else product.ssp,
-            charges=charges,
-            proration=period.proration(),
-            source=line.source,
-            consumed=consumed,
-            milestones=line.milestones,
+            contract.id,
+            line.product,
+            product.name,
+            terms.kind,
+            quantity,
+            unit_price,
+            round_money(exact, contract.currency),
+            (),
+            line.billing.timing,
+            period.start,
+            period.end,
+            terms.revenue_rule,
+            terms.ssp,
+            charges,
+            (days, full_days),
+            line.source,
+            consumed,
+            None,
+            line.milestones,
         )
 
     def discounts(
@@ -472,10 +512,9 @@ class Engine:
                 left[i] -= amount
                 target = lines[i]
                 result.append(
-                    replace(
-                        target,
+                    target._replace(
                         kind=LineKind.DISCOUNT,
-                        description=f"{label}: {target.description}",
+                        label=f"{label}: {target.label}",
                         quantity=None,
                         unit_price=None,
                         amount=-amount,
@@ -511,11 +550,10 @@ class Engine:
             due = round_money(commitment.amount * days / full_days, contract.currency)
             if spent < due:
                 result.append(
-                    replace(
-                        first,
+                    first._replace(
                         kind=LineKind.MINIMUM,
                         product=first.product,
-                        description=f"Minimum commitment shortfall, {describe_period(start, end)}",
+                        label="Minimum commitment shortfall",
                         quantity=None,
                         unit_price=None,
                         amount=due - spent,
@@ -524,26 +562,6 @@ class Engine:
                     )
                 )
         return result
-
-    def taxed(self, line: InvoiceLine, phase: m.Phase, currency: str) -> InvoiceLine:
-        """Tax per line, rounded per line; inclusive rates take their tax out of the price."""
-        if line.kind is LineKind.CREDITS or not phase.taxes:
-            return line
-        rates = [self.catalog.tax_rates[t] for t in phase.taxes]
-        inclusive = [r for r in rates if r.inclusive]
-        net = line.amount
-        if inclusive:
-            net = round_money(
-                line.amount / (ONE + sum((r.rate for r in inclusive), ZERO)), currency
-            )
-        taxes = [TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in rates]
-        if inclusive:  # the inclusive taxes share exactly gross - net; the last takes the rest
-            last = max(i for i, r in enumerate(rates) if r.inclusive)
-            others = sum(
-                (t.amount for i, t in enumerate(taxes) if rates[i].inclusive and i != last), ZERO
-            )
-            taxes[last] = replace(taxes[last], amount=line.amount - net - others)
-        return replace(line, amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
 
     def report_double_billed_usage(self) -> None:
         """Usage that two contract lines would both bill: an error, never silently twice."""
@@ -575,6 +593,24 @@ class Engine:
                     f" (billed up to {self.until})",
                 )
             )
+
+
+def taxed(line: InvoiceLine, rates: Sequence[m.TaxRate], currency: str) -> InvoiceLine:
+    """Tax per line, rounded per line; inclusive rates take their tax out of the price."""
+    if line.kind is LineKind.CREDITS or not rates:
+        return line
+    inclusive = [r for r in rates if r.inclusive]
+    net = line.amount
+    if inclusive:
+        net = round_money(line.amount / (ONE + sum((r.rate for r in inclusive), ZERO)), currency)
+    taxes = [TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in rates]
+    if inclusive:  # the inclusive taxes share exactly gross - net; the last takes the rest
+        last = max(i for i, r in enumerate(rates) if r.inclusive)
+        others = sum(
+            (t.amount for i, t in enumerate(taxes) if rates[i].inclusive and i != last), ZERO
+        )
+        taxes[last] = taxes[last]._replace(amount=line.amount - net - others)
+    return line._replace(amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
 
 
 def consumption(

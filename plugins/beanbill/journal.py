@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from beanbill.model import Source
 
@@ -15,17 +16,17 @@ MetaValue = str | Decimal | datetime.date | bool
 Meta = tuple[tuple[str, MetaValue], ...]
 
 
-@dataclass(frozen=True)
-class Posting:
+class Posting(NamedTuple):
     account: str
     amount: Decimal  # debit positive, credit negative
     currency: str
     meta: Meta = ()
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A balanced transaction. `source` is the contract clause it came from."""
+class Entry(NamedTuple):
+    """A balanced transaction. `source` is the contract clause it came from.
+
+    Entries and postings are named tuples: a year of books has hundreds of thousands of them."""
 
     date: datetime.date
     payee: str

@@ -10,11 +10,12 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class Source:
-    """Where something was written: a file and a 1-based line."""
+class Source(NamedTuple):
+    """Where something was written: a file and a 1-based line. (Named tuples, as events and
+    invoice lines: there are hundreds of thousands of them, hashed and compared often.)"""
 
     file: str
     line: int
@@ -346,8 +347,7 @@ class Customer:
 # --- Usage ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class UsageEvent:
+class UsageEvent(NamedTuple):
     date: datetime.date
     timestamp: str  # as written, for documents
     customer: str

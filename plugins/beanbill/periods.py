@@ -27,15 +27,14 @@ from __future__ import annotations
 
 import calendar
 import datetime
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from beanbill.model import Anchor, Billing, Timing
 
 ONE_DAY = datetime.timedelta(days=1)
 
 
-@dataclass(frozen=True, order=True)
-class Period:
+class Period(NamedTuple):
     """One billing period, clipped to the billed span, with its unclipped cadence period."""
 
     start: datetime.date  # first day billed (clipped to the span)
