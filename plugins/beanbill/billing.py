@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
@@ -259,17 +259,16 @@ class Engine:
         for customer in self.contracts.customers:
             for contract in customer.contracts:
                 owner = customer.id if customer.consolidate else contract.id
-                for date, line in self.contract_lines(customer, contract):
+                for date, lines in self.contract_lines(customer, contract).items():
                     if date > until:
                         continue
                     key = (customer.id, owner, date)
-                    lines = lines_by_key.get(key)
-                    if lines is None:
-                        lines_by_key[key] = [line]
+                    if key not in lines_by_key:
+                        lines_by_key[key] = lines
                         contract_of[key] = [contract]
                         continue
-                    lines.append(line)
-                    if contract is not contract_of[key][-1] and contract not in contract_of[key]:
+                    lines_by_key[key].extend(lines)
+                    if contract not in contract_of[key]:
                         contract_of[key].append(contract)
         self.report_unused_usage()
         self.report_double_billed_usage()
@@ -328,10 +327,12 @@ class Engine:
 
     def contract_lines(
         self, customer: m.Customer, contract: m.Contract
-    ) -> Iterable[tuple[datetime.date, InvoiceLine]]:
+    ) -> dict[datetime.date, list[InvoiceLine]]:
+        """The contract's invoice lines by invoice date, phase after phase."""
         phases = contract_phases(contract, self.until)
         end = contract_end(contract, phases)
         currency = contract.currency
+        result: dict[datetime.date, list[InvoiceLine]] = {}
         for phase in phases:
             rates = [self.catalog.tax_rates[t] for t in phase.taxes]
             dated: dict[datetime.date, list[InvoiceLine]] = {}
@@ -341,17 +342,18 @@ class Engine:
                     priced = self.price_line(customer, contract, line, terms, period)
                     if priced is not None:
                         dated.setdefault(period.invoice_date, []).append(priced)
-            phase_lines: list[tuple[datetime.date, InvoiceLine]] = []
-            for date in sorted(dated):
-                charged = dated[date]
+            for date, charged in dated.items():
                 lines = charged + self.discounts(phase, charged, currency)
                 lines += self.minimum(contract, phase, lines)
-                phase_lines += [(date, taxed(x, rates, currency)) for x in lines]
-            yield from self.allocated(phase, phase_lines, currency)
+                dated[date] = [taxed(x, rates, currency) for x in lines]
+            self.allocate(phase, dated, currency)
+            for date, lines in dated.items():
+                result.setdefault(date, []).extend(lines)
+        return result
 
-    def allocated(
-        self, phase: m.Phase, dated: list[tuple[datetime.date, InvoiceLine]], currency: str
-    ) -> list[tuple[datetime.date, InvoiceLine]]:
+    def allocate(
+        self, phase: m.Phase, dated: dict[datetime.date, list[InvoiceLine]], currency: str
+    ) -> None:
         """ASC 606 step 4: when every fixed-price line of a (bounded) phase has a standalone
         selling price, the phase's fixed transaction price is allocated to the lines by their
         SSP weights (recurring: ssp x service days / 365; one-time: ssp x quantity). Each
@@ -364,37 +366,35 @@ class Engine:
             if not line.credits and products[line.product].metric is None
         ]
         if phase.end is None or not fixed_lines:
-            return dated
+            return
         if any(line.ssp is None and products[line.product].ssp is None for line in fixed_lines):
-            return dated  # a fixed-price line without SSP: nothing to allocate by
+            return  # a fixed-price line without SSP: nothing to allocate by
         fixed = {line.product for line in fixed_lines}
-        pieces = [
-            (index, line)
-            for index, (_, line) in enumerate(dated)
+        pieces = [  # (date, index in the date's lines, line), in date order
+            (date, index, line)
+            for date in sorted(dated)
+            for index, line in enumerate(dated[date])
             if line.product in fixed and line.kind in (LineKind.CHARGE, LineKind.DISCOUNT)
         ]
-        charges = [(index, line) for index, line in pieces if line.kind is LineKind.CHARGE]
+        charges = [piece for piece in pieces if piece[2].kind is LineKind.CHARGE]
         if not charges:
-            return dated
+            return
         one_time = {line.product for line in phase.lines if line.billing.months is None}
         weights: list[Decimal] = []
-        for _, line in charges:
-            if line.ssp is None:
-                return dated
+        for _, _, line in charges:
+            assert line.ssp is not None
             if line.product in one_time:
                 weights.append(line.ssp * (line.quantity or Decimal(1)))
             else:
                 days = (line.service_end - line.service_start).days + 1
                 weights.append(line.ssp * Decimal(days) / 365)
-        price = sum((line.amount for _, line in pieces), ZERO)
+        price = sum((line.amount for _, _, line in pieces), ZERO)
         shares = allocate(price, weights, currency)
-        result = list(dated)
-        for (index, line), share in zip(charges, shares, strict=True):
-            result[index] = (result[index][0], line._replace(allocated=share))
-        for index, line in pieces:
+        for (date, index, line), share in zip(charges, shares, strict=True):
+            dated[date][index] = line._replace(allocated=share)
+        for date, index, line in pieces:
             if line.kind is LineKind.DISCOUNT:  # already inside the allocated price
-                result[index] = (result[index][0], line._replace(allocated=ZERO))
-        return result
+                dated[date][index] = line._replace(allocated=ZERO)
 
     def line_terms(self, contract: m.Contract, line: m.Line) -> LineTerms:
         product = self.catalog.products[line.product]
@@ -566,7 +566,7 @@ class Engine:
     def report_double_billed_usage(self) -> None:
         """Usage that two contract lines would both bill: an error, never silently twice."""
         for (first, second), events in sorted(
-            self.usage.double_billed.items(), key=lambda item: item[1][0].source
+            self.usage.double_billed().items(), key=lambda item: item[1][0].source
         ):
             event = events[0]
             self.problems.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import itertools
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -14,17 +15,19 @@ ZERO = Decimal(0)
 
 
 class UsageIndex:
-    """Events by (customer, metric), sorted by date, for fast period look-ups."""
+    """Events by (customer, metric), sorted by date, for fast period look-ups.
+
+    Each look-up only notes the slice of events it returned (and which contract line billed
+    it); events used by no line and events billed by two lines are worked out once, at the end,
+    from those slices."""
 
     def __init__(self, events: Sequence[m.UsageEvent]) -> None:
         self._events: dict[tuple[str, str], list[m.UsageEvent]] = {}
         for event in events:
             self._events.setdefault((event.customer, event.metric), []).append(event)
         self._dates = {key: [e.date for e in evs] for key, evs in self._events.items()}
-        self.used: set[m.Source] = set()  # sources of events that fell in some billing period
-        self._billed_by: dict[m.Source, str] = {}
-        # (first line, second line) → the events both billed, in order
-        self.double_billed: dict[tuple[str, str], list[m.UsageEvent]] = {}
+        # per (customer, metric): the [low, high) slices returned, in order, with their biller
+        self._slices: dict[tuple[str, str], list[tuple[int, int, str | None]]] = {}
 
     def between(
         self,
@@ -34,24 +37,51 @@ class UsageIndex:
         end: datetime.date,
         biller: str | None = None,
     ) -> list[m.UsageEvent]:
-        """Events of `customer` and `metric` dated in [start, end], marked as used, and as
-        billed by `biller` (a contract line) when given: an event two lines bill is noted in
-        `double_billed`."""
+        """Events of `customer` and `metric` dated in [start, end], noted as used, and as
+        billed by `biller` (a contract line) when given."""
         key = (customer, metric)
-        dates = self._dates.get(key, [])
+        dates = self._dates.get(key)
+        if not dates:
+            return []
         low = bisect.bisect_left(dates, start)
-        high = bisect.bisect_right(dates, end)
-        found = self._events.get(key, [])[low:high]
-        self.used.update(event.source for event in found)
-        if biller is not None:
-            for event in found:
-                first = self._billed_by.setdefault(event.source, biller)
-                if first != biller:
-                    self.double_billed.setdefault((first, biller), []).append(event)
-        return found
+        high = bisect.bisect_right(dates, end, low)
+        if low == high:
+            return []
+        self._slices.setdefault(key, []).append((low, high, biller))
+        return self._events[key][low:high]
 
     def unused(self) -> list[m.UsageEvent]:
-        return [e for evs in self._events.values() for e in evs if e.source not in self.used]
+        """Events that no look-up returned, in (customer, metric, date) order."""
+        result = []
+        for key, events in self._events.items():
+            covered = 0  # events before this index are covered by some slice
+            for low, high, _ in sorted(self._slices.get(key, ()), key=slice_bounds):
+                result += events[covered:low]
+                covered = max(covered, high)
+            result += events[covered:]
+        return result
+
+    def double_billed(self) -> dict[tuple[str, str], list[m.UsageEvent]]:
+        """(first line, second line) → the events both billed, in order: usage two contract
+        lines would bill."""
+        result: dict[tuple[str, str], list[m.UsageEvent]] = {}
+        for key, slices in self._slices.items():
+            billed = [s for s in slices if s[2] is not None]
+            ordered = sorted(billed, key=slice_bounds)
+            if all(a[1] <= b[0] for a, b in itertools.pairwise(ordered)):
+                continue  # no event in two slices
+            first_biller: dict[int, str] = {}
+            for low, high, biller in billed:
+                assert biller is not None
+                for index in range(low, high):
+                    first = first_biller.setdefault(index, biller)
+                    if first != biller:
+                        result.setdefault((first, biller), []).append(self._events[key][index])
+        return result
+
+
+def slice_bounds(noted: tuple[int, int, str | None]) -> tuple[int, int]:
+    return noted[0], noted[1]
 
 
 def aggregate(events: Sequence[m.UsageEvent], product: m.Product) -> Decimal:
@@ -60,7 +90,7 @@ def aggregate(events: Sequence[m.UsageEvent], product: m.Product) -> Decimal:
         return ZERO
     match product.aggregation:
         case m.Aggregation.SUM:
-            return sum((e.quantity for e in events), ZERO)
+            return sum([e.quantity for e in events], ZERO)
         case m.Aggregation.MAX:
             return max(e.quantity for e in events)
         case m.Aggregation.LAST:
@@ -90,10 +120,13 @@ def measure(
         by_dimension = tuple(
             (value, aggregate(group, product)) for value, group in sorted(groups.items())
         )
+    processed = ZERO  # the events' amounts: only percent pricing charges on them
+    if isinstance(pricing, m.Percent):
+        processed = sum([e.amount or ZERO for e in events], ZERO)
     return Measured(
         quantity=quantity,
-        amount=sum((e.amount or ZERO for e in events), ZERO),
+        amount=processed,
         events=len(events),
         by_dimension=by_dimension,
-        second_quantity=sum((e.quantity for e in second), ZERO),
+        second_quantity=sum([e.quantity for e in second], ZERO),
     )
