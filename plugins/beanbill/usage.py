@@ -88,18 +88,18 @@ def read_usage(
                 Problem(m.Source(file, 1), f"usage header {why} (needs {','.join(REQUIRED)})")
             )
             continue
-        dimensions = [c for c in columns if c not in REQUIRED + OPTIONAL]
+        layout = Layout(columns)
         for line, row in reader:
             source = m.Source(file, line)
             if line > MAX_ROWS:
                 problems.append(Problem(source, f"usage file has more than {MAX_ROWS} rows"))
                 break
+            if len(row) == layout.width and row[layout.customer].strip() in skipped:
+                continue
             if not any(cell.strip() for cell in row):
                 continue
-            if len(row) == len(columns) and row[columns.index("customer")].strip() in skipped:
-                continue
             try:
-                event = _event(row, columns, dimensions, source, metrics, customers)
+                event = _event(row, layout, source, metrics, customers)
             except ValueError as error:
                 problems.append(Problem(source, f"usage: {error}"))
                 continue
@@ -133,33 +133,47 @@ def _same(a: m.UsageEvent, b: m.UsageEvent) -> bool:
     )
 
 
+class Layout:
+    """Where each column of a usage file's header is (a header may order them freely)."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.width = len(columns)
+        self.timestamp = columns.index("timestamp")
+        self.customer = columns.index("customer")
+        self.metric = columns.index("metric")
+        self.quantity = columns.index("quantity")
+        self.amount = columns.index("amount") if "amount" in columns else None
+        self.event_id = columns.index("event_id") if "event_id" in columns else None
+        self.dimensions = [(c, i) for i, c in enumerate(columns) if c not in REQUIRED + OPTIONAL]
+
+
 def _event(
     row: list[str],
-    columns: list[str],
-    dimensions: list[str],
+    layout: Layout,
     source: m.Source,
     metrics: set[str],
     customers: set[str],
 ) -> m.UsageEvent:
-    if len(row) != len(columns):
-        raise ValueError(f"row has {len(row)} cells, the header has {len(columns)}")
-    cells = {c: v.strip() for c, v in zip(columns, row, strict=True)}
-    customer = cells["customer"]
+    if len(row) != layout.width:
+        raise ValueError(f"row has {len(row)} cells, the header has {layout.width}")
+    customer = row[layout.customer].strip()
     if customer not in customers:
         raise ValueError(f'unknown customer "{customer}"')
-    metric = cells["metric"]
+    metric = row[layout.metric].strip()
     if metric not in metrics:
         known = ", ".join(sorted(metrics)) or "none"
         raise ValueError(f'unknown metric "{metric}" (metrics of the catalog: {known})')
-    amount = cells.get("amount") or None
+    timestamp = row[layout.timestamp].strip()
+    amount = row[layout.amount].strip() if layout.amount is not None else ""
+    event_id = row[layout.event_id].strip() if layout.event_id is not None else ""
     return m.UsageEvent(
-        date=parse_timestamp(cells["timestamp"]),
-        timestamp=cells["timestamp"],
-        customer=customer,
-        metric=metric,
-        quantity=_number(cells["quantity"], "quantity"),
-        amount=_number(amount, "amount", negative=True) if amount else None,
-        event_id=cells.get("event_id") or None,
-        dimensions=tuple((d, cells[d]) for d in dimensions),
-        source=source,
+        parse_timestamp(timestamp),
+        timestamp,
+        customer,
+        metric,
+        _number(row[layout.quantity], "quantity"),
+        _number(amount, "amount", negative=True) if amount else None,
+        event_id or None,
+        tuple((d, row[i].strip()) for d, i in layout.dimensions),
+        source,
     )
