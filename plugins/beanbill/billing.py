@@ -617,7 +617,8 @@ def consumption(
     events: Sequence[m.UsageEvent], period: Period
 ) -> tuple[tuple[datetime.date, Decimal], ...]:
     """Usage per month end, for recognising a period that spans months as it was consumed."""
-    if month_end(period.start) >= period.end:
+    start, end = period.start, period.end
+    if (start.year, start.month) == (end.year, end.month):
         return ()
     by_month: dict[datetime.date, Decimal] = {}
     for event in events:

@@ -193,11 +193,30 @@ def _tier_index(bounds: Sequence[Decimal | None], quantity: Decimal) -> int:
 
 
 def _tier_label(tiers: Sequence[Tier], index: int) -> str:
-    lower = ZERO if index == 0 else tiers[index - 1].up_to
-    upper = tiers[index].up_to
-    if upper is None:
-        return f"tier {index + 1} (over {lower:f})"
-    return f"tier {index + 1} ({lower:f}-{upper:f})"
+    return _tier_labels(tiers)[index]
+
+
+# Labels by tier list: the same few tier lists are priced hundreds of thousands of times, and
+# formatting their Decimal bounds is a good part of the cost. Keyed by identity, the list kept
+# alive by the entry itself so that its id is never reused while cached.
+_LABELS: dict[int, tuple[Sequence[Tier], tuple[str, ...]]] = {}
+
+
+def _tier_labels(tiers: Sequence[Tier]) -> tuple[str, ...]:
+    cached = _LABELS.get(id(tiers))
+    if cached is not None and cached[0] is tiers:
+        return cached[1]
+    labels = []
+    for index, tier in enumerate(tiers):
+        lower = ZERO if index == 0 else tiers[index - 1].up_to
+        if tier.up_to is None:
+            labels.append(f"tier {index + 1} (over {lower:f})")
+        else:
+            labels.append(f"tier {index + 1} ({lower:f}-{tier.up_to:f})")
+    if len(_LABELS) > 10_000:  # bounded: Fava reloads the books again and again
+        _LABELS.clear()
+    _LABELS[id(tiers)] = (tiers, tuple(labels))
+    return tuple(labels)
 
 
 def _check_not_negative(quantity: Decimal) -> None:

@@ -123,10 +123,5 @@ def measure(
     processed = ZERO  # the events' amounts: only percent pricing charges on them
     if isinstance(pricing, m.Percent):
         processed = sum([e.amount or ZERO for e in events], ZERO)
-    return Measured(
-        quantity=quantity,
-        amount=processed,
-        events=len(events),
-        by_dimension=by_dimension,
-        second_quantity=sum([e.quantity for e in second], ZERO),
-    )
+    second_quantity = sum([e.quantity for e in second], ZERO) if second else ZERO
+    return Measured(quantity, processed, len(events), by_dimension, second_quantity)

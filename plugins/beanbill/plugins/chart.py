@@ -165,11 +165,15 @@ def validate_chart(
 
     custom = _custom_accounts(entries)
     fixed = frozenset(DEFAULT_ACCOUNTS)
+    allowed: dict[str, bool] = {}  # per account: the books post to a few accounts many times
     for entry in entries:
         if isinstance(entry, data.Transaction):
             # dict.fromkeys: one error per (entry, account) pair, in posting order.
-            for account in dict.fromkeys(posting.account for posting in entry.postings):
-                if not account_allowed(account, custom):
+            for account in dict.fromkeys([posting.account for posting in entry.postings]):
+                verdict = allowed.get(account)
+                if verdict is None:
+                    verdict = allowed[account] = account_allowed(account, custom)
+                if not verdict:
                     root = account.split(":", 1)[0]
                     errors.append(
                         ChartError(
