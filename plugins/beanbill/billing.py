@@ -292,7 +292,7 @@ class Engine:
                     )
                 )
                 continue
-            invoice_id = f"{prefix}-{owner}-{date:%Y%m%d}"
+            invoice_id = f"{prefix}-{owner}-{date.isoformat().replace('-', '')}"
             if invoice_id in issued_to:
                 self.problems.append(
                     Problem(
@@ -334,7 +334,7 @@ class Engine:
         currency = contract.currency
         result: dict[datetime.date, list[InvoiceLine]] = {}
         for phase in phases:
-            rates = [self.catalog.tax_rates[t] for t in phase.taxes]
+            taxes = TaxPlan.of([self.catalog.tax_rates[t] for t in phase.taxes])
             dated: dict[datetime.date, list[InvoiceLine]] = {}
             for line in phase.lines:
                 terms = self.line_terms(contract, line)
@@ -345,7 +345,7 @@ class Engine:
             for date, charged in dated.items():
                 lines = charged + self.discounts(phase, charged, currency)
                 lines += self.minimum(contract, phase, lines)
-                dated[date] = [taxed(x, rates, currency) for x in lines]
+                dated[date] = [taxed(x, taxes, currency) for x in lines]
             self.allocate(phase, dated, currency)
             for date, lines in dated.items():
                 result.setdefault(date, []).extend(lines)
@@ -595,22 +595,46 @@ class Engine:
             )
 
 
-def taxed(line: InvoiceLine, rates: Sequence[m.TaxRate], currency: str) -> InvoiceLine:
+@dataclass(frozen=True)
+class TaxPlan:
+    """A phase's tax rates, worked out once for all its lines."""
+
+    rates: tuple[m.TaxRate, ...]
+    inclusive_rate: Decimal  # the inclusive rates together (zero: all exclusive)
+    last_inclusive: int  # index of the inclusive rate that takes the rounding rest (-1: none)
+
+    @classmethod
+    def of(cls, rates: Sequence[m.TaxRate]) -> TaxPlan:
+        inclusive = [i for i, r in enumerate(rates) if r.inclusive]
+        return cls(
+            tuple(rates),
+            sum((rates[i].rate for i in inclusive), ZERO),
+            inclusive[-1] if inclusive else -1,
+        )
+
+
+def taxed(line: InvoiceLine, plan: TaxPlan, currency: str) -> InvoiceLine:
     """Tax per line, rounded per line; inclusive rates take their tax out of the price."""
-    if line.kind is LineKind.CREDITS or not rates:
+    if not plan.rates or line.kind is LineKind.CREDITS:
         return line
-    inclusive = [r for r in rates if r.inclusive]
     net = line.amount
-    if inclusive:
-        net = round_money(line.amount / (ONE + sum((r.rate for r in inclusive), ZERO)), currency)
-    taxes = [TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in rates]
-    if inclusive:  # the inclusive taxes share exactly gross - net; the last takes the rest
-        last = max(i for i, r in enumerate(rates) if r.inclusive)
+    if plan.last_inclusive < 0:
+        taxes = [
+            TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in plan.rates
+        ]
+    else:
+        net = round_money(line.amount / (ONE + plan.inclusive_rate), currency)
+        taxes = [
+            TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in plan.rates
+        ]
+        # the inclusive taxes share exactly gross - net; the last takes the rest
+        last = plan.last_inclusive
         others = sum(
-            (t.amount for i, t in enumerate(taxes) if rates[i].inclusive and i != last), ZERO
+            (t.amount for i, t in enumerate(taxes) if plan.rates[i].inclusive and i != last),
+            ZERO,
         )
         taxes[last] = taxes[last]._replace(amount=line.amount - net - others)
-    return line._replace(amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
+    return line._replace(amount=net, taxes=tuple([t for t in taxes if t.amount]))
 
 
 def consumption(

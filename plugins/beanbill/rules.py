@@ -59,7 +59,7 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta.append(("allocated-amount", line.allocated))
     if line.charges:
         meta.append(
-            ("pricing", "; ".join(f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges))
+            ("pricing", "; ".join([f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges]))
         )
     return tuple(meta)
 
