@@ -191,24 +191,37 @@ def line_periods(
     phase: m.Phase,
     end: datetime.date | None,
     until: datetime.date,
-) -> list[Period]:
+) -> tuple[Period, ...]:
     """The line's billing periods, cut from the whole contract's calendar and clipped to its phase.
 
     Periods come from the contract's whole span so that anchors count from the contract start;
     a phase change inside a period splits it into two prorated pieces, each invoiced by its own
     timing (advance: the piece's first day; arrears: the day after its last).
     """
-    if line.billing.months is None:
-        return billing_periods(line.billing, phase.start, phase.end, until)
+    return phase_periods(line.billing, contract.start, end, until, phase.start, phase.end)
+
+
+@functools.lru_cache(maxsize=4096)
+def phase_periods(
+    billing: m.Billing,
+    contract_start: datetime.date,
+    contract_end: datetime.date | None,
+    until: datetime.date,
+    phase_start: datetime.date,
+    phase_end: datetime.date | None,
+) -> tuple[Period, ...]:
+    """`line_periods`, computed once for all lines (of all contracts) with the same dates."""
+    if billing.months is None:
+        return tuple(billing_periods(billing, phase_start, phase_end, until))
     pieces = []
-    for period in contract_periods(line.billing, contract.start, end, until):
-        start = max(period.start, phase.start)
-        stop = period.end if phase.end is None else min(period.end, phase.end)
+    for period in contract_periods(billing, contract_start, contract_end, until):
+        start = max(period.start, phase_start)
+        stop = period.end if phase_end is None else min(period.end, phase_end)
         if start > stop:
             continue
-        invoice_date = start if line.billing.timing is m.Timing.ADVANCE else stop + ONE_DAY
+        invoice_date = start if billing.timing is m.Timing.ADVANCE else stop + ONE_DAY
         pieces.append(Period(start, stop, period.full_start, period.full_end, invoice_date))
-    return pieces
+    return tuple(pieces)
 
 
 # --- pricing one line for one period ---------------------------------------------------------
@@ -417,8 +430,7 @@ class Engine:
         product = terms.product
         unit_price: Decimal | None = None
         consumed: tuple[tuple[datetime.date, Decimal], ...] = ()
-        days = (period.end - period.start).days + 1
-        full_days = (period.full_end - period.full_start).days + 1
+        days, full_days = period.proration()
         if product.metric is None:
             quantity: Decimal = line.quantity
             if isinstance(line.pricing, m.FlatFee):
