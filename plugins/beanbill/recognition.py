@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO, round_money
@@ -22,9 +22,9 @@ from beanbill.periods import month_end, month_spans
 Schedule = list[tuple[datetime.date, Decimal]]
 
 
-@dataclass(frozen=True)
-class Obligation:
-    """An amount of revenue to recognise over a service period, by a method."""
+class Obligation(NamedTuple):
+    """An amount of revenue to recognise over a service period, by a method. (A named tuple:
+    the books have one per invoice line.)"""
 
     amount: Decimal  # positive: revenue to recognise; negative: a reduction (discount, memo)
     currency: str
@@ -40,19 +40,23 @@ def cumulative(
     amount: Decimal, currency: str, weights: Sequence[tuple[datetime.date, Decimal]]
 ) -> Schedule:
     """Spread `amount` over dated weights, rounding cumulatively; dates may repeat (merged)."""
-    total = sum((w for _, w in weights), ZERO)
+    total = sum([w for _, w in weights], ZERO)
     if total == ZERO:
         return [(weights[-1][0], amount)] if weights else []
+    if len(weights) == 1:  # most lines: a month's service, recognised in that month
+        whole = round_money(amount, currency)
+        return [(weights[0][0], whole)] if whole else []
     merged: dict[datetime.date, Decimal] = {}
     for day, weight in weights:
         merged[day] = merged.get(day, ZERO) + weight
     schedule: Schedule = []
     running = ZERO
     previous = ZERO
+    last = max(merged)
     for day in sorted(merged):
         running += merged[day]
         rounded = round_money(amount * running / total, currency)
-        if rounded != previous or day == max(merged):
+        if rounded != previous or day == last:
             schedule.append((day, rounded - previous))
         previous = rounded
     return [(day, value) for day, value in schedule if value != ZERO]

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 from beancount.core import amount as bc_amount
 from beancount.core import data
 
-from beanbill.ledger import internal_error, paused_garbage_collector, sort_key
+from beanbill.ledger import internal_error, paused_garbage_collector
 from beanbill.model import RecognitionMethod
 from beanbill.recognition import Obligation, schedule
 from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
@@ -232,7 +232,8 @@ def recognise(
         for index, ((date, group), pieces) in enumerate(sorted(by_date_group.items()))
     ]
     new.extend(income_opens(entries, new))
-    new.sort(key=sort_key)
+    # No sort: Beancount sorts after each plugin, and the releases' line numbers (their order by
+    # date and contract) already make that order independent of the input's.
     return entries + new, errors
 
 
