@@ -7,6 +7,7 @@ adjustments: memos, wallet credits, refunds, write-off declarations) → Beancou
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from beanbill.ledger import Converter
 from beanbill.load import load_folder
 from beanbill.problems import Problem
 from beanbill.rules import (
-    accounts_to_open,
+    AccountsToOpen,
     books_start,
     invoice_entries,
     revenue_rule_declarations,
@@ -27,7 +28,7 @@ from beanbill.rules import (
 
 @dataclass(frozen=True)
 class Compiled:
-    directives: list[data.Directive]
+    directives: list[data.Directive]  # unsorted: Beancount sorts a plugin's output
     invoices: tuple[Invoice, ...]
     problems: list[Problem]
     files_read: tuple[str, ...]
@@ -46,14 +47,20 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
         return Compiled([], (), problems, (os.path.abspath(folder),))
     billed = bill(contracts, until)
     adjusted = adjustment_entries(contracts, billed.invoices)
-    entries = invoice_entries(billed.invoices) + adjusted.entries
     converter = Converter(os.path.dirname(os.path.abspath(folder)))
-    directives = converter.directives(
-        entries,
-        accounts_to_open(entries, books_start(contracts)),
-        opened,
-        revenue_rule_declarations(contracts) + adjusted.declarations,
-    )
+    to_open = AccountsToOpen(books_start(contracts))
+    # Each journal entry becomes a directive as soon as it is made, and is dropped: holding
+    # them all at once doubled the memory the compile churns through, and its time, at scale.
+    transactions = [
+        converter.transaction(to_open.note(entry))
+        for entry in itertools.chain(invoice_entries(billed.invoices), adjusted.entries)
+    ]
+    declarations = revenue_rule_declarations(contracts) + adjusted.declarations
+    directives: list[data.Directive] = [
+        *(converter.open(o) for o in to_open.opens() if o.account not in opened),
+        *(converter.custom(declaration) for declaration in declarations),
+        *transactions,
+    ]
     return Compiled(
         directives,
         billed.invoices,

@@ -11,7 +11,7 @@ import contextlib
 import gc
 import os
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from beancount.core import amount as bc_amount
@@ -123,22 +123,6 @@ class Converter:
         return data.Custom(
             self.meta(declaration.source), declaration.date, declaration.type, values
         )
-
-    def directives(
-        self,
-        entries: Iterable[Entry],
-        opens: Iterable[OpenAccount],
-        opened: set[str],
-        declarations: Iterable[Declaration] = (),
-    ) -> list[data.Directive]:
-        """Opens for accounts not already `opened`, declarations and transactions.
-
-        Unsorted: Beancount sorts a plugin's output, and `beanbill compile` sorts by `sort_key`.
-        """
-        result: list[data.Directive] = [self.open(o) for o in opens if o.account not in opened]
-        result.extend(self.custom(declaration) for declaration in declarations)
-        result.extend(self.transaction(entry) for entry in entries)
-        return result
 
 
 def sort_key(entry: data.Directive) -> tuple[Any, ...]:

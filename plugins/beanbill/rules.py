@@ -8,7 +8,7 @@ customer's wallet (a `credits: true` top-up); tax credits its sales-tax account.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from beanbill.billing import Invoice, InvoiceLine, LineKind
@@ -96,23 +96,31 @@ def invoice_entry(invoice: Invoice) -> Entry:
     )
 
 
-def invoice_entries(invoices: Iterable[Invoice]) -> list[Entry]:
-    return [invoice_entry(invoice) for invoice in invoices]
+def invoice_entries(invoices: Iterable[Invoice]) -> Iterator[Entry]:
+    return (invoice_entry(invoice) for invoice in invoices)
 
 
-def accounts_to_open(
-    entries: Iterable[Entry], books_start: datetime.date | None = None
-) -> list[OpenAccount]:
+class AccountsToOpen:
     """Each account the entries post to, opened when the books start (the earliest contract
     start, so that revenue accrued before a first invoice finds its account open) or on its
-    first posting if that is earlier."""
-    first: dict[str, OpenAccount] = {}
-    for entry in sorted(entries, key=lambda e: e.date):
-        date = min(entry.date, books_start) if books_start else entry.date
+    first posting if that is earlier. Entries are noted one by one as they stream past, so
+    that each can be converted, and dropped, as soon as it is made."""
+
+    def __init__(self, books_start: datetime.date | None) -> None:
+        self.books_start = books_start
+        self._first: dict[str, tuple[datetime.date, OpenAccount]] = {}  # by first posting
+
+    def note(self, entry: Entry) -> Entry:
+        date = min(entry.date, self.books_start) if self.books_start else entry.date
         for posting in entry.postings:
-            if posting.account not in first:
-                first[posting.account] = OpenAccount(date, posting.account, entry.source)
-    return sorted(first.values(), key=lambda o: (o.date, o.account))
+            known = self._first.get(posting.account)
+            if known is None or entry.date < known[0]:
+                opening = OpenAccount(date, posting.account, entry.source)
+                self._first[posting.account] = (entry.date, opening)
+        return entry
+
+    def opens(self) -> list[OpenAccount]:
+        return sorted((o for _, o in self._first.values()), key=lambda o: (o.date, o.account))
 
 
 REVENUE_RULE = "beanbill-revenue-rule"
