@@ -64,6 +64,8 @@ def cumulative(
 
 def daily_weights(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, Decimal]]:
     """Service days per month, dated at each month's end."""
+    if (start.year, start.month) == (end.year, end.month):  # most lines: one month
+        return [(month_end(start), Decimal((end - start).days + 1))]
     return [(month_end(a), Decimal((b - a).days + 1)) for a, b in month_spans(start, end)]
 
 

@@ -121,26 +121,22 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
         if not isinstance(allocated, Decimal):
             raise ValueError("allocated-amount must be a number")
         amount = allocated if amount >= 0 else -allocated
+    consumed = parse_weights(meta["consumed"], "consumed") if "consumed" in meta else ()
+    milestones = parse_weights(meta["milestones"], "milestones") if "milestones" in meta else ()
     obligation = Obligation(
-        amount=amount,
-        currency=units.currency,
-        method=rule.method,
-        start=start,
-        end=end,
-        invoice_date=entry.date,
-        consumed=parse_weights(meta["consumed"], "consumed") if "consumed" in meta else (),
-        milestones=parse_weights(meta["milestones"], "milestones") if "milestones" in meta else (),
+        amount, units.currency, rule.method, start, end, entry.date, consumed, milestones
     )
     invoice_id = entry.meta.get("invoice-id")
     group = entry.meta.get("contract") or invoice_id or f"{entry.date} {entry.narration}"
+    product = meta.get("product")
     return Line(
-        group=str(group),
-        account=posting.account,
-        income=rule.account,
-        obligation=obligation,
-        invoice_id=str(invoice_id) if invoice_id else None,
-        product=str(meta["product"]) if "product" in meta else None,
-        payee=entry.payee,
+        str(group),
+        posting.account,
+        rule.account,
+        obligation,
+        str(invoice_id) if invoice_id else None,
+        str(product) if product is not None else None,
+        entry.payee,
     )
 
 
@@ -183,7 +179,7 @@ def release_transaction(
         date,
         "*",
         payee,
-        f"Revenue recognised {date:%Y-%m} — {group}",
+        f"Revenue recognised {date.isoformat()[:7]} — {group}",
         data.EMPTY_SET,
         links,
         postings,
