@@ -498,6 +498,8 @@ class Engine:
         Discounts apply in their order, each to what the earlier ones left of a line, so that
         together they never take a line (or the invoice) below zero.
         """
+        if not phase.discounts:
+            return []
         left = [line.amount for line in lines]  # what earlier discounts left of each line
         result = []
         for discount in phase.discounts:
