@@ -146,6 +146,14 @@ def test_contract_problems_are_errors_at_the_yaml_line(tmp_path: Path) -> None:
         ("", 'give the contracts folder, e.g. plugin "beanbill.plugins.contracts" "../contracts"'),
         ("{path: contracts, till: 2026-12-31}", "unknown config key 'till' (allowed: path, until)"),
         ("{path: contracts, until: soon}", "config until must be a date YYYY-MM-DD, not 'soon'"),
+        (
+            "{path: contracts, until: 9999-12-31}",
+            "config until 9999-12-31 is out of range (years 1900 to 2999)",
+        ),
+        (
+            "{path: contracts, until: 1899-12-31}",
+            "config until 1899-12-31 is out of range (years 1900 to 2999)",
+        ),
     ],
 )
 def test_bad_config_is_an_error_not_a_traceback(tmp_path: Path, config: str, message: str) -> None:

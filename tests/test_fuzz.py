@@ -1460,13 +1460,15 @@ def mutate_csv(draw: Draw, text: str) -> str | bytes:
     return "".join(lines)
 
 
-# Bug (plugins/contracts.py, reported): `until: 9999-12-31` runs billing past year 9999: an
-# internal error. Load time grows with the horizon (2200 takes seconds), so 2060 is far enough.
+# `until` is refused out of the years 1900 to 2999. Load time grows with the horizon (2200
+# takes seconds), so 2060 is the farthest one drawn that loads.
 LEDGER_CONFIGS = [
     '"{path: ../../../../etc, until: 2026-12-31}"',
     '"{path: contracts, until: soon}"',
     '"{path: contracts, until: 1900-01-01}"',
     '"{path: contracts, until: 2060-12-31}"',
+    '"{path: contracts, until: 9999-12-31}"',
+    '"{path: contracts, until: 1899-12-31}"',
     '"{path: contracts, when: 2026-12-31}"',
     '"{path: contracts"',
     '"contracts-missing"',

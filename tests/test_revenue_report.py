@@ -106,3 +106,11 @@ def test_revenue_command_table_is_aligned(
 def test_bad_month_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         cli.main(["revenue", str(tmp_path / "x.beancount"), "--from", "January"])
+
+
+def test_a_month_out_of_range_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["revenue", str(tmp_path / "x.beancount"), "--to", "9999-12"])
+    assert "'9999-12' is out of range (years 1900 to 2999)" in capsys.readouterr().err
