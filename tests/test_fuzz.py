@@ -1152,20 +1152,23 @@ def check_reports(entries: list[data.Directive]) -> None:
             ZERO,
         )
         assert sum((m.total for m in months if m.currency == currency), ZERO) == income
-        # Bug (revenue report, reported): a month without revenue whose Deferred and Unbilled
-        # end at zero is left out even when they moved during it, so the last row may not be
-        # the books' end. Each row is checked against the books at its own month end.
-        for row in (m for m in months if m.currency == currency):
+        # Every month a revenue posting of the currency is dated in has a row (even one whose
+        # balances end at zero without revenue), and each row is the books at its month end.
+        rows = [m for m in months if m.currency == currency]
+        moved = {
+            f"{p.date:%Y-%m}"
+            for p in postings
+            if p.currency == currency
+            and (p.account.startswith("Income") or p.account in (DEFERRED, UNBILLED))
+        }
+        assert moved <= {row.month for row in rows}, sorted(moved - {row.month for row in rows})
+        for row in rows:
             last_day = month_end(datetime.date.fromisoformat(f"{row.month}-01"))
-            deferred = sum(
-                (
-                    p.amount
-                    for p in postings
-                    if p.currency == currency and p.account == DEFERRED and p.date <= last_day
-                ),
-                ZERO,
-            )
-            assert row.deferred == -deferred, (row, deferred)
+            balance = {DEFERRED: ZERO, UNBILLED: ZERO}
+            for p in postings:
+                if p.currency == currency and p.account in balance and p.date <= last_day:
+                    balance[p.account] += p.amount
+            assert (row.deferred, row.unbilled) == (-balance[DEFERRED], balance[UNBILLED]), row
 
 
 def record_coverage(entries: list[data.Directive]) -> None:
