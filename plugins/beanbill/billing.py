@@ -321,7 +321,7 @@ class Engine:
                 charged = dated[date]
                 lines = charged + self.discounts(phase, charged, contract.currency)
                 lines += self.minimum(contract, phase, lines)
-                phase_lines += [(date, self.taxed(x, phase, contract.currency)) for x in lines]
+                phase_lines += [(date, x) for x in self.taxed(lines, phase, contract.currency)]
             yield from self.allocated(phase, phase_lines, contract.currency)
 
     def allocated(
@@ -525,25 +525,47 @@ class Engine:
                 )
         return result
 
-    def taxed(self, line: InvoiceLine, phase: m.Phase, currency: str) -> InvoiceLine:
-        """Tax per line, rounded per line; inclusive rates take their tax out of the price."""
-        if line.kind is LineKind.CREDITS or not phase.taxes:
-            return line
+    def taxed(self, lines: list[InvoiceLine], phase: m.Phase, currency: str) -> list[InvoiceLine]:
+        """Tax per line, rounded per line; inclusive rates take their tax out of the price.
+
+        A discount line is taxed by what it changes in the tax of the line it discounts, so a
+        line and its discounts carry together the tax of their net amount, rounded once: a
+        fully discounted line carries no tax, and discounts never make the tax negative.
+        """
+        if not phase.taxes:
+            return lines
         rates = [self.catalog.tax_rates[t] for t in phase.taxes]
-        inclusive = [r for r in rates if r.inclusive]
-        net = line.amount
-        if inclusive:
-            net = round_money(
-                line.amount / (ONE + sum((r.rate for r in inclusive), ZERO)), currency
+        untaxed = (ZERO, ZERO, [ZERO] * len(rates))
+        # per charge (a discount copies its product and service period, one line per product
+        # per phase): the amount of the charge and its discounts so far, its net and taxes
+        chains: dict[
+            tuple[str, datetime.date, datetime.date], tuple[Decimal, Decimal, list[Decimal]]
+        ] = {}
+        result = []
+        for line in lines:
+            if line.kind is LineKind.CREDITS:
+                result.append(line)
+                continue
+            key = (line.product, line.service_start, line.service_end)
+            before, net_before, taxes_before = (
+                chains[key] if line.kind is LineKind.DISCOUNT else untaxed
             )
-        taxes = [TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in rates]
-        if inclusive:  # the inclusive taxes share exactly gross - net; the last takes the rest
-            last = max(i for i, r in enumerate(rates) if r.inclusive)
-            others = sum(
-                (t.amount for i, t in enumerate(taxes) if rates[i].inclusive and i != last), ZERO
+            after = before + line.amount
+            net, taxes = split_tax(after, rates, currency)
+            if line.kind is not LineKind.MINIMUM:
+                chains[key] = (after, net, taxes)
+            amounts = [
+                TaxAmount(r.id, r.account, tax - earlier)
+                for r, tax, earlier in zip(rates, taxes, taxes_before, strict=True)
+            ]
+            result.append(
+                replace(
+                    line,
+                    amount=net - net_before,
+                    taxes=tuple(t for t in amounts if t.amount != ZERO),
+                )
             )
-            taxes[last] = replace(taxes[last], amount=line.amount - net - others)
-        return replace(line, amount=net, taxes=tuple(t for t in taxes if t.amount != ZERO))
+        return result
 
     def report_double_billed_usage(self) -> None:
         """Usage that two contract lines would both bill: an error, never silently twice."""
@@ -575,6 +597,24 @@ class Engine:
                     f" (billed up to {self.until})",
                 )
             )
+
+
+def split_tax(
+    amount: Decimal, rates: Sequence[m.TaxRate], currency: str
+) -> tuple[Decimal, list[Decimal]]:
+    """The net of `amount` and its tax per rate, each rounded: an exclusive rate adds
+    round(net x rate); inclusive rates take round(amount / (1 + their rates)) as the net and
+    share exactly amount - net (the last inclusive rate takes the rounding remainder)."""
+    inclusive = [r for r in rates if r.inclusive]
+    net = amount
+    if inclusive:
+        net = round_money(amount / (ONE + sum((r.rate for r in inclusive), ZERO)), currency)
+    taxes = [round_money(net * r.rate, currency) for r in rates]
+    if inclusive:
+        last = max(i for i, r in enumerate(rates) if r.inclusive)
+        others = sum((t for i, t in enumerate(taxes) if rates[i].inclusive and i != last), ZERO)
+        taxes[last] = amount - net - others
+    return net, taxes
 
 
 def consumption(
