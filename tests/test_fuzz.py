@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -158,7 +159,7 @@ class LineSpec:
     start: D  # the phase's start
     end: D  # the last day usage may fall on
     regions: tuple[str, ...] = ()
-    floor: bool = False  # percent pricing with a `min`: events may refund more than was paid
+    floor: bool = False  # percent pricing with a `min`: a period that nets below zero bills it
 
 
 @dataclass
@@ -532,11 +533,8 @@ def draw_usage(draw: Draw, world: World) -> None:
                 "region": "",
                 "user_id": "",
             }
-            if line.model == "percent":
-                # Bug (billing, reported): a period whose amounts net below zero bills a
-                # negative invoice, which settlement reads as a payment naming an unknown
-                # invoice. Refunds (negative amounts) only where a `min` keeps it at zero.
-                row["amount"] = decimal_text(draw, "-50" if line.floor else "0", "5000", 2)
+            if line.model == "percent":  # refunds too: a period may net below zero
+                row["amount"] = decimal_text(draw, "-50", "5000", 2)
             if line.regions:
                 row["region"] = draw(st.sampled_from(line.regions))
             if product.aggregation == "unique_count":
@@ -898,12 +896,13 @@ def draw_wallet_credits(draw: Draw, world: World) -> None:
 def settle_world(draw: Draw, world: World, root: Path) -> None:
     """Add payments and adjustments to `world`, each valid against the books so far."""
     books = compile_books(world, root)
-    assert books.problems == [], books.problems  # the contracts alone are valid
+    problems = [p for p in books.problems if not nets_below_zero(world, p)]
+    assert problems == [], problems  # the contracts alone are valid
     draw_wallet_credits(draw, world)
     draw_debit_memos(draw, world, books)
     draw_payments(draw, world, books)
     books = compile_books(world, root)
-    assert books.problems == [], books.problems
+    assert [p for p in books.problems if not nets_below_zero(world, p)] == []
     credited: dict[str, Decimal] = {}
     dropped = 0
     steps: list[Callable[[Books], None]] = []
@@ -1230,6 +1229,30 @@ def describe_world(world: World, root: Path) -> str:
     return "\n".join(parts)
 
 
+NETS_BELOW_ZERO = re.compile(
+    r"contract (\S+) \(customer \S+\): (\S+): the usage of [-\d to]+ nets to -[\d.]+ \w+, "
+    r"below zero\. An invoice line is never negative"
+)
+
+
+def nets_below_zero(world: World, message: str) -> bool:
+    """The one error valid books may have: a period of percent pricing without `min` whose
+    refunds exceed what was processed, which is left off its invoice."""
+    match = NETS_BELOW_ZERO.search(message)
+    if match is None:
+        return False
+    contract, product = match.groups()
+    assert any(
+        line.contract == contract
+        and line.product.id == product
+        and line.model == "percent"
+        and not line.floor
+        for line in world.lines
+    ), message
+    event("a period of usage nets below zero")
+    return True
+
+
 @FUZZ
 @given(st.data())
 def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> None:
@@ -1239,7 +1262,7 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         ledger = write_world(world, root)
         note(describe_world(world, root))
         entries, errors, _ = loader.load_file(str(ledger))
-        assert [e.message for e in errors] == []
+        assert [e.message for e in errors if not nets_below_zero(world, e.message)] == []
         invoices = list(compile_folder(str(root / "contracts"), world.until, set()).invoices)
         check_balanced_in_minor_units(transactions(entries))
         check_invoices(world, transactions(entries), invoices)
@@ -1247,8 +1270,9 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         check_receivables(transactions(entries))
         check_reports(entries)
         record_coverage(entries)
-        first = compiled_text(ledger, root / "first.beancount")
-        assert compiled_text(ledger, root / "second.beancount") == first
+        if not errors:  # `beanbill compile` writes nothing for books with a problem
+            first = compiled_text(ledger, root / "first.beancount")
+            assert compiled_text(ledger, root / "second.beancount") == first
 
 
 # --- invalid inputs ------------------------------------------------------------------------

@@ -412,6 +412,19 @@ class Engine:
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
             consumed = consumption(events, period)
+        amount = round_money(exact, contract.currency)
+        if amount < ZERO:  # usage events with negative amounts (percent pricing of refunds)
+            self.problems.append(
+                Problem(
+                    line.source,
+                    f"{subject(customer.id, contract.id)}{line.product}: the usage of "
+                    f"{describe_period(period.start, period.end)} nets to {amount} "
+                    f"{contract.currency}, below zero. An invoice line is never negative, so "
+                    "this one is left off its invoice: give money back with a credit memo, and "
+                    'to bill such a period nothing, add min: "0" to the pricing',
+                )
+            )
+            return None
         if unit_price is None and len(charges) == 1 and charges[0].quantity == quantity:
             # one charge of the line's whole quantity: quantity x unit_price is the amount
             # (not a package count or a tier's flat fee)
@@ -424,7 +437,7 @@ class Engine:
             kind=kind,
             quantity=quantity,
             unit_price=unit_price,
-            amount=round_money(exact, contract.currency),
+            amount=amount,
             taxes=(),
             timing=line.billing.timing,
             service_start=period.start,
