@@ -836,6 +836,36 @@ def test_stacked_discounts_apply_in_order_and_never_go_below_zero() -> None:
     assert january.total == 0
 
 
+def test_a_line_discounted_in_full_carries_no_tax() -> None:
+    products = ['{product: platform, pricing: {model: flat_fee, price: "1.10"}}']
+    discounts = ['{name: Partner, percent: "68%"}', '{name: Voucher, amount: "100.00"}']
+    for tax, charge in (("jp-consumption", M("1.10")), ("inclusive-4", M("1.06"))):
+        text = customer(
+            [
+                contract(
+                    "C-1",
+                    [phase("2026-01-01", products, discounts=discounts, taxes=[tax])],
+                    start="2026-01-01",
+                    end="2026-01-31",
+                )
+            ]
+        )
+        invoice = billed([text])["INV-C-1-20260101"]
+        if tax == "jp-consumption":
+            # 1.10 at 10%: 0.11. 68% off is 0.748 → 0.75, leaving 0.35, whose tax is 0.035 →
+            # 0.04: the discount takes 0.11 - 0.04 = 0.07 of tax (taxed on its own, -0.075 →
+            # -0.08). The voucher takes the 0.35 left and the last 0.04 (not -0.035 → -0.04
+            # plus the -0.08: a total of -0.01).
+            expected = [(charge, M("0.11")), (M("-0.75"), M("-0.07")), (M("-0.35"), M("-0.04"))]
+        else:
+            # 1.10 with 4% in it: net 1.06, tax 0.04. 68% off the gross is 0.75, leaving 0.35
+            # (net 0.34, tax 0.01): the discount is net -0.72, tax -0.03. The voucher takes the
+            # 0.35 left: net -0.34, tax -0.01
+            expected = [(charge, M("0.04")), (M("-0.72"), M("-0.03")), (M("-0.34"), M("-0.01"))]
+        assert [(x.amount, x.tax) for x in invoice.lines] == expected, tax
+        assert (invoice.subtotal, invoice.tax, invoice.total) == (0, 0, 0)
+
+
 # --- taxes ---------------------------------------------------------------------------------
 
 
@@ -1176,11 +1206,20 @@ def test_discounts_and_taxes_keep_every_invoice_whole(
     for invoice in invoices.values():
         charges = [x for x in invoice.lines if x.kind is LineKind.CHARGE]
         gross = {x.product: x.amount + (x.tax if tax == "inclusive-4" else 0) for x in charges}
-        for x in invoice.lines:
+        for product in gross:
+            chain = [x for x in invoice.lines if x.product == product]
+            net = sum((x.amount for x in chain), M(0))
+            # a line and its discounts carry the tax of their net amount, rounded once
             if tax == "ca-sales":
-                assert x.tax == (x.amount * M("0.0725")).quantize(M("0.01"), ROUND_HALF_UP)
-            elif tax is None:
-                assert x.taxes == ()
+                expected = (net * M("0.0725")).quantize(M("0.01"), ROUND_HALF_UP)
+                assert sum((x.tax for x in chain), M(0)) == expected
+            elif tax == "inclusive-4":
+                total = sum((x.amount + x.tax for x in chain), M(0))
+                assert net == (total / M("1.04")).quantize(M("0.01"), ROUND_HALF_UP)
+            else:
+                assert all(x.taxes == () for x in chain)
+            assert all(x.tax * x.amount >= 0 for x in chain)  # a discount's tax is not positive
+        assert invoice.total >= 0
         if tax is not None:
             continue  # with inclusive tax the lines hold net amounts: the checks below are gross
         off = [x for x in invoice.lines if x.kind is LineKind.DISCOUNT]

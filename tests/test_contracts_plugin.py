@@ -146,6 +146,14 @@ def test_contract_problems_are_errors_at_the_yaml_line(tmp_path: Path) -> None:
         ("", 'give the contracts folder, e.g. plugin "beanbill.plugins.contracts" "../contracts"'),
         ("{path: contracts, till: 2026-12-31}", "unknown config key 'till' (allowed: path, until)"),
         ("{path: contracts, until: soon}", "config until must be a date YYYY-MM-DD, not 'soon'"),
+        (
+            "{path: contracts, until: 9999-12-31}",
+            "config until 9999-12-31 is out of range (years 1900 to 2999)",
+        ),
+        (
+            "{path: contracts, until: 1899-12-31}",
+            "config until 1899-12-31 is out of range (years 1900 to 2999)",
+        ),
     ],
 )
 def test_bad_config_is_an_error_not_a_traceback(tmp_path: Path, config: str, message: str) -> None:
@@ -202,3 +210,79 @@ def test_fava_reloads_after_a_yaml_edit(tmp_path: Path) -> None:
 
 def test_plugin_module_lists_its_function() -> None:
     assert contracts_plugin.__plugins__ == ("compile_contracts",)
+
+
+# --- regressions of issue 6 ------------------------------------------------------------------
+
+ALL_PLUGINS = """\
+option "operating_currency" "USD"
+plugin "beanbill.plugins.contracts" "{path: contracts, until: 2026-12-31}"
+plugin "beanbill.plugins.recognition"
+plugin "beanbill.plugins.settlement"
+plugin "beanbill.plugins.chart"
+"""
+
+PAYMENTS = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-03-31
+    billing: {cadence: monthly, timing: arrears}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: payments
+            pricing: {model: percent, percent: "2.9%"}
+"""
+
+REFUNDS = """\
+timestamp,customer,metric,quantity,amount
+2026-01-10,acme,payments,1,1000.00
+2026-02-03,acme,payments,1,200.00
+2026-02-20,acme,payments,1,-700.00
+"""
+
+
+def write_payments_books(root: Path, customer: str) -> Path:
+    path = write_books(root, {"acme": customer}, ALL_PLUGINS)
+    catalog = root / "contracts" / "catalog.yaml"
+    catalog.write_text(
+        catalog.read_text() + "  payments: {name: Payments, metric: payments, "
+        "revenue_rule: subscription}\n"
+    )
+    (root / "contracts" / "usage").mkdir()
+    (root / "contracts" / "usage" / "events.csv").write_text(REFUNDS)
+    return path
+
+
+def test_usage_netting_below_zero_is_an_error_at_the_line_not_a_negative_invoice(
+    tmp_path: Path,
+) -> None:
+    entries, errors, _ = loader.load_file(str(write_payments_books(tmp_path, PAYMENTS)))
+    # February: (200.00 - 700.00) x 2.9% = -14.50, which no invoice may bill
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            10,
+            "contract ACME-1 (customer acme): payments: the usage of 2026-02-01 to 2026-02-28 "
+            "nets to -14.50 USD, below zero. An invoice line is never negative, so this one is "
+            "left off its invoice: give money back with a credit memo, and to bill such a "
+            'period nothing, add min: "0" to the pricing',
+        )
+    ]
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    # January: 1000.00 x 2.9% = 29.00; nothing for February, and March had no usage
+    assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == [
+        ("INV-ACME-1-20260201", Decimal("29.00"))
+    ]
+
+
+def test_a_min_of_zero_bills_a_period_that_nets_below_zero_nothing(tmp_path: Path) -> None:
+    floored = PAYMENTS.replace('percent: "2.9%"', 'percent: "2.9%", min: "0"')
+    entries, errors, _ = loader.load_file(str(write_payments_books(tmp_path, floored)))
+    assert errors == []
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == [
+        ("INV-ACME-1-20260201", Decimal("29.00"))
+    ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -158,7 +159,7 @@ class LineSpec:
     start: D  # the phase's start
     end: D  # the last day usage may fall on
     regions: tuple[str, ...] = ()
-    floor: bool = False  # percent pricing with a `min`: events may refund more than was paid
+    floor: bool = False  # percent pricing with a `min`: a period that nets below zero bills it
 
 
 @dataclass
@@ -484,12 +485,9 @@ def draw_contract(
                     line["ssp"] = price(draw, "1", "50000", "USD")
         last_day = phase_end or phase_start + datetime.timedelta(days=365)
         taxes = subset(draw, list(world.catalog.get("tax_rates", {})))
-        # Bug (billing, reported): two discounts that together take a whole taxed line leave
-        # its tax, rounded per discount line, at -0.01: a negative invoice. Stacked discounts
-        # only where there is no tax, for now.
         discounts = [
             draw_discount(draw, products, phase_start, last_day, currency)
-            for _ in range(draw(st.integers(0, 1 if taxes else 2)))
+            for _ in range(draw(st.integers(0, 2)))
         ]
         if discounts:
             phase["discounts"] = discounts
@@ -535,11 +533,8 @@ def draw_usage(draw: Draw, world: World) -> None:
                 "region": "",
                 "user_id": "",
             }
-            if line.model == "percent":
-                # Bug (billing, reported): a period whose amounts net below zero bills a
-                # negative invoice, which settlement reads as a payment naming an unknown
-                # invoice. Refunds (negative amounts) only where a `min` keeps it at zero.
-                row["amount"] = decimal_text(draw, "-50" if line.floor else "0", "5000", 2)
+            if line.model == "percent":  # refunds too: a period may net below zero
+                row["amount"] = decimal_text(draw, "-50", "5000", 2)
             if line.regions:
                 row["region"] = draw(st.sampled_from(line.regions))
             if product.aggregation == "unique_count":
@@ -901,12 +896,13 @@ def draw_wallet_credits(draw: Draw, world: World) -> None:
 def settle_world(draw: Draw, world: World, root: Path) -> None:
     """Add payments and adjustments to `world`, each valid against the books so far."""
     books = compile_books(world, root)
-    assert books.problems == [], books.problems  # the contracts alone are valid
+    problems = [p for p in books.problems if not nets_below_zero(world, p)]
+    assert problems == [], problems  # the contracts alone are valid
     draw_wallet_credits(draw, world)
     draw_debit_memos(draw, world, books)
     draw_payments(draw, world, books)
     books = compile_books(world, root)
-    assert books.problems == [], books.problems
+    assert [p for p in books.problems if not nets_below_zero(world, p)] == []
     credited: dict[str, Decimal] = {}
     dropped = 0
     steps: list[Callable[[Books], None]] = []
@@ -975,6 +971,7 @@ def check_invoices(world: World, entries: list[data.Transaction], invoices: list
     rates = world.catalog.get("tax_rates", {})
     for invoice in invoices:
         assert invoice.total == invoice.subtotal + invoice.tax
+        assert invoice.total >= 0, invoice.id
         entry = posted[invoice.id]
         receivable = [p for p in entry.postings if p.account.startswith(RECEIVABLE)]
         assert [p.units.number for p in receivable] == [invoice.total]
@@ -982,23 +979,38 @@ def check_invoices(world: World, entries: list[data.Transaction], invoices: list
         taxes = [p for p in entry.postings if p.account.startswith("Liabilities:SalesTax")]
         assert -sum((p.units.number for p in lines), ZERO) == invoice.subtotal
         assert -sum((p.units.number for p in taxes), ZERO) == invoice.tax
-        for line in invoice.lines:
-            amounts = {t.tax: t.amount for t in line.taxes}
+        # a charge and its discounts (which copy its product and service period) carry the tax
+        # of their net amount; every other line is taxed on its own
+        chains: dict[tuple[Any, ...], list[InvoiceLine]] = {}
+        for index, line in enumerate(invoice.lines):
             if line.kind is LineKind.CREDITS:
-                assert not amounts
+                assert not line.taxes
                 continue
-            names = phase_taxes(world, line)
+            key: tuple[Any, ...] = (line.contract, line.product, line.service_start)
+            key += (line.service_end,) if line.kind is not LineKind.MINIMUM else (index,)
+            chains.setdefault(key, []).append(line)
+            assert line.tax * line.amount >= 0, (
+                invoice.id,
+                line,
+            )  # a discount's tax is not positive
+        for chain in chains.values():
+            net = sum((line.amount for line in chain), ZERO)
+            amounts: dict[str, Decimal] = {}
+            for line in chain:
+                for t in line.taxes:
+                    amounts[t.tax] = amounts.get(t.tax, ZERO) + t.amount
+            names = phase_taxes(world, chain[0])
             assert set(amounts) <= set(names)
             inclusive = [t for t in names if rates[t].get("inclusive")]
             if inclusive:
-                gross = line.amount + sum((amounts.get(t, ZERO) for t in inclusive), ZERO)
+                gross = net + sum((amounts.get(t, ZERO) for t in inclusive), ZERO)
                 share = sum((Decimal(rates[t]["rate"][:-1]) / 100 for t in inclusive), ZERO)
-                assert line.amount == round_money(gross / (1 + share), invoice.currency)
+                assert net == round_money(gross / (1 + share), invoice.currency)
             for name in names:
                 if name not in inclusive:
                     rate = Decimal(rates[name]["rate"][:-1]) / 100
-                    expected = round_money(line.amount * rate, invoice.currency)
-                    assert amounts.get(name, ZERO) == expected, (invoice.id, line, name)
+                    expected = round_money(net * rate, invoice.currency)
+                    assert amounts.get(name, ZERO) == expected, (invoice.id, chain, name)
 
 
 def check_recognition(entries: list[data.Directive], invoices: list[Invoice]) -> None:
@@ -1152,20 +1164,23 @@ def check_reports(entries: list[data.Directive]) -> None:
             ZERO,
         )
         assert sum((m.total for m in months if m.currency == currency), ZERO) == income
-        # Bug (revenue report, reported): a month without revenue whose Deferred and Unbilled
-        # end at zero is left out even when they moved during it, so the last row may not be
-        # the books' end. Each row is checked against the books at its own month end.
-        for row in (m for m in months if m.currency == currency):
+        # Every month a revenue posting of the currency is dated in has a row (even one whose
+        # balances end at zero without revenue), and each row is the books at its month end.
+        rows = [m for m in months if m.currency == currency]
+        moved = {
+            f"{p.date:%Y-%m}"
+            for p in postings
+            if p.currency == currency
+            and (p.account.startswith("Income") or p.account in (DEFERRED, UNBILLED))
+        }
+        assert moved <= {row.month for row in rows}, sorted(moved - {row.month for row in rows})
+        for row in rows:
             last_day = month_end(datetime.date.fromisoformat(f"{row.month}-01"))
-            deferred = sum(
-                (
-                    p.amount
-                    for p in postings
-                    if p.currency == currency and p.account == DEFERRED and p.date <= last_day
-                ),
-                ZERO,
-            )
-            assert row.deferred == -deferred, (row, deferred)
+            balance = {DEFERRED: ZERO, UNBILLED: ZERO}
+            for p in postings:
+                if p.currency == currency and p.account in balance and p.date <= last_day:
+                    balance[p.account] += p.amount
+            assert (row.deferred, row.unbilled) == (-balance[DEFERRED], balance[UNBILLED]), row
 
 
 def record_coverage(entries: list[data.Directive]) -> None:
@@ -1214,6 +1229,30 @@ def describe_world(world: World, root: Path) -> str:
     return "\n".join(parts)
 
 
+NETS_BELOW_ZERO = re.compile(
+    r"contract (\S+) \(customer \S+\): (\S+): the usage of [-\d to]+ nets to -[\d.]+ \w+, "
+    r"below zero\. An invoice line is never negative"
+)
+
+
+def nets_below_zero(world: World, message: str) -> bool:
+    """The one error valid books may have: a period of percent pricing without `min` whose
+    refunds exceed what was processed, which is left off its invoice."""
+    match = NETS_BELOW_ZERO.search(message)
+    if match is None:
+        return False
+    contract, product = match.groups()
+    assert any(
+        line.contract == contract
+        and line.product.id == product
+        and line.model == "percent"
+        and not line.floor
+        for line in world.lines
+    ), message
+    event("a period of usage nets below zero")
+    return True
+
+
 @FUZZ
 @given(st.data())
 def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> None:
@@ -1223,7 +1262,7 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         ledger = write_world(world, root)
         note(describe_world(world, root))
         entries, errors, _ = loader.load_file(str(ledger))
-        assert [e.message for e in errors] == []
+        assert [e.message for e in errors if not nets_below_zero(world, e.message)] == []
         invoices = list(compile_folder(str(root / "contracts"), world.until, set()).invoices)
         check_balanced_in_minor_units(transactions(entries))
         check_invoices(world, transactions(entries), invoices)
@@ -1231,8 +1270,9 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         check_receivables(transactions(entries))
         check_reports(entries)
         record_coverage(entries)
-        first = compiled_text(ledger, root / "first.beancount")
-        assert compiled_text(ledger, root / "second.beancount") == first
+        if not errors:  # `beanbill compile` writes nothing for books with a problem
+            first = compiled_text(ledger, root / "first.beancount")
+            assert compiled_text(ledger, root / "second.beancount") == first
 
 
 # --- invalid inputs ------------------------------------------------------------------------
@@ -1460,13 +1500,15 @@ def mutate_csv(draw: Draw, text: str) -> str | bytes:
     return "".join(lines)
 
 
-# Bug (plugins/contracts.py, reported): `until: 9999-12-31` runs billing past year 9999: an
-# internal error. Load time grows with the horizon (2200 takes seconds), so 2060 is far enough.
+# `until` is refused out of the years 1900 to 2999. Load time grows with the horizon (2200
+# takes seconds), so 2060 is the farthest one drawn that loads.
 LEDGER_CONFIGS = [
     '"{path: ../../../../etc, until: 2026-12-31}"',
     '"{path: contracts, until: soon}"',
     '"{path: contracts, until: 1900-01-01}"',
     '"{path: contracts, until: 2060-12-31}"',
+    '"{path: contracts, until: 9999-12-31}"',
+    '"{path: contracts, until: 1899-12-31}"',
     '"{path: contracts, when: 2026-12-31}"',
     '"{path: contracts"',
     '"contracts-missing"',

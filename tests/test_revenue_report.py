@@ -46,6 +46,24 @@ def test_waterfall_sums_income_per_month_and_takes_balances_at_month_end() -> No
     ]
 
 
+def test_a_month_that_credits_the_deferred_balance_back_to_zero_is_shown() -> None:
+    rows = [
+        PostingRow(D(2025, 12, 1), "Liabilities:DeferredRevenue", Decimal("-100.00"), "USD"),
+        PostingRow(D(2025, 12, 31), "Liabilities:DeferredRevenue", Decimal("50.00"), "USD"),
+        PostingRow(D(2025, 12, 31), "Income:Subscriptions", Decimal("-50.00"), "USD"),
+        # a credit memo in January takes back what was not yet recognised: no revenue
+        PostingRow(D(2026, 1, 10), "Liabilities:DeferredRevenue", Decimal("50.00"), "USD"),
+        # February: nothing happens and nothing is owed; March: a new invoice, in EUR only
+        PostingRow(D(2026, 3, 1), "Liabilities:DeferredRevenue", Decimal("-30.00"), "EUR"),
+    ]
+    months = waterfall(rows)
+    assert [(m.month, m.currency, m.total, m.deferred) for m in months] == [
+        ("2025-12", "USD", Decimal("50.00"), Decimal("50.00")),
+        ("2026-01", "USD", 0, 0),
+        ("2026-03", "EUR", 0, Decimal("30.00")),
+    ]
+
+
 def test_waterfall_of_nothing_is_empty() -> None:
     assert waterfall([PostingRow(D(2026, 1, 1), "Assets:Cash", Decimal(1), "USD")]) == []
 
@@ -106,3 +124,11 @@ def test_revenue_command_table_is_aligned(
 def test_bad_month_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         cli.main(["revenue", str(tmp_path / "x.beancount"), "--from", "January"])
+
+
+def test_a_month_out_of_range_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.main(["revenue", str(tmp_path / "x.beancount"), "--to", "9999-12"])
+    assert "'9999-12' is out of range (years 1900 to 2999)" in capsys.readouterr().err

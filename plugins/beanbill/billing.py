@@ -358,7 +358,7 @@ class Engine:
             for date, charged in dated.items():
                 lines = charged + self.discounts(phase, charged, currency)
                 lines += self.minimum(contract, phase, lines)
-                dated[date] = [taxed(x, taxes, currency) for x in lines]
+                dated[date] = taxed(lines, taxes, currency)
             self.allocate(phase, dated, currency)
             for date, lines in dated.items():
                 result.setdefault(date, []).extend(lines)
@@ -464,6 +464,19 @@ class Engine:
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
             consumed = consumption(events, period)
+        amount = round_money(exact, contract.currency)
+        if amount < ZERO:  # usage events with negative amounts (percent pricing of refunds)
+            self.problems.append(
+                Problem(
+                    line.source,
+                    f"{subject(customer.id, contract.id)}{line.product}: the usage of "
+                    f"{describe_period(period.start, period.end)} nets to {amount} "
+                    f"{contract.currency}, below zero. An invoice line is never negative, so "
+                    "this one is left off its invoice: give money back with a credit memo, and "
+                    'to bill such a period nothing, add min: "0" to the pricing',
+                )
+            )
+            return None
         if unit_price is None and len(charges) == 1 and charges[0].quantity == quantity:
             # one charge of the line's whole quantity: quantity x unit_price is the amount
             # (not a package count or a tier's flat fee)
@@ -475,7 +488,7 @@ class Engine:
             terms.kind,
             quantity,
             unit_price,
-            round_money(exact, contract.currency),
+            amount,
             (),
             line.billing.timing,
             period.start,
@@ -626,29 +639,65 @@ class TaxPlan:
             inclusive[-1] if inclusive else -1,
         )
 
-
-def taxed(line: InvoiceLine, plan: TaxPlan, currency: str) -> InvoiceLine:
-    """Tax per line, rounded per line; inclusive rates take their tax out of the price."""
-    if not plan.rates or line.kind is LineKind.CREDITS:
-        return line
-    net = line.amount
-    if plan.last_inclusive < 0:
-        taxes = [
-            TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in plan.rates
-        ]
-    else:
-        net = round_money(line.amount / (ONE + plan.inclusive_rate), currency)
-        taxes = [
-            TaxAmount(r.id, r.account, round_money(net * r.rate, currency)) for r in plan.rates
-        ]
-        # the inclusive taxes share exactly gross - net; the last takes the rest
-        last = plan.last_inclusive
+    def split(self, amount: Decimal, currency: str) -> tuple[Decimal, list[Decimal]]:
+        """The net of `amount` and its tax per rate, each rounded: an exclusive rate adds
+        round(net x rate); inclusive rates take round(amount / (1 + their rates)) as the net
+        and share exactly amount - net (the last inclusive rate takes the rounding rest)."""
+        if self.last_inclusive < 0:
+            return amount, [round_money(amount * r.rate, currency) for r in self.rates]
+        net = round_money(amount / (ONE + self.inclusive_rate), currency)
+        taxes = [round_money(net * r.rate, currency) for r in self.rates]
+        last = self.last_inclusive
         others = sum(
-            (t.amount for i, t in enumerate(taxes) if plan.rates[i].inclusive and i != last),
-            ZERO,
+            (t for i, t in enumerate(taxes) if self.rates[i].inclusive and i != last), ZERO
         )
-        taxes[last] = taxes[last]._replace(amount=line.amount - net - others)
-    return line._replace(amount=net, taxes=tuple([t for t in taxes if t.amount]))
+        taxes[last] = amount - net - others
+        return net, taxes
+
+
+def taxed(lines: list[InvoiceLine], plan: TaxPlan, currency: str) -> list[InvoiceLine]:
+    """Tax per line, rounded per line; inclusive rates take their tax out of the price.
+
+    A discount line is taxed by what it changes in the tax of the line it discounts, so a
+    line and its discounts carry together the tax of their net amount, rounded once: a fully
+    discounted line carries no tax, and discounts never make the tax negative.
+    """
+    if not plan.rates:
+        return lines
+    # per charge (a discount copies its product and service period, one line per product per
+    # phase): the amount of the charge and its discounts so far, its net and its taxes
+    chains: dict[tuple[str, datetime.date, datetime.date], tuple[Decimal, Decimal, list[Decimal]]]
+    chains = {}
+    result = []
+    for line in lines:
+        if line.kind is LineKind.CREDITS:
+            result.append(line)
+            continue
+        key = (line.product, line.service_start, line.service_end)
+        if line.kind is LineKind.DISCOUNT:
+            before, net_before, taxes_before = chains[key]
+            after = before + line.amount
+            net, taxes = plan.split(after, currency)
+            chains[key] = (after, net, taxes)
+            amounts = [tax - earlier for tax, earlier in zip(taxes, taxes_before, strict=True)]
+            net -= net_before
+        else:
+            net, amounts = plan.split(line.amount, currency)
+            if line.kind is LineKind.CHARGE:
+                chains[key] = (line.amount, net, amounts)
+        result.append(
+            line._replace(
+                amount=net,
+                taxes=tuple(
+                    [
+                        TaxAmount(r.id, r.account, tax)
+                        for r, tax in zip(plan.rates, amounts, strict=True)
+                        if tax
+                    ]
+                ),
+            )
+        )
+    return result
 
 
 def consumption(

@@ -28,6 +28,7 @@ from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
 from beanbill.revenue_report import PostingRow, income_accounts, waterfall
 from beanbill.settlement import STATUSES, Settlement
 from beanbill.tables import FORMATS, Cell, render
+from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
 GENERATED_PREFIX = "<beanbill:"
@@ -115,9 +116,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def month_arg(text: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(f"{text}-01")
+        month = datetime.date.fromisoformat(f"{text}-01")
     except ValueError as error:
         raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM") from error
+    if not FIRST_YEAR <= month.year <= LAST_YEAR:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is out of range (years {FIRST_YEAR} to {LAST_YEAR})"
+        )
+    return month
 
 
 def cmd_revenue(args: argparse.Namespace) -> int:

@@ -51,7 +51,8 @@ def waterfall(
     start: datetime.date | None = None,
     end: datetime.date | None = None,
 ) -> list[MonthRow]:
-    """Month rows (sorted by month, then currency) for every month with revenue activity."""
+    """Month rows (sorted by month, then currency): every month in which a row of that currency
+    is dated, or whose Deferred or Unbilled balance in it is not zero."""
     relevant = [
         r
         for r in rows
@@ -68,11 +69,15 @@ def waterfall(
     index = 0
     for day in months_between(first, last):
         recognised: dict[str, dict[str, Decimal]] = {c: {} for c in currencies}
+        touched: set[str] = set()  # currencies with a row dated in this month
         while index < len(ordered) and ordered[index].date <= day:
             row = ordered[index]
             index += 1
+            in_month = row.date >= day.replace(day=1)
+            if in_month:
+                touched.add(row.currency)
             if row.account.startswith("Income:"):
-                if row.date >= day.replace(day=1):
+                if in_month:
                     income = recognised[row.currency]
                     income[row.account] = income.get(row.account, ZERO) - row.amount
             else:
@@ -80,8 +85,8 @@ def waterfall(
         for currency in currencies:
             deferred = balances[(DEFERRED_REVENUE, currency)]
             unbilled = balances[(UNBILLED_REVENUE, currency)]
-            if not recognised[currency] and deferred == unbilled == ZERO:
-                continue  # nothing in this currency this month
+            if currency not in touched and deferred == unbilled == ZERO:
+                continue  # no row of this currency this month, and both balances are zero
             result.append(
                 MonthRow(
                     month=f"{day:%Y-%m}",

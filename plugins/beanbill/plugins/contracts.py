@@ -30,6 +30,7 @@ from beanbill.compiler import compile_folder, default_until
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
 from beanbill.model import Source
 from beanbill.problems import Problem
+from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 __plugins__ = ("compile_contracts",)
 
@@ -64,6 +65,10 @@ def parse_config(config: str | None, ledger_file: str) -> ContractsConfig:
         raise ValueError("config path must be the contracts folder, relative to the ledger file")
     if until is not None and not isinstance(until, datetime.date):
         raise ValueError(f"config until must be a date YYYY-MM-DD, not {until!r}")
+    if until is not None and not FIRST_YEAR <= until.year <= LAST_YEAR:
+        raise ValueError(
+            f"config until {until} is out of range (years {FIRST_YEAR} to {LAST_YEAR})"
+        )
     ledger_dir = os.path.dirname(os.path.abspath(ledger_file))
     folder = os.path.normpath(os.path.join(ledger_dir, path))
     root = repository_root(ledger_dir)
