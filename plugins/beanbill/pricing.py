@@ -90,8 +90,10 @@ def price(pricing: Pricing, measured: Measured) -> Priced:
 
 
 def _priced(charges: list[Charge]) -> Priced:
-    kept = tuple(charge for charge in charges if charge.amount != ZERO)
-    return Priced(sum((charge.amount for charge in kept), ZERO), kept)
+    kept = tuple([charge for charge in charges if charge.amount])
+    if len(kept) == 1:  # most lines
+        return Priced(kept[0].amount, kept)
+    return Priced(sum([charge.amount for charge in kept], ZERO), kept)
 
 
 def _charge(label: str, quantity: Decimal, unit_price: Decimal) -> Charge:
