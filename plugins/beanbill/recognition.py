@@ -20,6 +20,7 @@ from beanbill.money import ZERO, round_money
 from beanbill.periods import month_end, month_spans
 
 Schedule = list[tuple[datetime.date, Decimal]]
+RATABLE = (RecognitionMethod.RATABLE_DAILY, RecognitionMethod.RATABLE_MONTHLY)
 
 
 class Obligation(NamedTuple):
@@ -64,8 +65,6 @@ def cumulative(
 
 def daily_weights(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, Decimal]]:
     """Service days per month, dated at each month's end."""
-    if (start.year, start.month) == (end.year, end.month):  # most lines: one month
-        return [(month_end(start), Decimal((end - start).days + 1))]
     return [(month_end(a), Decimal((b - a).days + 1)) for a, b in month_spans(start, end)]
 
 
@@ -84,6 +83,10 @@ def monthly_weights(
 def schedule(obligation: Obligation) -> Schedule:
     """The dated amounts that recognise `obligation`, summing exactly to its amount."""
     ob = obligation
+    one_month = (ob.start.year, ob.start.month) == (ob.end.year, ob.end.month)
+    if one_month and ob.method in RATABLE:  # most lines: the month's revenue, all of it
+        whole = round_money(ob.amount, ob.currency)
+        return [(month_end(ob.end), whole)] if whole else []
     match ob.method:
         case RecognitionMethod.RATABLE_DAILY:
             weights = daily_weights(ob.start, ob.end)

@@ -32,6 +32,7 @@ from beancount.core import data
 
 from beanbill.ledger import internal_error, paused_garbage_collector
 from beanbill.model import RecognitionMethod
+from beanbill.money import ZERO
 from beanbill.recognition import Obligation, schedule
 from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
 
@@ -165,12 +166,12 @@ def release_transaction(
             )
         )
         key = (line.income, currency)
-        income[key] = income.get(key, Decimal(0)) - value
+        income[key] = income.get(key, ZERO) - value
     for (account, currency), value in sorted(income.items()):
         postings.append(
             data.Posting(account, bc_amount.Amount(value, currency), None, None, None, None)
         )
-    links = frozenset(line.invoice_id for line, _ in pieces if line.invoice_id)
+    links = frozenset([line.invoice_id for line, _ in pieces if line.invoice_id])
     meta = data.new_metadata(GENERATED_FILE, index)
     meta["contract"] = group
     payee = pieces[0][0].payee
