@@ -165,25 +165,25 @@ def validate_chart(
 
     custom = _custom_accounts(entries)
     fixed = frozenset(DEFAULT_ACCOUNTS)
-    allowed: dict[str, bool] = {}  # per account: the books post to a few accounts many times
+    allowed: set[str] = set()  # accounts already checked and found in the chart
     for entry in entries:
         if isinstance(entry, data.Transaction):
+            unknown = [p.account for p in entry.postings if p.account not in allowed]
             # dict.fromkeys: one error per (entry, account) pair, in posting order.
-            for account in dict.fromkeys([posting.account for posting in entry.postings]):
-                verdict = allowed.get(account)
-                if verdict is None:
-                    verdict = allowed[account] = account_allowed(account, custom)
-                if not verdict:
-                    root = account.split(":", 1)[0]
-                    errors.append(
-                        ChartError(
-                            entry.meta,
-                            f'Account "{account}" is not in beanbill\'s chart of accounts; '
-                            f"allowed under {root}: {explain_allowed(root)}; "
-                            f"or open it with metadata {CUSTOM_META_KEY}: TRUE",
-                            entry,
-                        )
+            for account in dict.fromkeys(unknown):
+                if account_allowed(account, custom):
+                    allowed.add(account)
+                    continue
+                root = account.split(":", 1)[0]
+                errors.append(
+                    ChartError(
+                        entry.meta,
+                        f'Account "{account}" is not in beanbill\'s chart of accounts; '
+                        f"allowed under {root}: {explain_allowed(root)}; "
+                        f"or open it with metadata {CUSTOM_META_KEY}: TRUE",
+                        entry,
                     )
+                )
         elif isinstance(entry, data.Close) and entry.account in fixed:
             errors.append(
                 ChartError(
