@@ -661,6 +661,24 @@ def test_package_line_does_not_claim_a_per_unit_price() -> None:
     assert "unit-price" not in dict(invoice_entry(invoices["INV-C-1-20260201"]).postings[1].meta)
 
 
+def test_pricing_metadata_explains_what_quantity_times_unit_price_does_not() -> None:
+    tiered = (
+        "{product: api-calls, billing: {cadence: monthly, timing: arrears}, pricing:"
+        ' {model: tiered, tiers: [{up_to: 1000, unit_price: "0.01"}, {unit_price: "0.005"}]}}'
+    )
+    events = usage_csv("2026-01-10,acme,api_calls,1500,e1", "2026-02-10,acme,api_calls,700,e2")
+    invoices = billed([simple([tiered], end="2026-02-28")], [events])
+    january = invoice_entry(invoices["INV-C-1-20260201"]).postings[1]
+    assert dict(january.meta)["pricing"] == (
+        "tier 1 (0-1000): 1000 = 10.00; tier 2 (over 1000): 500 = 2.500"
+    )
+    assert "unit-price" not in dict(january.meta)
+    # all in the first tier: 700 x 0.01 says it all, as quantity and unit-price
+    february = dict(invoice_entry(invoices["INV-C-1-20260301"]).postings[1].meta)
+    assert (february["quantity"], february["unit-price"]) == (M(700), M("0.01"))
+    assert "pricing" not in february
+
+
 def test_duplicate_event_ids_are_counted_once() -> None:
     events = usage_csv(
         "2026-01-10,acme,api_calls,100,e1",

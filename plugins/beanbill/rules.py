@@ -57,7 +57,7 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta.append(("milestones", " ".join(f"{day}={share}" for day, share in line.milestones)))
     if line.allocated is not None:
         meta.append(("allocated-amount", line.allocated))
-    if line.charges:
+    if line.charges and line.unit_price is None:  # quantity x unit-price does not say it all
         meta.append(
             ("pricing", "; ".join([f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges]))
         )
