@@ -22,6 +22,8 @@ REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
 NUMBER_RE = re.compile(r"-?\d{1,18}(\.\d+)?")
 MAX_ROWS = 5_000_000  # per file: past this a file is refused rather than exhausting memory
+MAX_LISTED = 100  # problem rows listed per file; the rest are counted (a wrong export of a
+# million rows would otherwise give a million errors, and hold them all in memory)
 csv.field_size_limit(1 << 20)
 
 
@@ -89,6 +91,7 @@ def read_usage(
             )
             continue
         layout = Layout(columns)
+        bad_rows = RowProblems(problems)
         for line, row in reader:
             source = m.Source(file, line)
             if line > MAX_ROWS:
@@ -101,7 +104,7 @@ def read_usage(
             try:
                 event = _event(row, layout, source, metrics, customers)
             except ValueError as error:
-                problems.append(Problem(source, f"usage: {error}"))
+                bad_rows.add(Problem(source, f"usage: {error}"))
                 continue
             if event.event_id is not None:
                 key = (event.customer, event.event_id)
@@ -109,7 +112,7 @@ def read_usage(
                 if first is not None:
                     if _same(first, event):
                         continue
-                    problems.append(
+                    bad_rows.add(
                         Problem(
                             source,
                             f'usage: event_id "{event.event_id}" of customer {event.customer} '
@@ -119,8 +122,37 @@ def read_usage(
                     continue
                 seen[key] = event
             events.append(event)
+        bad_rows.close()
     events.sort(key=lambda e: (e.date, e.source))
     return tuple(events), problems
+
+
+class RowProblems:
+    """One file's bad rows: the first MAX_LISTED are listed, the rest counted in one problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        self.listed = 0
+        self.unlisted = 0
+        self.first_unlisted: m.Source | None = None
+
+    def add(self, problem: Problem) -> None:
+        if self.listed < MAX_LISTED:
+            self.problems.append(problem)
+            self.listed += 1
+            return
+        self.unlisted += 1
+        self.first_unlisted = self.first_unlisted or problem.source
+
+    def close(self) -> None:
+        if self.first_unlisted is not None:
+            self.problems.append(
+                Problem(
+                    self.first_unlisted,
+                    f"usage: {self.unlisted} more rows of this file, from this one on, have "
+                    f"problems too (only the first {MAX_LISTED} are listed); they are left out",
+                )
+            )
 
 
 def _same(a: m.UsageEvent, b: m.UsageEvent) -> bool:
