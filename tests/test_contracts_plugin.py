@@ -286,3 +286,66 @@ def test_a_min_of_zero_bills_a_period_that_nets_below_zero_nothing(tmp_path: Pat
     assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == [
         ("INV-ACME-1-20260201", Decimal("29.00"))
     ]
+
+
+UPLIFTED = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-01-31
+    billing: {cadence: monthly, timing: advance}
+    renewal: {term_months: 1, uplift: "9900%"}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "1000.00"}
+"""
+
+MANY = """\
+customer: {id: beta, account: Beta, name: Beta Corp}
+contracts:
+  - id: BETA-1
+    start: 2026-01-01
+    end: 2026-01-31
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            quantity: 40
+            pricing: {model: flat_fee, price: "999999999999999"}
+"""
+
+
+def test_an_amount_too_large_to_bill_is_an_error_at_the_line_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    ledger = LEDGER.replace("until: 2026-12-31", "until: 2027-12-31")
+    path = write_books(tmp_path, {"acme": UPLIFTED, "beta": MANY}, ledger)
+    entries, errors, _ = loader.load_file(str(path))
+    customers = tmp_path / "contracts" / "customers"
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(customers / "acme.yaml"),
+            11,
+            # 1000.00 x 100 per monthly renewal: 10**15 in the sixth, July 2026
+            "contract ACME-1 (customer acme): platform: the charge for 2026-07-01 to "
+            "2026-07-31 is too large to bill (1.000E+15 USD; amounts have at most 15 digits "
+            "before the decimal point): it is left off its invoice, and so is the line's "
+            "charge for any later period as large",
+        ),
+        (
+            str(customers / "beta.yaml"),
+            9,
+            "contract BETA-1 (customer beta): platform: the charge for 2026-01-01 to "
+            "2026-01-31 is too large to bill (4.000E+16 USD; amounts have at most 15 digits "
+            "before the decimal point): it is left off its invoice, and so is the line's "
+            "charge for any later period as large",
+        ),
+    ]
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == [
+        (f"INV-ACME-1-2026{month:02d}01", Decimal(1000) * 100**n)
+        for n, month in enumerate(range(1, 7))
+    ]

@@ -1302,14 +1302,17 @@ WRONG_VALUES: list[Any] = [
     "every 0 months",
     "every 999 months",
 ]
-# Bug (money/billing, reported): amounts past 10**26 (an 18-digit price times an 18-digit
-# quantity, a huge uplift compounded over renewals) overflow Decimal's 28 digits in
-# round_money: one "internal error" and no invoices at all. Until it is fixed, only numbers the
-# loader refuses or that cannot reach 10**26 are drawn.
+# Numbers have at most 15 digits before the decimal point, percentages 4. What the loader
+# accepts can still bill too much (a 15-digit price times a quantity, 9999% compounded over
+# renewals): an error at the contract line.
 HUGE_VALUES: list[Any] = [
+    "9" * 15,
+    "9999%",
     10**30,
     "1" + "0" * 40,
     "1" + "0" * 19,
+    "1" + "0" * 15,
+    "10000%",
     "0." + "0" * 30 + "1",
     "1e400",
     "1000%",
@@ -1359,18 +1362,31 @@ def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]
             yield from paths(item, (*prefix, index))
 
 
+NUMBER = re.compile(r"\d+(\.\d+)?%?")
+
+
+def value_at(document: Any, path: tuple[Any, ...]) -> Any:
+    for step in path:
+        document = document[step]
+    return document
+
+
 def mutate_data(draw: Draw, document: Any) -> None:
     """Damage one spot of a YAML document's data, in place."""
     spots = [p for p in paths(document) if p]
     if not spots:
         return
+    action = pick(draw, ["wrong", "huge", "date", "text", "delete", "unknown", "many"])
+    event(f"YAML value: {action}")
+    if action == "huge":  # mostly in a number's place: what the loader takes, billing must bill
+        numbers = [p for p in spots if NUMBER.fullmatch(str(value_at(document, p)))]
+        if numbers and draw(st.integers(0, 3)) > 0:
+            spots = numbers
     spot = draw(st.sampled_from(spots))
     parent = document
     for step in spot[:-1]:
         parent = parent[step]
     key = spot[-1]
-    action = pick(draw, ["wrong", "huge", "date", "text", "delete", "unknown", "many"])
-    event(f"YAML value: {action}")
     if action == "delete":
         del parent[key]
     elif action == "unknown" and isinstance(parent[key], dict):
@@ -1475,6 +1491,8 @@ def mutate_csv(draw: Draw, text: str) -> str | bytes:
                     "abc",
                     "1e400",
                     "1" + "0" * 30,
+                    "1" + "0" * 15,
+                    "9" * 15,
                     "-5",
                     "NaN",
                     "Infinity",
