@@ -9,7 +9,6 @@ file and line, never a traceback, quickly.
 Examples per property: BEANBILL_FUZZ_EXAMPLES (default 30); `make fuzz` runs 1000.
 BEANBILL_FUZZ_SHRINK=0 skips shrinking (a failing world is shown as found, at once);
 BEANBILL_FUZZ_KEEP=DIR keeps the files of the last failing example in DIR.
-Known bugs the strategies avoid for now are marked "Bug (..., reported)".
 """
 
 from __future__ import annotations
@@ -1318,11 +1317,13 @@ HUGE_VALUES: list[Any] = [
     "1000%",
     "0.0000001%",
 ]
-# Bug (generated entries, reported): a date the loader accepts but before the ledger opens its
-# accounts (the chart opens them in 2020) gives Beancount's "Invalid reference to inactive
-# account" at the synthetic <beanbill:...> location, not at the YAML line. Only dates the
-# loader refuses (out of 1900-2999, impossible, badly written) are drawn for now.
+# Dates the loader refuses (out of 1900-2999, impossible, badly written), and dates it accepts
+# before the ledger opens its accounts (the chart opens them in 2020): an entry dated there is
+# an error at its YAML line, not Beancount's "inactive account" at a <beanbill:...> location.
 DATES: list[Any] = [
+    D(1900, 1, 1),
+    D(1950, 6, 15),
+    D(2019, 12, 31),
     "2026-02-30",
     "2026-13-01",
     "31/12/2026",
@@ -1378,10 +1379,19 @@ def mutate_data(draw: Draw, document: Any) -> None:
         return
     action = pick(draw, ["wrong", "huge", "date", "text", "delete", "unknown", "many"])
     event(f"YAML value: {action}")
-    if action == "huge":  # mostly in a number's place: what the loader takes, billing must bill
-        numbers = [p for p in spots if NUMBER.fullmatch(str(value_at(document, p)))]
-        if numbers and draw(st.integers(0, 3)) > 0:
-            spots = numbers
+    # mostly in a number's or a date's place: what the loader takes, billing must bill
+    if action in ("huge", "date"):
+        fitting = [
+            p
+            for p in spots
+            if (
+                isinstance(value_at(document, p), D)
+                if action == "date"
+                else NUMBER.fullmatch(str(value_at(document, p)))
+            )
+        ]
+        if fitting and draw(st.integers(0, 3)) > 0:
+            spots = fitting
     spot = draw(st.sampled_from(spots))
     parent = document
     for step in spot[:-1]:
