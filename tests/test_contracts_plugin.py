@@ -6,6 +6,7 @@ import datetime
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from beancount import loader
@@ -285,4 +286,141 @@ def test_a_min_of_zero_bills_a_period_that_nets_below_zero_nothing(tmp_path: Pat
     invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
     assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == [
         ("INV-ACME-1-20260201", Decimal("29.00"))
+    ]
+
+
+UPLIFTED = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-01-31
+    billing: {cadence: monthly, timing: advance}
+    renewal: {term_months: 1, uplift: "9900%"}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "1000.00"}
+"""
+
+MANY = """\
+customer: {id: beta, account: Beta, name: Beta Corp}
+contracts:
+  - id: BETA-1
+    start: 2026-01-01
+    end: 2026-01-31
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            quantity: 40
+            pricing: {model: flat_fee, price: "999999999999999"}
+"""
+
+
+def test_an_amount_too_large_to_bill_is_an_error_at_the_line_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    ledger = LEDGER.replace("until: 2026-12-31", "until: 2027-12-31")
+    path = write_books(tmp_path, {"acme": UPLIFTED, "beta": MANY}, ledger)
+    entries, errors, _ = loader.load_file(str(path))
+    customers = tmp_path / "contracts" / "customers"
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(customers / "acme.yaml"),
+            11,
+            # 1000.00 x 100 per monthly renewal: 10**15 in the sixth, July 2026
+            "contract ACME-1 (customer acme): platform: the charge for 2026-07-01 to "
+            "2026-07-31 is too large to bill (1.000E+15 USD; amounts have at most 15 digits "
+            "before the decimal point): it is left off its invoice, and so is the line's "
+            "charge for any later period as large",
+        ),
+        (
+            str(customers / "beta.yaml"),
+            9,
+            "contract BETA-1 (customer beta): platform: the charge for 2026-01-01 to "
+            "2026-01-31 is too large to bill (4.000E+16 USD; amounts have at most 15 digits "
+            "before the decimal point): it is left off its invoice, and so is the line's "
+            "charge for any later period as large",
+        ),
+    ]
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == [
+        (f"INV-ACME-1-2026{month:02d}01", Decimal(1000) * 100**n)
+        for n, month in enumerate(range(1, 7))
+    ]
+
+
+EARLY = ACME.replace("2026-01-15", "2019-12-01").replace("2026-03-31", "2020-01-31")
+OPENED_IN_2020 = (
+    ALL_PLUGINS
+    + "2020-01-01 open Assets:AccountsReceivable:Customers:Acme\n"
+    + "2020-01-01 open Liabilities:DeferredRevenue\n"
+    + "2020-01-01 open Assets:UnbilledRevenue\n"
+)
+
+
+def located(errors: list[Any]) -> list[tuple[str, int, str]]:
+    return [(e.source["filename"], e.source["lineno"], e.message) for e in errors]
+
+
+def test_an_invoice_before_the_ledger_opens_its_account_is_an_error_at_the_contract(
+    tmp_path: Path,
+) -> None:
+    path = write_books(tmp_path, {"acme": EARLY}, OPENED_IN_2020)
+    entries, errors, _ = loader.load_file(str(path))
+    assert located(errors) == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            3,
+            "contract ACME-1 (customer acme): Invoice INV-ACME-1-20191201 — Acme Corp, dated "
+            "2019-12-01, posts to Assets:AccountsReceivable:Customers:Acme, which the ledger "
+            "opens on 2020-01-01: it is left out of the books. Change the dates of the "
+            "contract (or of the adjustment), or the account's open or close in the ledger",
+        )
+    ]  # and no "Invalid reference to inactive account" at <beanbill:…>
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    assert [t.meta["invoice-id"] for t in invoices] == ["INV-ACME-1-20200101"]
+
+
+def test_revenue_recognised_before_the_ledger_opens_its_account_is_an_error_at_the_contract(
+    tmp_path: Path,
+) -> None:
+    arrears = EARLY.replace("timing: advance", "timing: arrears")
+    path = write_books(tmp_path, {"acme": arrears}, OPENED_IN_2020)
+    entries, errors, _ = loader.load_file(str(path))
+    # December is billed on 2020-01-01, but accrued on 2019-12-31 into Unbilled Revenue
+    assert located(errors) == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            3,
+            "contract ACME-1 (customer acme): the revenue of INV-ACME-1-20200101 recognised on "
+            "2019-12-31 posts to Assets:UnbilledRevenue, which the ledger opens on 2020-01-01: "
+            "it is left out of the books. Change the service dates (the contract's), or the "
+            "account's open or close in the ledger",
+        )
+    ]
+    recognised = [t for t in transactions(entries) if t.narration.startswith("Revenue")]
+    assert [t.date for t in recognised] == [datetime.date(2020, 1, 31)]
+
+
+def test_an_invoice_after_the_ledger_closes_its_account_is_an_error_at_the_contract(
+    tmp_path: Path,
+) -> None:
+    ledger = LEDGER + "2026-02-15 close Assets:AccountsReceivable:Customers:Acme\n"
+    entries, errors, _ = loader.load_file(str(write_books(tmp_path, ledger=ledger)))
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            3,
+            "contract ACME-1 (customer acme): Invoice INV-ACME-1-20260301 — Acme Corp, dated "
+            "2026-03-01, posts to Assets:AccountsReceivable:Customers:Acme, which the ledger "
+            "closes on 2026-02-15: it is left out of the books. Change the dates of the "
+            "contract (or of the adjustment), or the account's open or close in the ledger",
+        )
+    ]
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    assert [t.meta["invoice-id"] for t in invoices] == [
+        "INV-ACME-1-20260115",
+        "INV-ACME-1-20260201",
     ]

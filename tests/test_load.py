@@ -458,6 +458,13 @@ CATALOG_CASES = [
         "0.0725",
         'tax rate ca-sales: rate must be a percentage such as "7.25%" (quoted, with %)',
     ),
+    (
+        "a percentage of 10000% or more",
+        'rate: "7.25%"',
+        'rate: "10000%"',
+        "10000%",
+        "tax rate ca-sales: rate is too large (10000%)",
+    ),
     # currency and payment terms
     (
         "lower-case currency",
@@ -813,9 +820,9 @@ CUSTOMER_CASES = [
     (
         "a renewal term of millions of years",
         "    payment_terms: net 15\n",
-        "    payment_terms: net 15\n    renewal: {term_months: 100000000000000000}\n",
+        "    payment_terms: net 15\n    renewal: {term_months: 100000000000000}\n",
         "renewal",
-        IN_ACME + "renewal term_months must be at most 1200 (got 100000000000000000)",
+        IN_ACME + "renewal term_months must be at most 1200 (got 100000000000000)",
     ),
     (
         "product listed twice in a phase",
@@ -967,6 +974,13 @@ CUSTOMER_CASES = [
         "amount: 500.00",
         "customer acme: credit CR-ACME-1: amount: write decimal numbers as quoted strings, e.g. "
         '"500.00" (an unquoted YAML decimal is a binary float and can lose cents)',
+    ),
+    (
+        "a price with more than 15 digits before the decimal point",
+        'price: "1200.00"',
+        'price: "1000000000000000.00"',
+        "1000000000000000.00",
+        FULL + ", product platform: flat_fee: price is too large (1000000000000000.00)",
     ),
     (
         "money with a thousands separator",
@@ -1591,6 +1605,11 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
         ("2026-02-03,acme,api_calls,ten,e9,eu\n", 'usage: quantity "ten" is not a number'),
         ("2026-02-03,acme,api_calls,1e3,e9,eu\n", 'usage: quantity "1e3" is not a number'),
         ("2026-02-03,acme,api_calls,,e9,eu\n", 'usage: quantity "" is not a number'),
+        (
+            "2026-02-03,acme,api_calls,1000000000000000,e9,eu\n",
+            'usage: quantity "1000000000000000" is too large (at most 15 digits before the '
+            "decimal point)",
+        ),
         ("2026-02-03,acme,api_calls,-5,e9,eu\n", 'usage: quantity "-5" must not be negative'),
         (
             "2026-02-30,acme,api_calls,10,e9,eu\n",
@@ -1621,6 +1640,7 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
         "words for a number",
         "exponent",
         "empty quantity",
+        "16 digits",
         "negative quantity",
         "2026-02-30",
         "words for a date",

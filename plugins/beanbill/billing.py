@@ -18,7 +18,7 @@ from enum import Enum
 from typing import NamedTuple
 
 from beanbill import model as m
-from beanbill.money import ZERO, allocate, round_money
+from beanbill.money import MAX_DIGITS, ZERO, allocate, round_money, too_large
 from beanbill.periods import Period, add_months, billing_periods, month_end, month_spans
 from beanbill.pricing import Charge, Measured, PricingError, price
 from beanbill.problems import Problem, subject
@@ -263,6 +263,7 @@ class Engine:
         self.catalog = self.contracts.catalog
         self.usage = UsageIndex(self.contracts.usage)
         self.problems: list[Problem] = []
+        self.too_large: set[m.Source] = set()  # lines with a charge too large to bill
 
     def bill(self) -> Billed:
         # keyed by customer, then contract (or customer, when consolidated), then date
@@ -464,6 +465,20 @@ class Engine:
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
             consumed = consumption(events, period)
+        if too_large(exact):  # e.g. an 18-digit price x quantity, or an uplift compounded
+            if line.source not in self.too_large:  # the first period says it; the rest follow
+                self.too_large.add(line.source)
+                self.problems.append(
+                    Problem(
+                        line.source,
+                        f"{subject(customer.id, contract.id)}{line.product}: the charge for "
+                        f"{describe_period(period.start, period.end)} is too large to bill "
+                        f"({exact:.3E} {contract.currency}; amounts have at most {MAX_DIGITS} "
+                        "digits before the decimal point): it is left off its invoice, and so "
+                        "is the line's charge for any later period as large",
+                    )
+                )
+            return None
         amount = round_money(exact, contract.currency)
         if amount < ZERO:  # usage events with negative amounts (percent pricing of refunds)
             self.problems.append(

@@ -12,6 +12,12 @@ from functools import cache
 from babel.numbers import get_currency_precision, list_currencies
 
 ZERO = Decimal(0)
+# Digits before the decimal point of any number in the contracts and usage files (the loader
+# refuses more), and of any amount billed (billing reports a larger one). It leaves Decimal's 28
+# significant digits room for every rounding, tax and sum that follows: past 10**26 or so,
+# rounding to the minor unit raised InvalidOperation and sums silently lost cents.
+MAX_DIGITS = 15
+LARGEST = Decimal(10) ** MAX_DIGITS
 
 
 @cache
@@ -24,6 +30,11 @@ def known_currencies() -> frozenset[str]:
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency`: Decimal("0.01") for USD, Decimal("1") for JPY."""
     return Decimal(1).scaleb(-get_currency_precision(currency))
+
+
+def too_large(amount: Decimal) -> bool:
+    """Whether `amount` has more than MAX_DIGITS digits before the decimal point."""
+    return abs(amount) >= LARGEST
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

@@ -16,11 +16,12 @@ from collections.abc import Collection, Iterator
 from decimal import Decimal
 
 from beanbill import model as m
+from beanbill.money import MAX_DIGITS
 from beanbill.problems import Problem
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
-NUMBER_RE = re.compile(r"-?\d{1,18}(\.\d+)?")
+NUMBER_RE = re.compile(r"-?(\d+)(\.\d+)?")
 MAX_ROWS = 5_000_000  # per file: past this a file is refused rather than exhausting memory
 MAX_LISTED = 100  # problem rows listed per file; the rest are counted (a wrong export of a
 # million rows would otherwise give a million errors, and hold them all in memory)
@@ -40,8 +41,13 @@ def parse_timestamp(text: str) -> datetime.date:
 
 def _number(text: str, column: str, negative: bool = False) -> Decimal:
     text = text.strip()
-    if not NUMBER_RE.fullmatch(text):
+    match = NUMBER_RE.fullmatch(text)
+    if match is None:
         raise ValueError(f'{column} "{text}" is not a number')
+    if len(match.group(1)) > MAX_DIGITS:
+        raise ValueError(
+            f'{column} "{text}" is too large (at most {MAX_DIGITS} digits before the decimal point)'
+        )
     value = Decimal(text)
     if value < 0 and not negative:
         raise ValueError(f'{column} "{text}" must not be negative')

@@ -19,6 +19,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from beanbill.model import Source
+from beanbill.money import MAX_DIGITS
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -37,7 +38,7 @@ NODE_BUDGET = 200_000
 MAX_DEPTH = 100  # a contract is a dozen levels deep
 DECIMAL_RE = re.compile(r"-?\d+(\.\d+)?")
 PERCENT_RE = re.compile(r"(-?\d+(\.\d+)?)\s*%")
-MAX_DIGITS = 18  # integer digits of any number: more is a typo, and slow to compute with
+MAX_PERCENT_DIGITS = 4  # below 10000%: an uplift compounded over renewals stays computable
 # Dates of contracts and adjustments: billing periods, renewals and recognition run months and
 # years past them, and Python's dates end in 9999 (a contract in 9999 was an internal error).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
@@ -310,8 +311,10 @@ def as_int(node: Node, what: str, minimum: int = 0) -> int:
     scalar = _scalar(node, what, "a whole number")
     if scalar.tag != INT or not re.fullmatch(r"-?\d+", str(scalar.value)):
         raise Invalid(node, f"{what} must be a whole number, not {describe(node)}")
+    if len(str(scalar.value).lstrip("-")) > MAX_DIGITS:
+        raise Invalid(node, f"{what} is too large ({scalar.value})")
     value = int(scalar.value)
-    if value < minimum or len(str(abs(value))) > MAX_DIGITS:
+    if value < minimum:
         raise Invalid(node, f"{what} must be a whole number from {minimum} (got {value})")
     return value
 
@@ -345,6 +348,8 @@ def as_percent(node: Node, what: str) -> Decimal:
     match = PERCENT_RE.fullmatch(str(scalar.value).strip()) if scalar.tag == STR else None
     if match is None:
         raise Invalid(node, f'{what} must be a percentage such as "7.25%" (quoted, with %)')
+    if len(match.group(1).lstrip("-").split(".")[0]) > MAX_PERCENT_DIGITS:
+        raise Invalid(node, f"{what} is too large ({scalar.value})")
     value = Decimal(match.group(1)) / 100
     if value < 0:
         raise Invalid(node, f"{what} must not be negative")

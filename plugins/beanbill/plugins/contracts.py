@@ -13,6 +13,8 @@ docs/contract-format.md).
 The plugin emits the invoice transactions of docs/accounting-rules.md and an Open directive for
 each account they use that the ledger does not open. Problems in the contracts are returned as
 errors at the YAML or CSV file and line; a customer file with a problem is left out whole.
+An entry dated outside the span the ledger opens one of its accounts in (before the Open, or
+after a Close) is left out too, with an error at its YAML line.
 The files and folders read are added to the `include` option, so Beancount's cache and Fava's
 reload notice an edited or added contract or usage file.
 """
@@ -26,10 +28,11 @@ from typing import Any
 import yaml
 from beancount.core import data
 
+from beanbill.active import ActiveAccounts, error_meta
 from beanbill.compiler import compile_folder, default_until
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
 from beanbill.model import Source
-from beanbill.problems import Problem
+from beanbill.problems import Problem, subject
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 __plugins__ = ("compile_contracts",)
@@ -112,4 +115,22 @@ def compile_contracts(
     watched = options_map.setdefault("include", [])
     known = set(watched)
     watched.extend(path for path in compiled.files_read if path not in known)
-    return entries + compiled.directives, [to_error(problem) for problem in compiled.problems]
+    errors = [to_error(problem) for problem in compiled.problems]
+    active = ActiveAccounts(entries)
+    kept: list[data.Directive] = []
+    for directive in compiled.directives:
+        if isinstance(directive, data.Transaction) and (reason := active.inactive(directive)):
+            meta = directive.meta
+            errors.append(
+                BeanbillError(
+                    error_meta(meta, options_map),
+                    f"{subject(meta.get('customer'), meta.get('contract'))}"
+                    f"{directive.narration}, dated {directive.date}, posts to {reason}: it is "
+                    "left out of the books. Change the dates of the contract (or of the "
+                    "adjustment), or the account's open or close in the ledger",
+                    None,
+                )
+            )
+        else:
+            kept.append(directive)
+    return entries + kept, errors

@@ -18,6 +18,10 @@ weight, for `milestone` rules).
 
 Rules are declared by `custom "beanbill-revenue-rule" ID METHOD ACCOUNT` directives; the
 contracts plugin declares the catalog's rules, and a hand-written ledger can declare its own.
+
+A release dated outside the span the ledger opens one of its accounts in (before the Open, or
+after a Close) is left out, with an error at the invoice it releases (at the YAML line of a
+generated invoice).
 """
 
 from __future__ import annotations
@@ -30,9 +34,11 @@ from typing import Any, NamedTuple
 from beancount.core import amount as bc_amount
 from beancount.core import data
 
+from beanbill.active import ActiveAccounts, error_meta
 from beanbill.ledger import internal_error, paused_garbage_collector
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO
+from beanbill.problems import subject
 from beanbill.recognition import Obligation, schedule
 from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
 
@@ -63,6 +69,7 @@ class Line(NamedTuple):
     invoice_id: str | None
     product: str | None
     payee: str | None
+    invoice: dict[str, Any]  # the metadata of the invoice (or memo) it comes from
 
 
 def declared_rules(
@@ -138,6 +145,7 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
         str(invoice_id) if invoice_id else None,
         str(product) if product is not None else None,
         entry.payee,
+        entry.meta,
     )
 
 
@@ -191,16 +199,15 @@ def recognise_revenue(
     entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
 ) -> tuple[list[data.Directive], list[Any]]:
     """The plugin: add the revenue releases and accruals of every recognisable posting."""
-    del options_map
     try:
         with paused_garbage_collector():
-            return recognise(entries, config)
+            return recognise(entries, options_map, config)
     except Exception as error:  # a bug: report it, keep the ledger loadable
         return entries, [internal_error("beanbill.plugins.recognition", error)]
 
 
 def recognise(
-    entries: list[data.Directive], config: str | None
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None
 ) -> tuple[list[data.Directive], list[RecognitionError]]:
     rules, errors = declared_rules(entries)
     if config and config.strip():
@@ -224,10 +231,23 @@ def recognise(
                 continue
             for date, value in schedule(line.obligation):
                 by_date_group.setdefault((date, line.group), []).append((line, value))
-    new: list[data.Directive] = [
-        release_transaction(date, group, pieces, index)
-        for index, ((date, group), pieces) in enumerate(sorted(by_date_group.items()))
-    ]
+    active = ActiveAccounts(entries)
+    new: list[data.Directive] = []
+    for index, ((date, group), pieces) in enumerate(sorted(by_date_group.items())):
+        release = release_transaction(date, group, pieces, index)
+        reason = active.inactive(release)
+        if reason is None:
+            new.append(release)
+            continue
+        invoice = pieces[0][0].invoice
+        invoices = ", ".join(sorted(release.links)) or group
+        message = (
+            f"{subject(invoice.get('customer'), invoice.get('contract'))}the revenue of "
+            f"{invoices} recognised on {date} posts to {reason}: it is left out of the books. "
+            "Change the service dates (the contract's), or the account's open or close in the "
+            "ledger"
+        )
+        errors.append(RecognitionError(error_meta(invoice, options_map), message, None))
     new.extend(income_opens(entries, new))
     # No sort: Beancount sorts after each plugin, and the releases' line numbers (their order by
     # date and contract) already make that order independent of the input's.

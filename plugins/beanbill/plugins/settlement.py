@@ -42,8 +42,9 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from beanbill.books import GENERATED_PREFIX, read_settlement, write_back
-from beanbill.ledger import SOURCE_KEY, BeanbillError, internal_error, paused_garbage_collector
+from beanbill.active import error_meta
+from beanbill.books import read_settlement, write_back
+from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector
 
 __plugins__ = ("settle_receivables",)
 
@@ -52,21 +53,6 @@ class SettlementError(NamedTuple):
     source: dict[str, Any]
     message: str
     entry: data.Directive | None
-
-
-def error_meta(entry: data.Directive, options_map: dict[str, Any]) -> dict[str, Any]:
-    """Where to report a problem with `entry`: the YAML line a generated entry came from (found
-    among the files the contracts plugin registered), else the entry's own file and line."""
-    meta = entry.meta or {}
-    filename = str(meta.get("filename", ""))
-    if filename.startswith(GENERATED_PREFIX) and SOURCE_KEY in meta:
-        relative, _, line = str(meta[SOURCE_KEY]).rpartition(":")
-        suffix = os.sep + os.path.normpath(relative)
-        for path in options_map.get("include", []):
-            if str(path).endswith(suffix):
-                return data.new_metadata(str(path), int(line))
-        return data.new_metadata(relative, int(line))
-    return meta
 
 
 def parse_as_of(config: str | None) -> datetime.date | None:
@@ -103,7 +89,7 @@ def settle(
     settlement = read_settlement(entries)
     for problem in settlement.problems:
         entry = entries[problem.ref]
-        errors.append(SettlementError(error_meta(entry, options_map), problem.message, entry))
+        errors.append(SettlementError(error_meta(entry.meta, options_map), problem.message, entry))
     if as_of is None:
         as_of = settlement.last_date
     if as_of is None:

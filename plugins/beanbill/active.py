@@ -1,0 +1,65 @@
+"""Generated entries against the ledger's Open and Close directives, and where to report them.
+
+Beancount refuses a posting to an account outside its open..close span ("Invalid reference to
+inactive account") at the entry's own location: for a generated entry, a synthetic
+`<beanbill:…>` name that the user cannot open. So the plugins that generate entries check them
+first (`ActiveAccounts.inactive`): such an entry is left out and reported at the YAML line it
+was compiled from (`error_meta`), where the user can fix its date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Iterable
+from typing import Any
+
+from beancount.core import data
+
+from beanbill.books import GENERATED_PREFIX
+from beanbill.ledger import SOURCE_KEY
+
+
+class ActiveAccounts:
+    """The span each account of the ledger is open in: from its Open to its Close, inclusive."""
+
+    def __init__(self, entries: Iterable[data.Directive]) -> None:
+        self.opens: dict[str, datetime.date] = {}
+        self.closes: dict[str, datetime.date] = {}
+        for entry in entries:
+            if isinstance(entry, data.Open):
+                self.opens.setdefault(entry.account, entry.date)
+            elif isinstance(entry, data.Close):
+                self.closes[entry.account] = entry.date
+        self.all_open = max(self.opens.values(), default=datetime.date.min)
+
+    def inactive(self, entry: data.Transaction) -> str | None:
+        """Which account `entry` posts to outside its span, and why; None if every one is open.
+
+        Accounts the ledger never opens are not this check's business.
+        """
+        if entry.date >= self.all_open and not self.closes:
+            return None  # the usual case, without looking at the postings
+        for posting in entry.postings:
+            opened = self.opens.get(posting.account)
+            if opened is not None and entry.date < opened:
+                return f"{posting.account}, which the ledger opens on {opened}"
+            closed = self.closes.get(posting.account)
+            if closed is not None and entry.date > closed:
+                return f"{posting.account}, which the ledger closes on {closed}"
+        return None
+
+
+def error_meta(meta: dict[str, Any], options_map: dict[str, Any]) -> dict[str, Any]:
+    """Where to report a problem with an entry of metadata `meta`: the YAML line a generated
+    entry came from (found among the files the contracts plugin registered), else the entry's
+    own file and line."""
+    filename = str(meta.get("filename", ""))
+    if filename.startswith(GENERATED_PREFIX) and SOURCE_KEY in meta:
+        relative, _, line = str(meta[SOURCE_KEY]).rpartition(":")
+        suffix = os.sep + os.path.normpath(relative)
+        for path in options_map.get("include", []):
+            if str(path).endswith(suffix):
+                return data.new_metadata(str(path), int(line))
+        return data.new_metadata(relative, int(line))
+    return meta
