@@ -1372,13 +1372,28 @@ def value_at(document: Any, path: tuple[Any, ...]) -> Any:
     return document
 
 
+def shift_years(document: Any, years: int) -> None:
+    """Move every date of a YAML document's data `years` back, in place (29 February to the
+    28th)."""
+    items = document.items() if isinstance(document, dict) else enumerate(document)
+    for key, value in list(items):
+        if isinstance(value, D):
+            day = 28 if (value.month, value.day) == (2, 29) else value.day
+            document[key] = value.replace(year=value.year - years, day=day)
+        elif isinstance(value, (dict, list)):
+            shift_years(value, years)
+
+
 def mutate_data(draw: Draw, document: Any) -> None:
     """Damage one spot of a YAML document's data, in place."""
     spots = [p for p in paths(document) if p]
     if not spots:
         return
-    action = pick(draw, ["wrong", "huge", "date", "text", "delete", "unknown", "many"])
+    action = pick(draw, ["wrong", "huge", "date", "text", "delete", "unknown", "many", "early"])
     event(f"YAML value: {action}")
+    if action == "early":  # every date moved back: the books may start before the chart opens
+        shift_years(document, draw(st.sampled_from([1, 7, 76])))
+        return
     # mostly in a number's or a date's place: what the loader takes, billing must bill
     if action in ("huge", "date"):
         fitting = [
