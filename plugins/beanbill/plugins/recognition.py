@@ -31,11 +31,10 @@ from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from beancount.core import amount as bc_amount
 from beancount.core import data
 
 from beanbill.active import ActiveAccounts, error_meta
-from beanbill.ledger import internal_error, paused_garbage_collector
+from beanbill.ledger import amount, internal_error, paused_garbage_collector
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO
 from beanbill.problems import subject
@@ -166,7 +165,7 @@ def release_transaction(
         postings.append(
             data.Posting(
                 line.account,
-                bc_amount.Amount(value, currency),
+                amount(value, currency),
                 None,
                 None,
                 None,
@@ -176,9 +175,7 @@ def release_transaction(
         key = (line.income, currency)
         income[key] = income.get(key, ZERO) - value
     for (account, currency), value in sorted(income.items()):
-        postings.append(
-            data.Posting(account, bc_amount.Amount(value, currency), None, None, None, None)
-        )
+        postings.append(data.Posting(account, amount(value, currency), None, None, None, None))
     links = frozenset([line.invoice_id for line, _ in pieces if line.invoice_id])
     meta = data.new_metadata(GENERATED_FILE, index)
     meta["contract"] = group
