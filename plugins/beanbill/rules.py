@@ -68,12 +68,11 @@ def invoice_entry(invoice: Invoice) -> Entry:
     customer = invoice.customer
     currency = invoice.currency
     postings = [Posting(receivable(customer.account), invoice.total, currency)]
+    tax_by_account: dict[str, Decimal] = {}
     for line in invoice.lines:
         postings.append(
             Posting(line_account(line, customer.account), -line.amount, currency, line_meta(line))
         )
-    tax_by_account: dict[str, Decimal] = {}
-    for line in invoice.lines:
         for tax in line.taxes:
             tax_by_account[tax.account] = tax_by_account.get(tax.account, ZERO) + tax.amount
     for account, amount in sorted(tax_by_account.items()):
@@ -85,14 +84,15 @@ def invoice_entry(invoice: Invoice) -> Entry:
         ("contract", ", ".join(invoice.contracts)),
         ("due-date", invoice.due_date),
     )
+    narration = f"Invoice {invoice.id} — {customer.name}"
     return Entry(
-        date=invoice.date,
-        payee=customer.name,
-        narration=f"Invoice {invoice.id} — {customer.name}",
-        links=(invoice.id,),
-        meta=meta,
-        postings=tuple(postings),
-        source=invoice.source,
+        invoice.date,
+        customer.name,
+        narration,
+        (invoice.id,),
+        meta,
+        tuple(postings),
+        invoice.source,
     )
 
 
