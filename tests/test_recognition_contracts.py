@@ -89,7 +89,9 @@ plugin "beanbill.plugins.chart"
 """
 
 
-def books(tmp_path: Path, customers: dict[str, str], usage: str = "") -> list[data.Directive]:
+def books(
+    tmp_path: Path, customers: dict[str, str], usage: str = "", until: str = "2027-12-31"
+) -> list[data.Directive]:
     folder = tmp_path / "contracts"
     (folder / "customers").mkdir(parents=True)
     (folder / "usage").mkdir()
@@ -98,7 +100,7 @@ def books(tmp_path: Path, customers: dict[str, str], usage: str = "") -> list[da
         (folder / "customers" / f"{name}.yaml").write_text(text)
     if usage:
         (folder / "usage" / "usage.csv").write_text(usage)
-    (tmp_path / "main.beancount").write_text(LEDGER)
+    (tmp_path / "main.beancount").write_text(LEDGER.replace("until: 2027-12-31", f"until: {until}"))
     entries, errors, _ = loader.load_file(str(tmp_path / "main.beancount"))
     assert errors == []
     return entries
@@ -133,6 +135,36 @@ def test_quarterly_usage_is_accrued_in_the_months_it_was_consumed(tmp_path: Path
     # The invoice of 2026-04-01 bills the quarter and clears the accrual.
     assert balance(entries, "Assets:UnbilledRevenue", D(2026, 4, 1)) == 0
     assert balance(entries, "Income:SalesAndServicesRevenue", D(2026, 4, 1)) == Decimal("-400.00")
+
+
+def test_usage_invoiced_after_the_horizon_is_accrued_all_the_same(tmp_path: Path) -> None:
+    # The quarter's invoice (2026-04-01) falls after the horizon: the revenue earned in the
+    # quarter is accrued as if it had been issued, month by month.
+    usage = (
+        "timestamp,customer,metric,quantity\n"
+        "2026-01-10,acme,api_calls,1000\n"
+        "2026-03-05,acme,api_calls,3000\n"
+    )
+    early = books(tmp_path / "early", {"acme": USAGE}, usage, until="2026-03-31")
+    late = books(tmp_path / "late", {"acme": USAGE}, usage, until="2026-12-31")
+    for day in (D(2026, 1, 31), D(2026, 2, 28), D(2026, 3, 31)):
+        for account in ("Assets:UnbilledRevenue", "Income:SalesAndServicesRevenue"):
+            assert balance(early, account, day) == balance(late, account, day), (day, account)
+    assert balance(early, "Income:SalesAndServicesRevenue", D(2026, 3, 31)) == Decimal("-400.00")
+    assert balance(early, "Assets:UnbilledRevenue", D(2026, 12, 31)) == Decimal("400.00")
+    assert not [e for e in early if isinstance(e, data.Transaction) and "invoice-id" in e.meta]
+    accruals = [e for e in early if isinstance(e, data.Transaction) and "to-be-invoiced" in e.meta]
+    assert [(e.date, e.meta["to-be-invoiced"]) for e in accruals] == [
+        (D(2026, 1, 31), "INV-ACME-1-20260401"),
+        (D(2026, 3, 31), "INV-ACME-1-20260401"),
+    ]
+    assert accruals[0].narration == (
+        "Revenue accrued 2026-01, to be invoiced on 2026-04-01 (INV-ACME-1-20260401) — Acme"
+    )
+    assert [(p.account, p.units.number) for p in accruals[0].postings] == [
+        ("Assets:UnbilledRevenue", Decimal("100.00")),
+        ("Income:SalesAndServicesRevenue", Decimal("-100.00")),
+    ]
 
 
 def test_milestones_release_their_share_on_their_dates(tmp_path: Path) -> None:
@@ -309,7 +341,8 @@ def test_demo_deferred_revenue_equals_unreleased_invoiced_amounts_at_every_month
             assert actual == expected, (day, currency)
 
 
-def test_demo_income_is_the_sum_of_the_releases() -> None:
+def test_demo_income_is_the_sum_of_the_releases_and_accruals() -> None:
+    # Accruals: December's usage, billed in arrears on 2027-01-01, after the demo's horizon.
     entries = demo_entries()
     income = Decimal(0)
     released = Decimal(0)
@@ -321,8 +354,9 @@ def test_demo_income_is_the_sum_of_the_releases() -> None:
                 continue
             if posting.account.startswith("Income:") and "memo-id" not in entry.meta:
                 income += posting.units.number  # a debit memo's recognised share is not a release
-            if entry.meta[
-                "filename"
-            ] == "<beanbill:recognition>" and not posting.account.startswith("Income:"):
+            generated_revenue = (
+                entry.meta["filename"] == "<beanbill:recognition>" or "to-be-invoiced" in entry.meta
+            )
+            if generated_revenue and not posting.account.startswith("Income:"):
                 released += posting.units.number
     assert income == -released != 0

@@ -97,6 +97,20 @@ class Invoice:
 class Billed:
     invoices: tuple[Invoice, ...]  # sorted by (date, id)
     problems: tuple[Problem, ...]
+    # Lines billed in arrears whose service has ended by the horizon but whose invoice is dated
+    # after it: earned, not yet invoiced. Their revenue is accrued (accounting-rules.md).
+    accrued: tuple[AccruedLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class AccruedLine:
+    """A line of an invoice still to come (dated after the billing horizon)."""
+
+    invoice_id: str  # the id the invoice will have
+    invoice_date: datetime.date
+    customer: m.Customer
+    currency: str
+    line: InvoiceLine
 
 
 # --- contract terms: phases and renewals ----------------------------------------------------
@@ -270,11 +284,23 @@ class Engine:
         lines_by_key: dict[tuple[str, str, datetime.date], list[InvoiceLine]] = {}
         contract_of: dict[tuple[str, str, datetime.date], list[m.Contract]] = {}
         until = self.until
+        prefix = self.catalog.company.invoice_prefix
+        accrued: list[AccruedLine] = []
         for customer in self.contracts.customers:
             for contract in customer.contracts:
                 owner = customer.id if customer.consolidate else contract.id
                 for date, lines in self.contract_lines(customer, contract).items():
                     if date > until:
+                        invoice_id = f"{prefix}-{owner}-{date.isoformat().replace('-', '')}"
+                        accrued += [
+                            AccruedLine(invoice_id, date, customer, contract.currency, line)
+                            for line in lines
+                            if line.timing is m.Timing.ARREARS
+                            and line.kind is not LineKind.CREDITS
+                            and line.service_end <= until
+                            and line.revenue_rule is not None
+                            and (line.amount or line.allocated)
+                        ]
                         continue
                     key = (customer.id, owner, date)
                     if key not in lines_by_key:
@@ -289,7 +315,6 @@ class Engine:
         customers = {c.id: c for c in self.contracts.customers}
         invoices = []
         issued_to: dict[str, str] = {}  # invoice id → customer id
-        prefix = self.catalog.company.invoice_prefix
         for (customer_id, owner, date), lines in lines_by_key.items():
             kept = tuple(line for line in lines if line.amount or line.taxes)
             if not kept:
@@ -337,7 +362,8 @@ class Engine:
                 )
             )
         invoices.sort(key=lambda inv: (inv.date, inv.id))
-        return Billed(tuple(invoices), tuple(sorted(set(self.problems))))
+        accrued.sort(key=lambda a: (a.invoice_date, a.invoice_id))
+        return Billed(tuple(invoices), tuple(sorted(set(self.problems))), tuple(accrued))
 
     def contract_lines(
         self, customer: m.Customer, contract: m.Contract

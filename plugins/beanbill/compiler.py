@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from beancount.core import data
 
 from beanbill.adjustments import adjustment_entries
-from beanbill.billing import Invoice, bill
+from beanbill.billing import AccruedLine, Invoice, bill
 from beanbill.ledger import Converter
 from beanbill.load import load_folder
 from beanbill.problems import Problem
 from beanbill.rules import (
     AccountsToOpen,
+    accrual_entries,
     books_start,
     invoice_entries,
     revenue_rule_declarations,
@@ -32,6 +33,7 @@ class Compiled:
     invoices: tuple[Invoice, ...]
     problems: list[Problem]
     files_read: tuple[str, ...]
+    accrued: tuple[AccruedLine, ...] = ()  # lines of invoices after the horizon, accrued
 
 
 def default_until(today: datetime.date | None = None) -> datetime.date:
@@ -53,7 +55,11 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
     # them all at once doubled the memory the compile churns through, and its time, at scale.
     transactions = [
         converter.transaction(to_open.note(entry))
-        for entry in itertools.chain(invoice_entries(billed.invoices), adjusted.entries)
+        for entry in itertools.chain(
+            invoice_entries(billed.invoices),
+            accrual_entries(billed.accrued, contracts.catalog),
+            adjusted.entries,
+        )
     ]
     declarations = revenue_rule_declarations(contracts) + adjusted.declarations
     directives: list[data.Directive] = [
@@ -66,4 +72,5 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
         billed.invoices,
         sorted([*problems, *billed.problems, *adjusted.problems]),
         contracts.files_read,
+        billed.accrued,
     )

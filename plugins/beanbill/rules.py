@@ -3,6 +3,9 @@
 Invoice: the customer's receivable is debited with the total; each line credits Deferred
 Revenue (billed in advance), Unbilled Revenue (billed in arrears, already accrued) or the
 customer's wallet (a `credits: true` top-up); tax credits its sales-tax account.
+
+Accrual of an invoice still to come (dated after the billing horizon): Unbilled Revenue is
+debited and Income credited for what its arrears lines earned by the horizon.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import datetime
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from beanbill.billing import Invoice, InvoiceLine, LineKind
+from beanbill.billing import AccruedLine, Invoice, InvoiceLine, LineKind
 from beanbill.journal import Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
-from beanbill.model import ContractSet, Timing
+from beanbill.model import Catalog, ContractSet, Timing
 from beanbill.money import ZERO
+from beanbill.recognition import Obligation, schedule
 
 DEFERRED_REVENUE = "Liabilities:DeferredRevenue"
 UNBILLED_REVENUE = "Assets:UnbilledRevenue"
@@ -98,6 +102,62 @@ def invoice_entry(invoice: Invoice) -> Entry:
 
 def invoice_entries(invoices: Iterable[Invoice]) -> Iterator[Entry]:
     return (invoice_entry(invoice) for invoice in invoices)
+
+
+def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[Entry]:
+    """Revenue earned by lines billed in arrears whose invoice comes after the billing horizon:
+    accrued by each line's rule and schedule, as the recognition plugin will accrue it once the
+    invoice is issued (Unbilled Revenue debited, Income credited). One entry per future
+    invoice and accrual date. The entries carry no `revenue-rule`, so nothing recognises them
+    twice, and no `invoice-id`: there is no invoice yet."""
+    pieces: dict[tuple[datetime.date, str], list[tuple[AccruedLine, Decimal]]] = {}
+    for item in accrued:
+        line = item.line
+        assert line.revenue_rule is not None
+        rule = catalog.revenue_rules[line.revenue_rule]
+        obligation = Obligation(
+            line.amount if line.allocated is None else line.allocated,
+            item.currency,
+            rule.method,
+            line.service_start,
+            line.service_end,
+            item.invoice_date,
+            line.consumed,
+            line.milestones,
+        )
+        for date, value in schedule(obligation):
+            pieces.setdefault((date, item.invoice_id), []).append((item, value))
+    entries = []
+    for (date, invoice_id), lines in sorted(pieces.items()):
+        first = lines[0][0]
+        postings = []
+        income: dict[str, Decimal] = {}
+        for item, value in lines:
+            line = item.line
+            meta: Meta = (
+                ("product", line.product),
+                ("service-start", line.service_start),
+                ("service-end", line.service_end),
+            )
+            postings.append(Posting(UNBILLED_REVENUE, value, item.currency, meta))
+            assert line.revenue_rule is not None
+            account = catalog.revenue_rules[line.revenue_rule].account
+            income[account] = income.get(account, ZERO) - value
+        postings += [Posting(a, v, first.currency) for a, v in sorted(income.items()) if v]
+        customer = first.customer
+        narration = (
+            f"Revenue accrued {date.isoformat()[:7]}, to be invoiced on {first.invoice_date} "
+            f"({invoice_id}) — {customer.name}"
+        )
+        meta = (
+            ("customer", customer.id),
+            ("contract", ", ".join(dict.fromkeys(item.line.contract for item, _ in lines))),
+            ("to-be-invoiced", invoice_id),
+        )
+        entries.append(
+            Entry(date, customer.name, narration, (), meta, tuple(postings), first.line.source)
+        )
+    return entries
 
 
 class AccountsToOpen:

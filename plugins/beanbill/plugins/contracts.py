@@ -6,9 +6,9 @@ Usage, in the top-level ledger file:
     plugin "beanbill.plugins.contracts" "{path: ../contracts, until: 2026-12-31}"
 
 Config: the contracts folder (relative to the ledger file), or a YAML mapping with `path` and
-`until` (the billing horizon: invoices dated after it are not issued; default: the end of the
-current year). The folder holds catalog.yaml, customers/*.yaml and usage/*.csv (see
-docs/contract-format.md).
+`until` (the billing horizon: invoices dated after it are not issued, but what their arrears
+lines earned by then is accrued; default: the end of the current year). The folder holds
+catalog.yaml, customers/*.yaml and usage/*.csv (see docs/contract-format.md).
 
 The plugin emits the invoice transactions of docs/accounting-rules.md and an Open directive for
 each account they use that the ledger does not open. Problems in the contracts are returned as
