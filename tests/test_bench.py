@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -66,3 +68,17 @@ def test_compare_balances_reports_differences() -> None:
     assert bench.compare_balances({"Assets:A USD": "1.00"}, {}) == [
         "Assets:A USD: plugin 1.00 != text 0"
     ]
+
+
+def test_a_small_bench_runs_end_to_end_and_agrees_with_itself(tmp_path: Path) -> None:
+    # The whole bench on 5 customers: both load paths, the invoice count it expects and the
+    # balance comparison (a mismatch of either ends the run with an error).
+    run = subprocess.run(
+        [sys.executable, "-m", "beanbill.bench", "--sizes", "5", "--years", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "identical on both paths at every size" in run.stdout
