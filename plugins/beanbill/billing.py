@@ -238,19 +238,24 @@ def phase_periods(
     return tuple(pieces)
 
 
+def invoice_id_of(prefix: str, owner: str, date: datetime.date) -> str:
+    """`<prefix>-<contract, or consolidated customer>-<yyyymmdd>` (contract-format.md)."""
+    return f"{prefix}-{owner}-{date.isoformat().replace('-', '')}"
+
+
 # --- pricing one line for one period ---------------------------------------------------------
 
 
-def prorated_flat_fee(pricing: m.FlatFee, period: Period, days: int, full_days: int) -> Decimal:
-    """The flat fee for a (possibly partial) period of `days` out of its cadence period's
-    `full_days`: by days of the cadence period, or of each calendar month for a `per: month`
-    price."""
+def prorated_flat_fee(pricing: m.FlatFee, period: Period) -> Decimal:
+    """The flat fee for a (possibly partial) period: by days of the cadence period, or of each
+    calendar month for a `per: month` price."""
     if pricing.per_month:
         total = ZERO
         for start, end in month_spans(period.start, period.end):
             month_days = (add_months(start.replace(day=1), 1) - start.replace(day=1)).days
             total += pricing.price * Decimal((end - start).days + 1) / Decimal(month_days)
         return total
+    days, full_days = period.proration()
     if days == full_days:
         return pricing.price
     return pricing.price * days / full_days
@@ -291,7 +296,7 @@ class Engine:
                 owner = customer.id if customer.consolidate else contract.id
                 for date, lines in self.contract_lines(customer, contract).items():
                     if date > until:
-                        invoice_id = f"{prefix}-{owner}-{date.isoformat().replace('-', '')}"
+                        invoice_id = invoice_id_of(prefix, owner, date)
                         accrued += [
                             AccruedLine(invoice_id, date, customer, contract.currency, line)
                             for line in lines
@@ -331,7 +336,7 @@ class Engine:
                     )
                 )
                 continue
-            invoice_id = f"{prefix}-{owner}-{date.isoformat().replace('-', '')}"
+            invoice_id = invoice_id_of(prefix, owner, date)
             if invoice_id in issued_to:
                 self.problems.append(
                     Problem(
@@ -461,7 +466,7 @@ class Engine:
         if product.metric is None:
             quantity: Decimal = line.quantity
             if isinstance(line.pricing, m.FlatFee):
-                exact = prorated_flat_fee(line.pricing, period, days, full_days) * quantity
+                exact = prorated_flat_fee(line.pricing, period) * quantity
                 unit_price = line.pricing.price
                 charges: tuple[Charge, ...] = ()
             else:

@@ -20,6 +20,7 @@ from beanbill.money import ZERO, round_money
 from beanbill.periods import month_end, month_spans
 
 Schedule = list[tuple[datetime.date, Decimal]]
+ONE = Decimal(1)
 RATABLE = (RecognitionMethod.RATABLE_DAILY, RecognitionMethod.RATABLE_MONTHLY)
 
 
@@ -85,8 +86,7 @@ def schedule(obligation: Obligation) -> Schedule:
     ob = obligation
     one_month = (ob.start.year, ob.start.month) == (ob.end.year, ob.end.month)
     if one_month and ob.method in RATABLE:  # most lines: the month's revenue, all of it
-        whole = round_money(ob.amount, ob.currency)
-        return [(month_end(ob.end), whole)] if whole else []
+        return cumulative(ob.amount, ob.currency, [(month_end(ob.end), ONE)])
     match ob.method:
         case RecognitionMethod.RATABLE_DAILY:
             weights = daily_weights(ob.start, ob.end)

@@ -110,7 +110,8 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
     invoice is issued (Unbilled Revenue debited, Income credited). One entry per future
     invoice and accrual date. The entries carry no `revenue-rule`, so nothing recognises them
     twice, and no `invoice-id`: there is no invoice yet."""
-    pieces: dict[tuple[datetime.date, str], list[tuple[AccruedLine, Decimal]]] = {}
+    # (date, future invoice id) → (line, its rule's Income account, amount accrued)
+    pieces: dict[tuple[datetime.date, str], list[tuple[AccruedLine, str, Decimal]]] = {}
     for item in accrued:
         line = item.line
         assert line.revenue_rule is not None
@@ -126,13 +127,13 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
             line.milestones,
         )
         for date, value in schedule(obligation):
-            pieces.setdefault((date, item.invoice_id), []).append((item, value))
+            pieces.setdefault((date, item.invoice_id), []).append((item, rule.account, value))
     entries = []
     for (date, invoice_id), lines in sorted(pieces.items()):
         first = lines[0][0]
         postings = []
         income: dict[str, Decimal] = {}
-        for item, value in lines:
+        for item, account, value in lines:
             line = item.line
             meta: Meta = (
                 ("product", line.product),
@@ -140,8 +141,6 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
                 ("service-end", line.service_end),
             )
             postings.append(Posting(UNBILLED_REVENUE, value, item.currency, meta))
-            assert line.revenue_rule is not None
-            account = catalog.revenue_rules[line.revenue_rule].account
             income[account] = income.get(account, ZERO) - value
         postings += [Posting(a, v, first.currency) for a, v in sorted(income.items()) if v]
         customer = first.customer
@@ -151,7 +150,7 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
         )
         meta = (
             ("customer", customer.id),
-            ("contract", ", ".join(dict.fromkeys(item.line.contract for item, _ in lines))),
+            ("contract", ", ".join(dict.fromkeys(item.line.contract for item, _, _ in lines))),
             ("to-be-invoiced", invoice_id),
         )
         entries.append(
