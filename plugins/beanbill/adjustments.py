@@ -199,19 +199,19 @@ def memo_postings(
     postings = [Posting(receivable(customer.account), -sign * total, currency)]
     for share in shares:
         group = share.group
-        product: Meta = (("product", group.product),)
+        product: Meta = {"product": group.product}
         if share.recognised:
             account = (
                 SALES_RETURNS if sign > 0 else catalog.revenue_rules[group.revenue_rule].account
             )
             postings.append(Posting(account, sign * share.recognised, currency, product))
         if share.unrecognised:
-            meta: Meta = (
-                *product,
-                ("service-start", max(memo.date, group.service_start)),
-                ("service-end", group.service_end),
-                ("revenue-rule", group.revenue_rule),
-            )
+            meta: Meta = {
+                **product,
+                "service-start": max(memo.date, group.service_start),
+                "service-end": group.service_end,
+                "revenue-rule": group.revenue_rule,
+            }
             account = group.account if sign > 0 else DEFERRED_REVENUE
             postings.append(Posting(account, sign * share.unrecognised, currency, meta))
     taxes: dict[str, Decimal] = {}
@@ -311,22 +311,22 @@ def memo_entry(
         method = catalog.revenue_rules[group.revenue_rule].method
         shares.append(split_share(group, share, memo.date, method, invoice.currency))
         state.left[index] += -share if memo.kind == CREDIT_MEMO else share
-    meta: list[tuple[str, MetaValue]] = [
-        ("memo-id", memo.id),
-        ("invoice-id", invoice.id),
-        ("customer", customer.id),
-        ("contract", ", ".join(invoice.contracts)),
-        ("adjustment", memo.kind),
-    ]
+    meta: dict[str, MetaValue] = {
+        "memo-id": memo.id,
+        "invoice-id": invoice.id,
+        "customer": customer.id,
+        "contract": ", ".join(invoice.contracts),
+        "adjustment": memo.kind,
+    }
     if memo.reason:
-        meta.append(("reason", memo.reason))
+        meta["reason"] = memo.reason
     narration = f"{label.capitalize()} {memo.id} on {invoice.id}"
     return Entry(
         date=memo.date,
         payee=customer.name,
         narration=f"{narration} — {memo.reason}" if memo.reason else narration,
         links=(memo.id, invoice.id),
-        meta=tuple(meta),
+        meta=meta,
         postings=tuple(memo_postings(memo, shares, customer, invoice, catalog)),
         source=memo.source,
     )
@@ -334,20 +334,20 @@ def memo_entry(
 
 def wallet_credit_entry(credit: m.WalletCredit, customer: m.Customer) -> Entry:
     currency = customer.currency
-    meta: list[tuple[str, MetaValue]] = [
-        ("credit-id", credit.id),
-        ("customer", customer.id),
-        ("adjustment", WALLET_CREDIT),
-    ]
+    meta: dict[str, MetaValue] = {
+        "credit-id": credit.id,
+        "customer": customer.id,
+        "adjustment": WALLET_CREDIT,
+    }
     if credit.reason:
-        meta.append(("reason", credit.reason))
+        meta["reason"] = credit.reason
     narration = f"Wallet credit {credit.id}"
     return Entry(
         date=credit.date,
         payee=customer.name,
         narration=f"{narration} — {credit.reason}" if credit.reason else narration,
         links=(credit.id,),
-        meta=tuple(meta),
+        meta=meta,
         postings=(
             Posting(SALES_RETURNS, credit.amount, currency),
             Posting(wallet(customer.account), -credit.amount, currency),
@@ -362,21 +362,21 @@ def refund_entry(refund: m.Refund, customer: m.Customer) -> Entry:
         account, what = wallet(customer.account), "from the wallet"
     else:
         account, what = contra_receivable(customer.account), "of an overpayment"
-    meta: list[tuple[str, MetaValue]] = [
-        ("refund-id", refund.id),
-        ("customer", customer.id),
-        ("refund-from", refund.from_.value),
-        ("adjustment", REFUND),
-    ]
+    meta: dict[str, MetaValue] = {
+        "refund-id": refund.id,
+        "customer": customer.id,
+        "refund-from": refund.from_.value,
+        "adjustment": REFUND,
+    }
     if refund.reason:
-        meta.append(("reason", refund.reason))
+        meta["reason"] = refund.reason
     narration = f"Refund {refund.id} {what}"
     return Entry(
         date=refund.date,
         payee=customer.name,
         narration=f"{narration} — {refund.reason}" if refund.reason else narration,
         links=(refund.id,),
-        meta=tuple(meta),
+        meta=meta,
         postings=(
             Posting(account, refund.amount, currency),
             Posting(refund.account, -refund.amount, currency),

@@ -273,14 +273,10 @@ class SettlementConverter(Converter):
     """Generated entries get a synthetic filename after what they came from: the generated
     invoice's (already synthetic) or the hand-written payment's, relative to `root`."""
 
-    def meta(self, source: Source) -> dict[str, Any]:
-        if source.file.startswith(GENERATED_PREFIX) and source.file.endswith(">"):
-            relative = source.file[len(GENERATED_PREFIX) : -1]
-        else:
-            relative = self.relative(source.file)
-        meta = data.new_metadata(f"{GENERATED_PREFIX}{relative}>", source.line)
-        meta[SOURCE_KEY] = f"{relative}:{source.line}"
-        return meta
+    def relative(self, file: str) -> str:
+        if file.startswith(GENERATED_PREFIX) and file.endswith(">"):
+            return file[len(GENERATED_PREFIX) : -1]
+        return super().relative(file)
 
 
 def money(amount: Decimal, currency: str) -> bc_amount.Amount:

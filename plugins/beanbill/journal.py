@@ -6,21 +6,24 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from types import MappingProxyType
 from typing import NamedTuple
 
 from beanbill.model import Source
 
 MetaValue = str | Decimal | datetime.date | bool
-Meta = tuple[tuple[str, MetaValue], ...]
+Meta = Mapping[str, MetaValue]  # in the order it is written
+NO_META: Meta = MappingProxyType({})
 
 
 class Posting(NamedTuple):
     account: str
     amount: Decimal  # debit positive, credit negative
     currency: str
-    meta: Meta = ()
+    meta: Meta = NO_META
 
 
 class Entry(NamedTuple):

@@ -88,6 +88,7 @@ class Converter:
     def __init__(self, root: str) -> None:
         self.root = root
         self._relative: dict[str, str] = {}
+        self._where: dict[Source, tuple[str, int, str]] = {}
 
     def relative(self, file: str) -> str:
         if file not in self._relative:  # once per file: relpath is slow, entries are many
@@ -98,35 +99,48 @@ class Converter:
         return self._relative[file]
 
     def meta(self, source: Source) -> dict[str, Any]:
-        relative = self.relative(source.file)
-        meta = data.new_metadata(f"<beanbill:{relative}>", source.line)
-        meta[SOURCE_KEY] = f"{relative}:{source.line}"
-        return meta
+        """A new metadata dict: the synthetic filename, the line and the real `file:line`."""
+        where = self._where.get(source)
+        if where is None:  # once per contract clause: each has many entries
+            relative = self.relative(source.file)
+            where = (f"<beanbill:{relative}>", source.line, f"{relative}:{source.line}")
+            self._where[source] = where
+        filename, lineno, real = where
+        return {"filename": filename, "lineno": lineno, SOURCE_KEY: real}
 
     def transaction(self, entry: Entry) -> data.Transaction:
         meta = self.meta(entry.source)
         meta.update(entry.meta)
+        # Beancount's Posting and Transaction built as Amount is (see `amount`): a year of
+        # books has hundreds of thousands of postings.
         postings = [
-            data.Posting(
-                posting.account,
-                amount(posting.amount, posting.currency),
-                None,
-                None,
-                None,
-                dict(posting.meta) if posting.meta else None,
+            _NEW_TUPLE(
+                data.Posting,
+                (
+                    account,
+                    _NEW_TUPLE(bc_amount.Amount, (number, currency)),
+                    None,
+                    None,
+                    None,
+                    dict(posting_meta) if posting_meta else None,
+                ),
             )
-            for posting in entry.postings
+            for account, number, currency, posting_meta in entry.postings
         ]
-        return data.Transaction(
-            meta,
-            entry.date,
-            "*",
-            entry.payee,
-            entry.narration,
-            data.EMPTY_SET,
-            frozenset(entry.links),
-            postings,
+        transaction: data.Transaction = _NEW_TUPLE(
+            data.Transaction,
+            (
+                meta,
+                entry.date,
+                "*",
+                entry.payee,
+                entry.narration,
+                data.EMPTY_SET,
+                frozenset(entry.links),
+                postings,
+            ),
         )
+        return transaction
 
     def open(self, account: OpenAccount) -> data.Open:
         return data.Open(self.meta(account.source), account.date, account.account, [], None)

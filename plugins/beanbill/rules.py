@@ -43,29 +43,28 @@ def line_account(line: InvoiceLine, customer_account: str) -> str:
 
 
 def line_meta(line: InvoiceLine) -> Meta:
-    meta: list[tuple[str, MetaValue]] = [("product", line.product)]
+    meta: dict[str, MetaValue] = {"product": line.product}
     if line.quantity is not None:
-        meta.append(("quantity", line.quantity))
+        meta["quantity"] = line.quantity
     if line.unit_price is not None:
-        meta.append(("unit-price", line.unit_price))
-    meta += [("service-start", line.service_start), ("service-end", line.service_end)]
+        meta["unit-price"] = line.unit_price
+    meta["service-start"] = line.service_start
+    meta["service-end"] = line.service_end
     if line.revenue_rule is not None:
-        meta.append(("revenue-rule", line.revenue_rule))
+        meta["revenue-rule"] = line.revenue_rule
     if line.kind is not LineKind.CHARGE:
-        meta.append(("line-kind", line.kind.value))
+        meta["line-kind"] = line.kind.value
     if line.ssp is not None and line.kind is LineKind.CHARGE:
-        meta.append(("ssp", line.ssp))
+        meta["ssp"] = line.ssp
     if line.consumed:
-        meta.append(("consumed", " ".join(f"{day}={quantity}" for day, quantity in line.consumed)))
+        meta["consumed"] = " ".join(f"{day}={quantity}" for day, quantity in line.consumed)
     if line.milestones:
-        meta.append(("milestones", " ".join(f"{day}={share}" for day, share in line.milestones)))
+        meta["milestones"] = " ".join(f"{day}={share}" for day, share in line.milestones)
     if line.allocated is not None:
-        meta.append(("allocated-amount", line.allocated))
+        meta["allocated-amount"] = line.allocated
     if line.charges and line.unit_price is None:  # quantity x unit-price does not say it all
-        meta.append(
-            ("pricing", "; ".join([f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges]))
-        )
-    return tuple(meta)
+        meta["pricing"] = "; ".join([f"{c.label}: {c.quantity} = {c.amount}" for c in line.charges])
+    return meta
 
 
 def invoice_entry(invoice: Invoice) -> Entry:
@@ -82,12 +81,12 @@ def invoice_entry(invoice: Invoice) -> Entry:
     for account, amount in sorted(tax_by_account.items()):
         if amount:
             postings.append(Posting(account, -amount, currency))
-    meta: Meta = (
-        ("invoice-id", invoice.id),
-        ("customer", customer.id),
-        ("contract", ", ".join(invoice.contracts)),
-        ("due-date", invoice.due_date),
-    )
+    meta: Meta = {
+        "invoice-id": invoice.id,
+        "customer": customer.id,
+        "contract": ", ".join(invoice.contracts),
+        "due-date": invoice.due_date,
+    }
     narration = f"Invoice {invoice.id} — {customer.name}"
     return Entry(
         invoice.date,
@@ -135,11 +134,11 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
         income: dict[str, Decimal] = {}
         for item, account, value in lines:
             line = item.line
-            meta: Meta = (
-                ("product", line.product),
-                ("service-start", line.service_start),
-                ("service-end", line.service_end),
-            )
+            meta: Meta = {
+                "product": line.product,
+                "service-start": line.service_start,
+                "service-end": line.service_end,
+            }
             postings.append(Posting(UNBILLED_REVENUE, value, item.currency, meta))
             income[account] = income.get(account, ZERO) - value
         postings += [Posting(a, v, first.currency) for a, v in sorted(income.items()) if v]
@@ -148,11 +147,11 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
             f"Revenue accrued {date.isoformat()[:7]}, to be invoiced on {first.invoice_date} "
             f"({invoice_id}) — {customer.name}"
         )
-        meta = (
-            ("customer", customer.id),
-            ("contract", ", ".join(dict.fromkeys(item.line.contract for item, _, _ in lines))),
-            ("to-be-invoiced", invoice_id),
-        )
+        meta = {
+            "customer": customer.id,
+            "contract": ", ".join(dict.fromkeys(item.line.contract for item, _, _ in lines)),
+            "to-be-invoiced": invoice_id,
+        }
         entries.append(
             Entry(date, customer.name, narration, (), meta, tuple(postings), first.line.source)
         )

@@ -435,12 +435,12 @@ class Engine:
                 payee=issued.payee,
                 narration=f"Wallet applied to {issued.invoice_id}",
                 links=(issued.invoice_id,),
-                meta=(
-                    ("invoice-id", issued.invoice_id),
-                    ("customer", issued.customer),
-                    ("adjustment", WALLET_APPLIED),
-                    ("wallet-credits", credits),
-                ),
+                meta={
+                    "invoice-id": issued.invoice_id,
+                    "customer": issued.customer,
+                    "adjustment": WALLET_APPLIED,
+                    "wallet-credits": credits,
+                },
                 postings=(
                     Posting(account, amount, issued.currency),
                     Posting(issued.receivable, -amount, issued.currency),
@@ -509,10 +509,11 @@ class Engine:
         key = (contra, event.currency)
         self.contra[key] = self.contra.get(key, ZERO) + amount
         customer = self.customer_of(event.receivable)
-        meta: list[tuple[str, MetaValue]] = []
+        meta: dict[str, MetaValue] = {}
         if len(named) == 1:
-            meta.append(("invoice-id", named[0]))
-        meta += [("customer", customer), ("adjustment", OVERPAYMENT)]
+            meta["invoice-id"] = named[0]
+        meta["customer"] = customer
+        meta["adjustment"] = OVERPAYMENT
         about = f" of {', '.join(named)}" if named else ""
         self.entries.append(
             Entry(
@@ -520,7 +521,7 @@ class Engine:
                 payee=event.payee,
                 narration=f"Overpayment{about} to {contra.split(':')[-1]}'s unapplied cash",
                 links=tuple(named),
-                meta=tuple(meta),
+                meta=meta,
                 postings=(
                     Posting(event.receivable, amount, event.currency),
                     Posting(contra, -amount, event.currency),
@@ -553,14 +554,14 @@ class Engine:
             )
             return
         invoice.apply(Application(event.date, WRITE_OFF, open_, event.ref))
-        meta: list[tuple[str, MetaValue]] = [
-            ("write-off-id", event.id),
-            ("invoice-id", event.invoice_id),
-            ("customer", issued.customer),
-            ("adjustment", WRITTEN_OFF),
-        ]
+        meta: dict[str, MetaValue] = {
+            "write-off-id": event.id,
+            "invoice-id": event.invoice_id,
+            "customer": issued.customer,
+            "adjustment": WRITTEN_OFF,
+        }
         if event.reason:
-            meta.append(("reason", event.reason))
+            meta["reason"] = event.reason
         narration = f"Write-off {event.id} of {event.invoice_id}"
         self.entries.append(
             Entry(
@@ -568,7 +569,7 @@ class Engine:
                 payee=issued.payee,
                 narration=f"{narration} — {event.reason}" if event.reason else narration,
                 links=(event.id, event.invoice_id),
-                meta=tuple(meta),
+                meta=meta,
                 postings=(
                     Posting(BAD_DEBT, open_, issued.currency),
                     Posting(issued.receivable, -open_, issued.currency),

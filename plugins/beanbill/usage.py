@@ -34,13 +34,15 @@ def parse_timestamp(text: str) -> datetime.date:
     try:
         if len(text) == 10:
             return datetime.date.fromisoformat(text)
-        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return datetime.datetime.fromisoformat(text).date()  # 3.11 reads "Z" and offsets
     except ValueError as error:
         raise ValueError(f'timestamp "{text}" is not an ISO 8601 date or date-time') from error
 
 
 def _number(text: str, column: str, negative: bool = False) -> Decimal:
     text = text.strip()
+    if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:  # most quantities
+        return Decimal(text)
     match = NUMBER_RE.fullmatch(text)
     if match is None:
         raise ValueError(f'{column} "{text}" is not a number')
@@ -105,7 +107,7 @@ def read_usage(
                 break
             if len(row) == layout.width and row[layout.customer].strip() in skipped:
                 continue
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
             try:
                 event = _event(row, layout, source, metrics, customers)
@@ -212,6 +214,6 @@ def _event(
         _number(row[layout.quantity], "quantity"),
         _number(amount, "amount", negative=True) if amount else None,
         event_id or None,
-        tuple((d, row[i].strip()) for d, i in layout.dimensions),
+        tuple([(d, row[i].strip()) for d, i in layout.dimensions]) if layout.dimensions else (),
         source,
     )
