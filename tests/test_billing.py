@@ -16,7 +16,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from beanbill.billing import Billed, Invoice, InvoiceLine, LineKind, bill, contract_phases
+from beanbill.billing import (
+    Billed,
+    Invoice,
+    InvoiceLine,
+    LineKind,
+    TaxAmount,
+    bill,
+    contract_phases,
+)
 from beanbill.journal import Entry, Posting
 from beanbill.load import load_texts
 from beanbill.model import Timing
@@ -915,6 +923,22 @@ def test_exclusive_tax_is_computed_and_rounded_per_line() -> None:
     entry = invoice_entry(invoice)
     taxes = [p for p in entry.postings if p.account == "Liabilities:SalesTax:CA"]
     assert [p.amount for p in taxes] == [M("-2.13")]
+
+
+def test_with_tax_replaces_the_amount_and_taxes_and_keeps_every_other_field() -> None:
+    text = customer(
+        [
+            contract(
+                "C-1", [phase("2026-01-01", [PLATFORM_1000])], start="2026-01-01", end="2026-01-31"
+            )
+        ]
+    )
+    line = billed([text])["INV-C-1-20260101"].lines[0]
+    taxes = (TaxAmount("ca-sales", "Liabilities:SalesTax:CA", M("7.25")),)
+    taxed = line.with_tax(M("92.75"), taxes)
+    assert type(taxed) is InvoiceLine
+    assert taxed == line._replace(amount=M("92.75"), taxes=taxes)
+    assert (taxed.amount, taxed.taxes, taxed.service_end) == (M("92.75"), taxes, D(2026, 1, 31))
 
 
 def test_inclusive_tax_takes_the_tax_out_of_the_price() -> None:

@@ -28,6 +28,9 @@ ONE_DAY = datetime.timedelta(days=1)
 ONE = Decimal(1)
 
 
+_NEW_TUPLE = tuple.__new__
+
+
 class LineKind(Enum):
     CHARGE = "charge"
     DISCOUNT = "discount"
@@ -71,6 +74,12 @@ class InvoiceLine(NamedTuple):
     @property
     def tax(self) -> Decimal:
         return sum((t.amount for t in self.taxes), ZERO)
+
+    def with_tax(self, amount: Decimal, taxes: tuple[TaxAmount, ...]) -> InvoiceLine:
+        """`_replace(amount=amount, taxes=taxes)` at a third of its cost: every taxed line
+        goes through here."""
+        line: InvoiceLine = _NEW_TUPLE(InvoiceLine, (*self[:6], amount, taxes, *self[8:]))
+        return line
 
     @property
     def description(self) -> str:
@@ -731,18 +740,14 @@ def taxed(lines: list[InvoiceLine], plan: TaxPlan, currency: str) -> list[Invoic
             net, amounts = plan.split(line.amount, currency)
             if line.kind is LineKind.CHARGE:
                 chains[key] = (line.amount, net, amounts)
-        result.append(
-            line._replace(
-                amount=net,
-                taxes=tuple(
-                    [
-                        TaxAmount(r.id, r.account, tax)
-                        for r, tax in zip(plan.rates, amounts, strict=True)
-                        if tax
-                    ]
-                ),
-            )
+        line_taxes = tuple(
+            [
+                TaxAmount(r.id, r.account, tax)
+                for r, tax in zip(plan.rates, amounts, strict=True)
+                if tax
+            ]
         )
+        result.append(line.with_tax(net, line_taxes))
     return result
 
 

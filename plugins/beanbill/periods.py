@@ -59,8 +59,9 @@ class Period(NamedTuple):
         return (self.start, self.end) != (self.full_start, self.full_end)
 
     def proration(self) -> tuple[int, int]:
-        """(days, full_days): the fraction of the cadence period billed, as exact integers."""
-        return (self.days, self.full_days)
+        """(days, full_days): the fraction of the cadence period billed, as exact integers.
+        (Billing asks for every line and period: the day counts are inlined.)"""
+        return (self.end - self.start).days + 1, (self.full_end - self.full_start).days + 1
 
 
 def days_between(start: datetime.date, end: datetime.date) -> int:
