@@ -87,8 +87,9 @@ class InvoiceLine(NamedTuple):
         return f"{self.label}, {describe_period(self.service_start, self.service_end)}"
 
 
-@dataclass(frozen=True)
-class Invoice:
+class Invoice(NamedTuple):
+    """One invoice: a named tuple, as its lines are (a year of books has tens of thousands)."""
+
     id: str
     date: datetime.date
     due_date: datetime.date
