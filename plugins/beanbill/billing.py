@@ -331,7 +331,7 @@ class Engine:
         invoices = []
         issued_to: dict[str, str] = {}  # invoice id → customer id
         for (customer_id, owner, date), lines in lines_by_key.items():
-            kept = tuple(line for line in lines if line.amount or line.taxes)
+            kept = tuple([line for line in lines if line.amount or line.taxes])
             if not kept:
                 continue
             contracts = contract_of[(customer_id, owner, date)]
@@ -365,9 +365,9 @@ class Engine:
                     id=invoice_id,
                     date=date,
                     due_date=date
-                    + datetime.timedelta(days=min(c.payment_terms.days for c in contracts)),
+                    + datetime.timedelta(days=min([c.payment_terms.days for c in contracts])),
                     customer=customer,
-                    contracts=tuple(c.id for c in contracts),
+                    contracts=tuple([c.id for c in contracts]),
                     currency=contracts[0].currency,
                     lines=kept,
                     source=contracts[0].source,
