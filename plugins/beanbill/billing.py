@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
 from typing import NamedTuple
@@ -685,6 +685,12 @@ class TaxPlan:
     rates: tuple[m.TaxRate, ...]
     inclusive_rate: Decimal  # the inclusive rates together (zero: all exclusive)
     last_inclusive: int  # index of the inclusive rate that takes the rounding rest (-1: none)
+    # amount → (net, tax per rate, the line's TaxAmounts): a phase bills the same amounts
+    # period after period. (Line amounts are rounded to the currency's minor unit, so equal
+    # amounts are written alike.)
+    _charged: dict[Decimal, tuple[Decimal, list[Decimal], tuple[TaxAmount, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @classmethod
     def of(cls, rates: Sequence[m.TaxRate]) -> TaxPlan:
@@ -709,6 +715,27 @@ class TaxPlan:
         )
         taxes[last] = amount - net - others
         return net, taxes
+
+    def amounts(self, amounts: list[Decimal]) -> tuple[TaxAmount, ...]:
+        """The non-zero taxes of a line, one per rate."""
+        return tuple(
+            [
+                TaxAmount(r.id, r.account, tax)
+                for r, tax in zip(self.rates, amounts, strict=True)
+                if tax
+            ]
+        )
+
+    def charge(
+        self, amount: Decimal, currency: str
+    ) -> tuple[Decimal, list[Decimal], tuple[TaxAmount, ...]]:
+        """`split` of a charge, with the line's TaxAmounts, worked out once per amount (a plan
+        serves one phase of one contract, in one currency)."""
+        charged = self._charged.get(amount)
+        if charged is None:
+            net, taxes = self.split(amount, currency)
+            charged = self._charged[amount] = (net, taxes, self.amounts(taxes))
+        return charged
 
 
 def taxed(lines: list[InvoiceLine], plan: TaxPlan, currency: str) -> list[InvoiceLine]:
@@ -736,18 +763,11 @@ def taxed(lines: list[InvoiceLine], plan: TaxPlan, currency: str) -> list[Invoic
             net, taxes = plan.split(after, currency)
             chains[key] = (after, net, taxes)
             amounts = [tax - earlier for tax, earlier in zip(taxes, taxes_before, strict=True)]
-            net -= net_before
-        else:
-            net, amounts = plan.split(line.amount, currency)
-            if line.kind is LineKind.CHARGE:
-                chains[key] = (line.amount, net, amounts)
-        line_taxes = tuple(
-            [
-                TaxAmount(r.id, r.account, tax)
-                for r, tax in zip(plan.rates, amounts, strict=True)
-                if tax
-            ]
-        )
+            result.append(line.with_tax(net - net_before, plan.amounts(amounts)))
+            continue
+        net, amounts, line_taxes = plan.charge(line.amount, currency)
+        if line.kind is LineKind.CHARGE:
+            chains[key] = (line.amount, net, amounts)
         result.append(line.with_tax(net, line_taxes))
     return result
 

@@ -25,9 +25,13 @@ class UsageIndex:
         self._events: dict[tuple[str, str], list[m.UsageEvent]] = {}
         for event in events:
             self._events.setdefault((event.customer, event.metric), []).append(event)
-        self._dates = {key: [e.date for e in evs] for key, evs in self._events.items()}
-        # per (customer, metric): the [low, high) slices returned, in order, with their biller
+        # per (customer, metric): the events' dates, the events, and the [low, high) slices
+        # returned, in order, with their biller
         self._slices: dict[tuple[str, str], list[tuple[int, int, str | None]]] = {}
+        self._lookup = {
+            key: ([e.date for e in evs], evs, self._slices.setdefault(key, []))
+            for key, evs in self._events.items()
+        }
 
     def between(
         self,
@@ -39,16 +43,16 @@ class UsageIndex:
     ) -> list[m.UsageEvent]:
         """Events of `customer` and `metric` dated in [start, end], noted as used, and as
         billed by `biller` (a contract line) when given."""
-        key = (customer, metric)
-        dates = self._dates.get(key)
-        if not dates:
+        found = self._lookup.get((customer, metric))
+        if found is None:
             return []
+        dates, events, slices = found
         low = bisect.bisect_left(dates, start)
         high = bisect.bisect_right(dates, end, low)
         if low == high:
             return []
-        self._slices.setdefault(key, []).append((low, high, biller))
-        return self._events[key][low:high]
+        slices.append((low, high, biller))
+        return events[low:high]
 
     def unused(self) -> list[m.UsageEvent]:
         """Events that no look-up returned, in (customer, metric, date) order."""
