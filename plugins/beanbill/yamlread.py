@@ -10,6 +10,7 @@ where money is expected and runaway alias expansion are all refused.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
@@ -117,9 +118,33 @@ def _check_tags(root: Node) -> None:
             stack.extend((child, depth + 1) for pair in pairs for child in reversed(pair))
 
 
+_RESOLVER = yaml.resolver.Resolver()  # the safe loaders' implicit tags (no path resolvers)
+SHORT_SCALAR = 64  # characters: longer scalars are resolved each time, not remembered
+
+
+@functools.lru_cache(maxsize=4096)
+def _scalar_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    tag: str = _RESOLVER.resolve(ScalarNode, value, implicit)  # type: ignore[no-untyped-call]
+    return tag
+
+
+def _resolve(loader: Any, kind: type[Node], value: Any, implicit: Any) -> str:
+    """The implicit tag of a node, as PyYAML's resolver gives it, remembered for short plain
+    scalars: the same keys and values come back in every contract, and libyaml asks PyYAML's
+    resolver (regular expressions, in Python) for each one."""
+    if kind is ScalarNode and len(value) <= SHORT_SCALAR:
+        return _scalar_tag(value, implicit)
+    tag: str = yaml.resolver.Resolver.resolve(loader, kind, value, implicit)  # type: ignore[no-untyped-call]
+    return tag
+
+
 # libyaml composes about 25 times faster than PyYAML's pure-Python parser; a document it
 # refuses is parsed again by the pure-Python one, whose messages the user sees.
-FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+FAST_LOADER: Any = (
+    type("FastLoader", (yaml.CSafeLoader,), {"resolve": _resolve})
+    if hasattr(yaml, "CSafeLoader")
+    else None
+)
 
 
 def _compose(text: str) -> Node | None:
