@@ -96,7 +96,7 @@ def aggregate(events: Sequence[m.UsageEvent], product: m.Product) -> Decimal:
         case m.Aggregation.SUM:
             return sum([e.quantity for e in events], ZERO)
         case m.Aggregation.MAX:
-            return max(e.quantity for e in events)
+            return max([e.quantity for e in events])
         case m.Aggregation.LAST:
             return events[-1].quantity
         case m.Aggregation.COUNT:
