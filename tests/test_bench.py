@@ -82,3 +82,21 @@ def test_a_small_bench_runs_end_to_end_and_agrees_with_itself(tmp_path: Path) ->
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "identical on both paths at every size" in run.stdout
+
+
+def test_best_pair_takes_the_loads_in_turns_and_keeps_each_pairs_ratio() -> None:
+    calls: list[str] = []
+    text_loads, plugin_loads = iter([10.0, 8.0, 12.0]), iter([5.0, 4.4, 5.4])
+
+    def text() -> dict[str, float]:
+        calls.append("text")
+        return {"load_s": next(text_loads)}
+
+    def plugin() -> dict[str, float]:
+        calls.append("plugin")
+        return {"load_s": next(plugin_loads)}
+
+    fastest_text, fastest_plugin, ratios = bench.best_pair(3, text, plugin)
+    assert calls == ["text", "plugin"] * 3
+    assert (fastest_text["load_s"], fastest_plugin["load_s"]) == (8.0, 4.4)
+    assert ratios == (0.5, 0.55, 0.45)

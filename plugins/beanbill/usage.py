@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import operator
 import re
 from collections.abc import Collection, Iterator
 from decimal import Decimal
@@ -105,7 +106,7 @@ def read_usage(
             if line > MAX_ROWS:
                 problems.append(Problem(source, f"usage file has more than {MAX_ROWS} rows"))
                 break
-            if len(row) == layout.width and row[layout.customer].strip() in skipped:
+            if skipped and len(row) == layout.width and row[layout.customer].strip() in skipped:
                 continue
             if not "".join(row).strip():
                 continue
@@ -131,8 +132,12 @@ def read_usage(
                 seen[key] = event
             events.append(event)
         bad_rows.close()
-    events.sort(key=lambda e: (e.date, e.source))
+    # Events were read in (file, line) order: a stable sort by date alone keeps it within a day.
+    events.sort(key=_date_of)
     return tuple(events), problems
+
+
+_date_of = operator.attrgetter("date")
 
 
 class RowProblems:
