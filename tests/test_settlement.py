@@ -327,6 +327,69 @@ def test_write_off_of_a_paid_invoice_is_an_error_at_its_yaml_line(tmp_path: Path
     assert generated(entries, "write_off") == []
 
 
+# --- entries to accounts the ledger has not opened, or has closed ---------------------------
+
+
+def test_a_write_off_before_bad_debt_opens_is_an_error_at_its_yaml_line(tmp_path: Path) -> None:
+    order = "  - {type: write_off, date: 2026-03-20, invoice: INV-ACME-1-20260201}\n"
+    ledger = LEDGER + "2026-04-01 open Expenses:BadDebt\n"
+    entries, errors = books(tmp_path, payment("2026-02-05", "30.00", FEB), order, ledger=ledger)
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            17,
+            f"write-off WO-{FEB}: invoice {FEB} cannot be written off on 2026-03-20: it would "
+            "post to Expenses:BadDebt, which the ledger opens on 2026-04-01. The invoice stays "
+            "open; change the write-off's date, or the account's open or close in the ledger",
+        )
+    ]
+    assert generated(entries, "write_off") == []
+    assert status(entries, FEB) == ("overdue", D("300.00"))
+    # JAN unpaid, what is left of FEB, MAR
+    assert balance(entries, AR, datetime.date(2026, 3, 31)) == D("440.00") + D("300.00") + D(
+        "330.00"
+    )
+
+
+def test_an_overpayment_after_the_contra_account_closes_stays_on_the_receivable(
+    tmp_path: Path,
+) -> None:
+    extra = payment("2026-01-20", "440.00", JAN) + payment("2026-01-22", "440.00", JAN)
+    ledger = LEDGER + f"2026-01-01 open {CONTRA}\n2026-01-21 close {CONTRA}\n"
+    entries, errors = books(tmp_path, extra, ledger=ledger)
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            line_of(ledger + extra, "2026-01-22"),
+            "overpayment: 440.00 USD of this payment is not owed on any invoice, and cannot be "
+            f"moved to unapplied cash on 2026-01-22: it would post to {CONTRA}, which the ledger "
+            "closes on 2026-01-21. It stays on the receivable; change the account's open or "
+            "close in the ledger",
+        )
+    ]
+    assert generated(entries, "overpayment") == []
+    assert status(entries, JAN) == ("paid", D("0.00"))
+    assert balance(entries, AR, datetime.date(2026, 1, 31)) == D("-440.00")
+
+
+def test_a_closed_wallet_is_not_applied_and_says_so_at_the_contract(tmp_path: Path) -> None:
+    credit = '  - {type: credit, id: CR-1, date: 2026-01-01, amount: "600.00", reason: Promo}\n'
+    ledger = LEDGER + f"2026-01-15 close {WALLET}\n"
+    entries, errors = books(tmp_path, "", credit, ledger=ledger)
+    # Each later invoice finds the credit still there, and the wallet still closed.
+    assert [(e.source["filename"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            f"wallet: 160.00 USD of credit cannot be applied to {invoice_id} on {day}: it would "
+            f"post to {WALLET}, which the ledger closes on 2026-01-15. The credit stays in the "
+            "wallet and the invoice open; change the account's open or close in the ledger",
+        )
+        for invoice_id, day in ((FEB, "2026-02-01"), (MAR, "2026-03-01"))
+    ]
+    applied = generated(entries, "wallet_applied")
+    assert [e.meta["invoice-id"] for e in applied] == [JAN]
+    assert status(entries, FEB) == ("open", D("330.00"))
+
+
 # --- wallets and refunds --------------------------------------------------------------------
 
 

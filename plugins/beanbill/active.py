@@ -16,8 +16,7 @@ from typing import Any
 
 from beancount.core import data
 
-from beanbill.books import GENERATED_PREFIX
-from beanbill.ledger import SOURCE_KEY
+from beanbill.ledger import GENERATED_PREFIX, SOURCE_KEY
 
 
 class ActiveAccounts:
@@ -40,13 +39,17 @@ class ActiveAccounts:
         """
         if entry.date >= self.all_open and not self.closes:
             return None  # the usual case, without looking at the postings
-        for posting in entry.postings:
-            opened = self.opens.get(posting.account)
-            if opened is not None and entry.date < opened:
-                return f"{posting.account}, which the ledger opens on {opened}"
-            closed = self.closes.get(posting.account)
-            if closed is not None and entry.date > closed:
-                return f"{posting.account}, which the ledger closes on {closed}"
+        return self.inactive_on(entry.date, [posting.account for posting in entry.postings])
+
+    def inactive_on(self, date: datetime.date, accounts: Iterable[str]) -> str | None:
+        """Which of `accounts` is outside its span on `date`, and why; None if all are open."""
+        for account in accounts:
+            opened = self.opens.get(account)
+            if opened is not None and date < opened:
+                return f"{account}, which the ledger opens on {opened}"
+            closed = self.closes.get(account)
+            if closed is not None and date > closed:
+                return f"{account}, which the ledger closes on {closed}"
         return None
 
 

@@ -31,6 +31,7 @@ from typing import Any
 from beancount.core import amount as bc_amount
 from beancount.core import data
 
+from beanbill.active import ActiveAccounts
 from beanbill.adjustments import (
     CREDIT_MEMO,
     DEBIT_MEMO,
@@ -40,7 +41,7 @@ from beanbill.adjustments import (
     WRITE_OFF,
     WRITTEN_OFF,
 )
-from beanbill.ledger import SOURCE_KEY, Converter
+from beanbill.ledger import GENERATED_PREFIX, SOURCE_KEY, Converter
 from beanbill.model import Source
 from beanbill.money import ZERO
 from beanbill.settlement import (
@@ -60,7 +61,6 @@ from beanbill.settlement import (
     settle,
 )
 
-GENERATED_PREFIX = "<beanbill:"
 SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF})
 ID_SEPARATORS = re.compile(r"[,\s]+")
 
@@ -261,7 +261,7 @@ class Reader:
 def read_settlement(entries: Sequence[data.Directive]) -> Settlement:
     """Settle the books: the entries as loaded (with or without the settlement plugin)."""
     reader = Reader(entries)
-    settlement = settle(reader.read())
+    settlement = settle(reader.read(), ActiveAccounts(entries).inactive_on)
     settlement.problems[:0] = reader.problems
     return settlement
 

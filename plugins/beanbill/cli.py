@@ -21,7 +21,7 @@ from beancount.core import data
 from beancount.parser import printer
 
 from beanbill.books import read_settlement
-from beanbill.ledger import sort_key
+from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.output import write_atomically
 from beanbill.periods import month_end
 from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
@@ -31,7 +31,6 @@ from beanbill.tables import FORMATS, Cell, render
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
-GENERATED_PREFIX = "<beanbill:"
 
 
 def load(ledger: str) -> tuple[list[data.Directive], list[Any], dict[str, Any]]:

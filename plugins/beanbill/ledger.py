@@ -24,6 +24,7 @@ from beanbill.model import Source
 from beanbill.problems import Problem
 
 SOURCE_KEY = "beanbill-source"
+GENERATED_PREFIX = "<beanbill:"  # the synthetic filename of every generated directive
 
 
 class BeanbillError(NamedTuple):
@@ -103,7 +104,7 @@ class Converter:
         where = self._where.get(source)
         if where is None:  # once per contract clause: each has many entries
             relative = self.relative(source.file)
-            where = (f"<beanbill:{relative}>", source.line, f"{relative}:{source.line}")
+            where = (f"{GENERATED_PREFIX}{relative}>", source.line, f"{relative}:{source.line}")
             self._where[source] = where
         filename, lineno, real = where
         return {"filename": filename, "lineno": lineno, SOURCE_KEY: real}

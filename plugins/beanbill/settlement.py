@@ -16,6 +16,11 @@ each date, in this order:
    problem);
 7. money leaving a wallet or contra-receivable (refunds); more than the balance is a problem.
 
+An entry settlement would generate on a date when one of its accounts is not open (`inactive`:
+before the ledger opens it, or after it closes it) is a problem at the event instead, and the
+event is not applied: the credit stays in the wallet, the overpayment on the receivable, the
+invoice open.
+
 An invoice's open balance = total - payments - credit memos - wallet applied - write-offs
 + debit memos. Its status on a date is `written_off` (nothing left after a write-off), `paid`
 (nothing left, some of it paid), `credited` (nothing left, none of it paid), `overdue`
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -280,8 +285,17 @@ def fmt(amount: Decimal, currency: str) -> str:
     return f"{amount} {currency}"
 
 
+# (date, accounts) → why one of the accounts is not open on the date, or None
+Inactive = Callable[[datetime.date, Sequence[str]], str | None]
+
+
+def always_open(date: datetime.date, accounts: Sequence[str]) -> str | None:
+    return None
+
+
 class Engine:
-    def __init__(self) -> None:
+    def __init__(self, inactive: Inactive = always_open) -> None:
+        self.inactive = inactive
         self.invoices: dict[str, InvoiceAccount] = {}
         # each customer's invoices per currency by (date, id): FIFO order; and its customer id
         self.by_receivable: dict[tuple[str, str], list[InvoiceAccount]] = {}
@@ -426,6 +440,15 @@ class Engine:
         amount = min(available, invoice.current)
         if amount <= ZERO:
             return
+        if reason := self.inactive(issued.date, (account, issued.receivable)):
+            self.problem(
+                issued.ref,
+                f"wallet: {fmt(amount, issued.currency)} of credit cannot be applied to "
+                f"{issued.invoice_id} on {issued.date}: it would post to {reason}. The credit "
+                "stays in the wallet and the invoice open; change the account's open or close "
+                "in the ledger",
+            )
+            return
         taken = self.take(lots, amount, issued.invoice_id)
         invoice.apply(Application(issued.date, WALLET, amount, issued.ref))
         credits = ", ".join(f"{label} {fmt(part, issued.currency)}" for label, part in taken)
@@ -506,6 +529,15 @@ class Engine:
 
     def overpayment(self, event: PaymentReceived, amount: Decimal, named: list[str]) -> None:
         contra = contra_receivable(component(event.receivable))
+        if reason := self.inactive(event.date, (event.receivable, contra)):
+            self.problem(
+                event.ref,
+                f"overpayment: {fmt(amount, event.currency)} of this payment is not owed on any "
+                f"invoice, and cannot be moved to unapplied cash on {event.date}: it would post "
+                f"to {reason}. It stays on the receivable; change the account's open or close in "
+                "the ledger",
+            )
+            return
         key = (contra, event.currency)
         self.contra[key] = self.contra.get(key, ZERO) + amount
         customer = self.customer_of(event.receivable)
@@ -553,6 +585,14 @@ class Engine:
                 "nothing to write off",
             )
             return
+        if reason := self.inactive(event.date, (BAD_DEBT, issued.receivable)):
+            self.problem(
+                event.ref,
+                f"write-off {event.id}: invoice {event.invoice_id} cannot be written off on "
+                f"{event.date}: it would post to {reason}. The invoice stays open; change the "
+                "write-off's date, or the account's open or close in the ledger",
+            )
+            return
         invoice.apply(Application(event.date, WRITE_OFF, open_, event.ref))
         meta: dict[str, MetaValue] = {
             "write-off-id": event.id,
@@ -579,6 +619,6 @@ class Engine:
         )
 
 
-def settle(events: Iterable[Event]) -> Settlement:
+def settle(events: Iterable[Event], inactive: Inactive = always_open) -> Settlement:
     """Apply every event in date order (see the module docstring) and report problems."""
-    return Engine().run(list(events))
+    return Engine(inactive).run(list(events))
