@@ -38,6 +38,12 @@ class LineKind(Enum):
     CREDITS = "credits"  # wallet top-up
 
 
+# The kinds and timings by plain name, for the code that tests every line: on Python 3.11,
+# reading a member off its Enum class (`LineKind.CHARGE`) costs about 100 ns each time.
+CHARGE, DISCOUNT, CREDITS = LineKind.CHARGE, LineKind.DISCOUNT, LineKind.CREDITS
+ADVANCE, ARREARS = m.Timing.ADVANCE, m.Timing.ARREARS
+
+
 class TaxAmount(NamedTuple):
     tax: str
     account: str
@@ -310,8 +316,8 @@ class Engine:
                         accrued += [
                             AccruedLine(invoice_id, date, customer, contract.currency, line)
                             for line in lines
-                            if line.timing is m.Timing.ARREARS
-                            and line.kind is not LineKind.CREDITS
+                            if line.timing is ARREARS
+                            and line.kind is not CREDITS
                             and line.service_end <= until
                             and line.revenue_rule is not None
                             and (line.amount or line.allocated)
@@ -753,11 +759,11 @@ def taxed(lines: list[InvoiceLine], plan: TaxPlan, currency: str) -> list[Invoic
     chains = {}
     result = []
     for line in lines:
-        if line.kind is LineKind.CREDITS:
+        if line.kind is CREDITS:
             result.append(line)
             continue
         key = (line.product, line.service_start, line.service_end)
-        if line.kind is LineKind.DISCOUNT:
+        if line.kind is DISCOUNT:
             before, net_before, taxes_before = chains[key]
             after = before + line.amount
             net, taxes = plan.split(after, currency)
@@ -766,7 +772,7 @@ def taxed(lines: list[InvoiceLine], plan: TaxPlan, currency: str) -> list[Invoic
             result.append(line.with_tax(net - net_before, plan.amounts(amounts)))
             continue
         net, amounts, line_taxes = plan.charge(line.amount, currency)
-        if line.kind is LineKind.CHARGE:
+        if line.kind is CHARGE:
             chains[key] = (line.amount, net, amounts)
         result.append(line.with_tax(net, line_taxes))
     return result
