@@ -172,10 +172,10 @@ class AccountsToOpen:
         self._first: dict[str, tuple[datetime.date, OpenAccount]] = {}  # by first posting
 
     def note(self, entry: Entry) -> Entry:
-        date = min(entry.date, self.books_start) if self.books_start else entry.date
         for posting in entry.postings:
             known = self._first.get(posting.account)
             if known is None or entry.date < known[0]:
+                date = min(entry.date, self.books_start) if self.books_start else entry.date
                 opening = OpenAccount(date, posting.account, entry.source)
                 self._first[posting.account] = (entry.date, opening)
         return entry
