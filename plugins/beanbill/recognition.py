@@ -22,6 +22,7 @@ from beanbill.periods import month_end, month_spans
 Schedule = list[tuple[datetime.date, Decimal]]
 ONE = Decimal(1)
 RATABLE = (RecognitionMethod.RATABLE_DAILY, RecognitionMethod.RATABLE_MONTHLY)
+AS_CONSUMED = RecognitionMethod.AS_CONSUMED
 
 
 class Obligation(NamedTuple):
@@ -85,7 +86,8 @@ def schedule(obligation: Obligation) -> Schedule:
     """The dated amounts that recognise `obligation`, summing exactly to its amount."""
     ob = obligation
     one_month = (ob.start.year, ob.start.month) == (ob.end.year, ob.end.month)
-    if one_month and ob.method in RATABLE:  # most lines: the month's revenue, all of it
+    if one_month and (ob.method in RATABLE or (ob.method is AS_CONSUMED and not ob.consumed)):
+        # most lines (a month's subscription, a month's usage): all of it at the month's end
         return cumulative(ob.amount, ob.currency, [(month_end(ob.end), ONE)])
     match ob.method:
         case RecognitionMethod.RATABLE_DAILY:
