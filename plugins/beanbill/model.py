@@ -191,6 +191,11 @@ class Timing(Enum):
     ARREARS = "arrears"
 
 
+# By plain name for the code that tests every invoice line: on Python 3.11, reading a member
+# off its Enum class (`Timing.ADVANCE`) costs about 100 ns each time.
+ADVANCE, ARREARS = Timing.ADVANCE, Timing.ARREARS
+
+
 class Anchor(Enum):
     CALENDAR = "calendar"
     START = "start"

@@ -49,19 +49,14 @@ class Period(NamedTuple):
         return days_between(self.start, self.end)
 
     @property
-    def full_days(self) -> int:
-        """Days of the unclipped cadence period, inclusive."""
-        return days_between(self.full_start, self.full_end)
-
-    @property
     def is_partial(self) -> bool:
         """True when the period was clipped to the span (a stub at either end)."""
         return (self.start, self.end) != (self.full_start, self.full_end)
 
     def proration(self) -> tuple[int, int]:
-        """(days, full_days): the fraction of the cadence period billed, as exact integers.
-        (Billing asks for every line and period: the day counts are inlined.)"""
-        return (self.end - self.start).days + 1, (self.full_end - self.full_start).days + 1
+        """(days billed, days of the unclipped cadence period), both inclusive: the fraction
+        of the cadence period billed, as exact integers."""
+        return days_between(self.start, self.end), days_between(self.full_start, self.full_end)
 
 
 def days_between(start: datetime.date, end: datetime.date) -> int:

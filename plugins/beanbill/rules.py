@@ -14,9 +14,9 @@ import datetime
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from beanbill.billing import ADVANCE, CHARGE, CREDITS, AccruedLine, Invoice, InvoiceLine
+from beanbill.billing import CHARGE, CREDITS, AccruedLine, Invoice, InvoiceLine
 from beanbill.journal import Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
-from beanbill.model import Catalog, ContractSet
+from beanbill.model import ADVANCE, Catalog, ContractSet
 from beanbill.money import ZERO
 from beanbill.recognition import Obligation, schedule
 

@@ -289,12 +289,8 @@ def fmt(amount: Decimal, currency: str) -> str:
 Inactive = Callable[[datetime.date, Sequence[str]], str | None]
 
 
-def always_open(date: datetime.date, accounts: Sequence[str]) -> str | None:
-    return None
-
-
 class Engine:
-    def __init__(self, inactive: Inactive = always_open) -> None:
+    def __init__(self, inactive: Inactive) -> None:
         self.inactive = inactive
         self.invoices: dict[str, InvoiceAccount] = {}
         # each customer's invoices per currency by (date, id): FIFO order; and its customer id
@@ -619,6 +615,7 @@ class Engine:
         )
 
 
-def settle(events: Iterable[Event], inactive: Inactive = always_open) -> Settlement:
-    """Apply every event in date order (see the module docstring) and report problems."""
+def settle(events: Iterable[Event], inactive: Inactive) -> Settlement:
+    """Apply every event in date order (see the module docstring) and report problems;
+    `inactive` says when an entry settlement would post falls outside an account's span."""
     return Engine(inactive).run(list(events))

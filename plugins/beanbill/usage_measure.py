@@ -7,11 +7,21 @@ import datetime
 import itertools
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import NamedTuple
 
 from beanbill import model as m
 from beanbill.pricing import Measured
 
 ZERO = Decimal(0)
+
+
+class Series(NamedTuple):
+    """One customer's events of one metric, sorted by date, and the [low, high) slices of them
+    that look-ups returned, in order, each with its biller."""
+
+    dates: list[datetime.date]
+    events: list[m.UsageEvent]
+    slices: list[tuple[int, int, str | None]]
 
 
 class UsageIndex:
@@ -22,16 +32,10 @@ class UsageIndex:
     from those slices."""
 
     def __init__(self, events: Sequence[m.UsageEvent]) -> None:
-        self._events: dict[tuple[str, str], list[m.UsageEvent]] = {}
+        by_key: dict[tuple[str, str], list[m.UsageEvent]] = {}
         for event in events:
-            self._events.setdefault((event.customer, event.metric), []).append(event)
-        # per (customer, metric): the events' dates, the events, and the [low, high) slices
-        # returned, in order, with their biller
-        self._slices: dict[tuple[str, str], list[tuple[int, int, str | None]]] = {}
-        self._lookup = {
-            key: ([e.date for e in evs], evs, self._slices.setdefault(key, []))
-            for key, evs in self._events.items()
-        }
+            by_key.setdefault((event.customer, event.metric), []).append(event)
+        self._series = {key: Series([e.date for e in evs], evs, []) for key, evs in by_key.items()}
 
     def between(
         self,
@@ -43,10 +47,10 @@ class UsageIndex:
     ) -> list[m.UsageEvent]:
         """Events of `customer` and `metric` dated in [start, end], noted as used, and as
         billed by `biller` (a contract line) when given."""
-        found = self._lookup.get((customer, metric))
-        if found is None:
+        series = self._series.get((customer, metric))
+        if series is None:
             return []
-        dates, events, slices = found
+        dates, events, slices = series
         low = bisect.bisect_left(dates, start)
         high = bisect.bisect_right(dates, end, low)
         if low == high:
@@ -57,20 +61,20 @@ class UsageIndex:
     def unused(self) -> list[m.UsageEvent]:
         """Events that no look-up returned, in (customer, metric, date) order."""
         result = []
-        for key, events in self._events.items():
+        for series in self._series.values():
             covered = 0  # events before this index are covered by some slice
-            for low, high, _ in sorted(self._slices.get(key, ()), key=slice_bounds):
-                result += events[covered:low]
+            for low, high, _ in sorted(series.slices, key=slice_bounds):
+                result += series.events[covered:low]
                 covered = max(covered, high)
-            result += events[covered:]
+            result += series.events[covered:]
         return result
 
     def double_billed(self) -> dict[tuple[str, str], list[m.UsageEvent]]:
         """(first line, second line) → the events both billed, in order: usage two contract
         lines would bill."""
         result: dict[tuple[str, str], list[m.UsageEvent]] = {}
-        for key, slices in self._slices.items():
-            billed = [s for s in slices if s[2] is not None]
+        for series in self._series.values():
+            billed = [s for s in series.slices if s[2] is not None]
             ordered = sorted(billed, key=slice_bounds)
             if all(a[1] <= b[0] for a, b in itertools.pairwise(ordered)):
                 continue  # no event in two slices
@@ -80,7 +84,7 @@ class UsageIndex:
                 for index in range(low, high):
                     first = first_biller.setdefault(index, biller)
                     if first != biller:
-                        result.setdefault((first, biller), []).append(self._events[key][index])
+                        result.setdefault((first, biller), []).append(series.events[index])
         return result
 
 
