@@ -402,52 +402,51 @@ class Adjusted:
     problems: list[Problem]
 
 
-def adjustment_entries(contracts: m.ContractSet, invoices: Iterable[Invoice]) -> Adjusted:
-    """The entries (and write-off declarations) of every customer's adjustments.
+def customer_adjustments(
+    customer: m.Customer, invoices: Iterable[Invoice], catalog: m.Catalog
+) -> Adjusted:
+    """The entries (and write-off declarations) of one customer's adjustments, against its own
+    `invoices`.
 
     Memos are taken in date order (then file order), each against what earlier memos left of
     its invoice's lines. An adjustment with a problem is left out and reported.
     """
-    catalog = contracts.catalog
     by_id = {invoice.id: invoice for invoice in invoices}
     states: dict[str, InvoiceState] = {}
     entries: list[Entry] = []
     declarations: list[Declaration] = []
     problems: list[Problem] = []
-    for customer in contracts.customers:
-        prefix = subject(customer.id)
-        for adjustment in sorted(customer.adjustments, key=lambda a: (a.date, a.source)):
-            try:
-                match adjustment:
-                    case m.Memo() | m.WriteOff():
-                        invoice = by_id.get(adjustment.invoice)
-                        if invoice is None or invoice.customer.id != customer.id:
-                            kind = (
-                                adjustment.kind if isinstance(adjustment, m.Memo) else "write_off"
-                            )
+    prefix = subject(customer.id)
+    for adjustment in sorted(customer.adjustments, key=lambda a: (a.date, a.source)):
+        try:
+            match adjustment:
+                case m.Memo() | m.WriteOff():
+                    invoice = by_id.get(adjustment.invoice)
+                    if invoice is None:
+                        kind = adjustment.kind if isinstance(adjustment, m.Memo) else "write_off"
+                        raise Rejected(
+                            adjustment.source,
+                            f"{kind} {adjustment.id}: invoice {adjustment.invoice} is not an "
+                            f"invoice of customer {customer.id}",
+                        )
+                    if isinstance(adjustment, m.WriteOff):
+                        if adjustment.date < invoice.date:
                             raise Rejected(
                                 adjustment.source,
-                                f"{kind} {adjustment.id}: invoice {adjustment.invoice} is not an "
-                                f"invoice of customer {customer.id}",
+                                f"write_off {adjustment.id}: dated {adjustment.date}, before "
+                                f"its invoice {invoice.id} ({invoice.date})",
                             )
-                        if isinstance(adjustment, m.WriteOff):
-                            if adjustment.date < invoice.date:
-                                raise Rejected(
-                                    adjustment.source,
-                                    f"write_off {adjustment.id}: dated {adjustment.date}, before "
-                                    f"its invoice {invoice.id} ({invoice.date})",
-                                )
-                            declarations.append(write_off_declaration(adjustment, customer))
-                        else:
-                            state = states.get(invoice.id)
-                            if state is None:
-                                state = InvoiceState(invoice, line_groups(invoice))
-                                states[invoice.id] = state
-                            entries.append(memo_entry(adjustment, customer, state, catalog))
-                    case m.WalletCredit():
-                        entries.append(wallet_credit_entry(adjustment, customer))
-                    case m.Refund():
-                        entries.append(refund_entry(adjustment, customer))
-            except Rejected as rejected:
-                problems.append(Problem(rejected.source, prefix + rejected.message))
+                        declarations.append(write_off_declaration(adjustment, customer))
+                    else:
+                        state = states.get(invoice.id)
+                        if state is None:
+                            state = InvoiceState(invoice, line_groups(invoice))
+                            states[invoice.id] = state
+                        entries.append(memo_entry(adjustment, customer, state, catalog))
+                case m.WalletCredit():
+                    entries.append(wallet_credit_entry(adjustment, customer))
+                case m.Refund():
+                    entries.append(refund_entry(adjustment, customer))
+        except Rejected as rejected:
+            problems.append(Problem(rejected.source, prefix + rejected.message))
     return Adjusted(entries, declarations, problems)

@@ -394,7 +394,7 @@ def _child_load(ledger: str, plugin: bool, profile: str | None) -> dict[str, Any
             started = time.perf_counter()
             compiled = compile_folder(*args, **kwargs)
             plugin_s[0] += time.perf_counter() - started
-            generated[0] += len(compiled.invoices)
+            generated[0] += compiled.invoice_count
             return compiled
 
         namespace["compile_folder"] = timed

@@ -297,49 +297,58 @@ class Engine:
         self.usage = UsageIndex(self.contracts.usage)
         self.problems: list[Problem] = []
         self.too_large: set[m.Source] = set()  # lines with a charge too large to bill
+        self.issued_to: dict[str, str] = {}  # invoice id → customer id
 
     def bill(self) -> Billed:
-        # keyed by customer, then contract (or customer, when consolidated), then date
-        lines_by_key: dict[tuple[str, str, datetime.date], list[InvoiceLine]] = {}
-        contract_of: dict[tuple[str, str, datetime.date], list[m.Contract]] = {}
+        invoices: list[Invoice] = []
+        accrued: list[AccruedLine] = []
+        for customer in self.contracts.customers:
+            customer_invoices, customer_accrued = self.bill_customer(customer)
+            invoices += customer_invoices
+            accrued += customer_accrued
+        invoices.sort(key=lambda inv: (inv.date, inv.id))
+        accrued.sort(key=lambda a: (a.invoice_date, a.invoice_id))
+        return Billed(tuple(invoices), self.finish(), tuple(accrued))
+
+    def bill_customer(self, customer: m.Customer) -> tuple[list[Invoice], list[AccruedLine]]:
+        """The customer's invoices (sorted by date and id) and accrued lines. The problems
+        found are kept for `finish`; each invoice id is checked against the customers billed
+        before."""
+        # keyed by contract (or the customer, when consolidated), then date
+        lines_by_key: dict[tuple[str, datetime.date], list[InvoiceLine]] = {}
+        contract_of: dict[tuple[str, datetime.date], list[m.Contract]] = {}
         until = self.until
         prefix = self.catalog.company.invoice_prefix
         accrued: list[AccruedLine] = []
-        for customer in self.contracts.customers:
-            for contract in customer.contracts:
-                owner = customer.id if customer.consolidate else contract.id
-                for date, lines in self.contract_lines(customer, contract).items():
-                    if date > until:
-                        invoice_id = invoice_id_of(prefix, owner, date)
-                        accrued += [
-                            AccruedLine(invoice_id, date, customer, contract.currency, line)
-                            for line in lines
-                            if line.timing is m.ARREARS
-                            and line.kind is not CREDITS
-                            and line.service_end <= until
-                            and line.revenue_rule is not None
-                            and (line.amount or line.allocated)
-                        ]
-                        continue
-                    key = (customer.id, owner, date)
-                    if key not in lines_by_key:
-                        lines_by_key[key] = lines
-                        contract_of[key] = [contract]
-                        continue
-                    lines_by_key[key].extend(lines)
-                    if contract not in contract_of[key]:
-                        contract_of[key].append(contract)
-        self.report_unused_usage()
-        self.report_double_billed_usage()
-        customers = {c.id: c for c in self.contracts.customers}
+        for contract in customer.contracts:
+            owner = customer.id if customer.consolidate else contract.id
+            for date, lines in self.contract_lines(customer, contract).items():
+                if date > until:
+                    invoice_id = invoice_id_of(prefix, owner, date)
+                    accrued += [
+                        AccruedLine(invoice_id, date, customer, contract.currency, line)
+                        for line in lines
+                        if line.timing is m.ARREARS
+                        and line.kind is not CREDITS
+                        and line.service_end <= until
+                        and line.revenue_rule is not None
+                        and (line.amount or line.allocated)
+                    ]
+                    continue
+                key = (owner, date)
+                if key not in lines_by_key:
+                    lines_by_key[key] = lines
+                    contract_of[key] = [contract]
+                    continue
+                lines_by_key[key].extend(lines)
+                if contract not in contract_of[key]:
+                    contract_of[key].append(contract)
         invoices = []
-        issued_to: dict[str, str] = {}  # invoice id → customer id
-        for (customer_id, owner, date), lines in lines_by_key.items():
+        for (owner, date), lines in lines_by_key.items():
             kept = tuple([line for line in lines if line.amount or line.taxes])
             if not kept:
                 continue
-            contracts = contract_of[(customer_id, owner, date)]
-            customer = customers[customer_id]
+            contracts = contract_of[(owner, date)]
             currencies = {c.currency for c in contracts}
             if len(currencies) > 1:
                 self.problems.append(
@@ -351,17 +360,17 @@ class Engine:
                 )
                 continue
             invoice_id = invoice_id_of(prefix, owner, date)
-            if invoice_id in issued_to:
+            if invoice_id in self.issued_to:
                 self.problems.append(
                     Problem(
                         contracts[0].source,
                         f"{subject(customer.id, contracts[0].id)}invoice id {invoice_id} is "
-                        f"already an invoice of customer {issued_to[invoice_id]}: a contract id "
-                        "must differ from the id of every customer with consolidate: true",
+                        f"already an invoice of customer {self.issued_to[invoice_id]}: a contract "
+                        "id must differ from the id of every customer with consolidate: true",
                     )
                 )
                 continue
-            issued_to[invoice_id] = customer.id
+            self.issued_to[invoice_id] = customer.id
             subtotal = sum([line.amount for line in kept], ZERO)
             tax = sum([t.amount for line in kept for t in line.taxes], ZERO)
             invoices.append(
@@ -382,7 +391,14 @@ class Engine:
             )
         invoices.sort(key=lambda inv: (inv.date, inv.id))
         accrued.sort(key=lambda a: (a.invoice_date, a.invoice_id))
-        return Billed(tuple(invoices), tuple(sorted(set(self.problems))), tuple(accrued))
+        return invoices, accrued
+
+    def finish(self) -> tuple[Problem, ...]:
+        """Every problem found, once the last customer is billed (usage that no line billed,
+        or that two lines would both bill, is only known then)."""
+        self.report_unused_usage()
+        self.report_double_billed_usage()
+        return tuple(sorted(set(self.problems)))
 
     def contract_lines(
         self, customer: m.Customer, contract: m.Contract

@@ -7,14 +7,13 @@ adjustments: memos, wallet credits, refunds, write-off declarations) → Beancou
 from __future__ import annotations
 
 import datetime
-import itertools
 import os
 from dataclasses import dataclass
 
 from beancount.core import data
 
-from beanbill.adjustments import adjustment_entries
-from beanbill.billing import AccruedLine, Invoice, bill
+from beanbill.adjustments import customer_adjustments
+from beanbill.billing import AccruedLine, Engine
 from beanbill.ledger import Converter
 from beanbill.load import load_folder
 from beanbill.problems import Problem
@@ -30,10 +29,9 @@ from beanbill.rules import (
 @dataclass(frozen=True)
 class Compiled:
     directives: list[data.Directive]  # unsorted: Beancount sorts a plugin's output
-    invoices: tuple[Invoice, ...]
+    invoice_count: int
     problems: list[Problem]
     files_read: tuple[str, ...]
-    accrued: tuple[AccruedLine, ...] = ()  # lines of invoices after the horizon, accrued
 
 
 def default_until(today: datetime.date | None = None) -> datetime.date:
@@ -46,31 +44,42 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
     """Compile a contracts folder into directives (accounts in `opened` are not re-opened)."""
     contracts, problems = load_folder(folder)
     if contracts is None:
-        return Compiled([], (), problems, (os.path.abspath(folder),))
-    billed = bill(contracts, until)
-    adjusted = adjustment_entries(contracts, billed.invoices)
+        return Compiled([], 0, problems, (os.path.abspath(folder),))
+    engine = Engine(contracts, until)
     converter = Converter(os.path.dirname(os.path.abspath(folder)))
     to_open = AccountsToOpen(books_start(contracts))
-    # Each journal entry becomes a directive as soon as it is made, and is dropped: holding
-    # them all at once doubled the memory the compile churns through, and its time, at scale.
-    transactions = [
-        converter.transaction(to_open.note(entry))
-        for entry in itertools.chain(
-            invoice_entries(billed.invoices),
-            accrual_entries(billed.accrued, contracts.catalog),
-            adjusted.entries,
-        )
+    invoices: list[data.Transaction] = []
+    adjustments: list[data.Transaction] = []
+    accrued: list[AccruedLine] = []
+    declarations = revenue_rule_declarations(contracts)
+    # One customer at a time: its invoices become directives, and its billing model is dropped,
+    # before the next customer is billed. Holding every customer's invoice lines until the end
+    # made the compile's memory, and its time, grow faster than the books at scale.
+    for customer in contracts.customers:
+        customer_invoices, customer_accrued = engine.bill_customer(customer)
+        adjusted = customer_adjustments(customer, customer_invoices, contracts.catalog)
+        invoices += [
+            converter.transaction(to_open.note(e)) for e in invoice_entries(customer_invoices)
+        ]
+        adjustments += [converter.transaction(to_open.note(e)) for e in adjusted.entries]
+        accrued += customer_accrued
+        declarations += adjusted.declarations
+        problems += adjusted.problems
+    invoices.sort(key=lambda t: (t.date, t.meta["invoice-id"]))
+    accrued.sort(key=lambda a: (a.invoice_date, a.invoice_id))
+    accruals = [
+        converter.transaction(to_open.note(e)) for e in accrual_entries(accrued, contracts.catalog)
     ]
-    declarations = revenue_rule_declarations(contracts) + adjusted.declarations
     directives: list[data.Directive] = [
         *(converter.open(o) for o in to_open.opens() if o.account not in opened),
         *(converter.custom(declaration) for declaration in declarations),
-        *transactions,
+        *invoices,
+        *accruals,
+        *adjustments,
     ]
     return Compiled(
         directives,
-        billed.invoices,
-        sorted([*problems, *billed.problems, *adjusted.problems]),
+        len(invoices),
+        sorted([*problems, *engine.finish()]),
         contracts.files_read,
-        billed.accrued,
     )

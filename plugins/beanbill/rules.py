@@ -164,8 +164,10 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
 class AccountsToOpen:
     """Each account the entries post to, opened when the books start (the earliest contract
     start, so that revenue accrued before a first invoice finds its account open) or on its
-    first posting if that is earlier. Entries are noted one by one as they stream past, so
-    that each can be converted, and dropped, as soon as it is made."""
+    first posting if that is earlier; its source is that of the first posting's entry (the
+    least source among entries of the same date, so the order entries come in does not
+    matter). Entries are noted one by one as they stream past, so that each can be converted,
+    and dropped, as soon as it is made."""
 
     def __init__(self, books_start: datetime.date | None) -> None:
         self.books_start = books_start
@@ -174,7 +176,11 @@ class AccountsToOpen:
     def note(self, entry: Entry) -> Entry:
         for posting in entry.postings:
             known = self._first.get(posting.account)
-            if known is None or entry.date < known[0]:
+            if (
+                known is None
+                or entry.date < known[0]
+                or (entry.date == known[0] and entry.source < known[1].source)
+            ):
                 date = min(entry.date, self.books_start) if self.books_start else entry.date
                 opening = OpenAccount(date, posting.account, entry.source)
                 self._first[posting.account] = (entry.date, opening)
