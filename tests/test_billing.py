@@ -25,10 +25,10 @@ from beanbill.billing import (
     bill,
     contract_phases,
 )
-from beanbill.journal import Entry, Posting
+from beanbill.journal import Entry, OpenAccount, Posting
 from beanbill.load import load_texts
-from beanbill.model import Timing
-from beanbill.rules import invoice_entry
+from beanbill.model import Source, Timing
+from beanbill.rules import AccountsToOpen, invoice_entry
 
 D = datetime.date
 M = Decimal
@@ -1282,3 +1282,18 @@ def test_discounts_and_taxes_keep_every_invoice_whole(
             total = min(M(discount_cents).scaleb(-2), left)
             assert sum((x.amount for x in by_name["Amount"]), M(0)) == -total
         assert invoice.subtotal >= 0  # discounts never make an invoice negative
+
+
+def test_an_account_opens_with_the_least_source_of_its_first_date_in_any_order() -> None:
+    def entry(day: int, line: int) -> Entry:
+        posting = Posting("Liabilities:DeferredRevenue", M(-1), "USD")
+        return Entry(D(2026, 1, day), "", "", (), {}, (posting,), Source("c.yaml", line))
+
+    entries = [entry(2, 5), entry(1, 9), entry(1, 7), entry(3, 1)]
+    for order in (entries, entries[::-1]):
+        to_open = AccountsToOpen(D(2025, 12, 1))
+        for noted in order:
+            to_open.note(noted)
+        assert to_open.opens() == [
+            OpenAccount(D(2025, 12, 1), "Liabilities:DeferredRevenue", Source("c.yaml", 7))
+        ]
