@@ -386,6 +386,27 @@ def test_write_off_is_declared_for_the_settlement_plugin(tmp_path: Path) -> None
     ]
 
 
+def test_a_memo_on_another_customers_invoice_is_refused(tmp_path: Path) -> None:
+    # globex's invoice exists, but acme's memo cannot touch it (customers are compiled one
+    # by one: each sees only its own invoices)
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-04-05, invoice: INV-GLOBEX-1-20260401,\n"
+        '     amount: "10.00"}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memo, "globex": GLOBEX})
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(tmp_path / "contracts" / "customers" / "acme.yaml"),
+            17,
+            "customer acme: credit_memo CM-1: invoice INV-GLOBEX-1-20260401 is not an invoice "
+            "of customer acme",
+        )
+    ]
+    assert [e for e in entries if isinstance(e, data.Transaction) and "adjustment" in e.meta] == []
+    invoice = by_meta(entries, "invoice-id", "INV-GLOBEX-1-20260401")
+    assert invoice.postings[0].units.number == Decimal("2850.00")
+
+
 @pytest.mark.parametrize(
     ("adjustment", "line", "message"),
     [
