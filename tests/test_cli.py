@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -76,7 +77,23 @@ def test_atomic_write_leaves_the_previous_file_on_failure(
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
-        output.write_atomically(str(target), "new\n")
+        output.write_atomically(str(target), ["new\n"])
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.beancount"]
+
+
+def test_atomic_write_leaves_the_previous_file_when_the_text_fails_midway(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "out.beancount"
+    target.write_text("previous\n")
+
+    def chunks() -> Iterator[str]:
+        yield "first entry\n"
+        raise ValueError("cannot format the second entry")
+
+    with pytest.raises(ValueError, match="second entry"):
+        output.write_atomically(str(target), chunks())
     assert target.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.beancount"]
 

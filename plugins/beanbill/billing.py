@@ -311,9 +311,9 @@ class Engine:
         return Billed(tuple(invoices), self.finish(), tuple(accrued))
 
     def bill_customer(self, customer: m.Customer) -> tuple[list[Invoice], list[AccruedLine]]:
-        """The customer's invoices (sorted by date and id) and accrued lines. The problems
-        found are kept for `finish`; each invoice id is checked against the customers billed
-        before."""
+        """The customer's invoices and accrued lines (contract by contract, date by date). The
+        problems found are kept for `finish`; each invoice id is checked against the customers
+        billed before."""
         # keyed by contract (or the customer, when consolidated), then date
         lines_by_key: dict[tuple[str, datetime.date], list[InvoiceLine]] = {}
         contract_of: dict[tuple[str, datetime.date], list[m.Contract]] = {}
@@ -389,8 +389,6 @@ class Engine:
                     total=subtotal + tax,
                 )
             )
-        invoices.sort(key=lambda inv: (inv.date, inv.id))
-        accrued.sort(key=lambda a: (a.invoice_date, a.invoice_id))
         return invoices, accrued
 
     def finish(self) -> tuple[Problem, ...]:

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable
 
 
-def write_atomically(path: str, text: str) -> None:
-    """Write `text` to `path` via a temporary file in the same folder and a rename.
+def write_atomically(path: str, chunks: Iterable[str]) -> None:
+    """Write the text `chunks` to `path` via a temporary file in the same folder and a rename.
 
-    A failure midway leaves the previous file untouched and no temporary file behind.
+    The chunks are written as they come, so the whole text need never be in memory at once. A
+    failure midway (in writing, or in making a chunk) leaves the previous file untouched and no
+    temporary file behind.
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".beanbill-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.write(text)
+            file.writelines(chunks)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
