@@ -65,8 +65,9 @@ def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compi
         accrued += customer_accrued
         declarations += adjusted.declarations
         problems += adjusted.problems
+    # In date and id order, as `bill` gives them: Beancount's sort keeps this order among the
+    # entries it ranks equal, so the plugin's entries come in the same order however billed.
     invoices.sort(key=lambda t: (t.date, t.meta["invoice-id"]))
-    accrued.sort(key=lambda a: (a.invoice_date, a.invoice_id))
     accruals = [
         converter.transaction(to_open.note(e)) for e in accrual_entries(accrued, contracts.catalog)
     ]
