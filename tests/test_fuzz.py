@@ -44,7 +44,7 @@ from beanbill.money import minor_unit, round_money
 from beanbill.periods import month_end
 from beanbill.plugins.recognition import declared_rules, line_of
 from beanbill.receivables import aging, invoice_rows
-from beanbill.recognition import schedule
+from beanbill.recognition import Obligation, schedule
 from beanbill.revenue_report import PostingRow, waterfall
 from beanbill.settlement import Settlement
 
@@ -1069,8 +1069,23 @@ def check_recognition(
             recognised = line.amount if line.allocated is None else line.allocated
             key = (account, invoice.currency)
             ending[key] = ending.get(key, ZERO) - (line.amount - recognised)
-    for item in accrued:  # earned, invoiced after the horizon: all of it accrued
-        recognised = item.line.amount if item.line.allocated is None else item.line.allocated
+    for item in accrued:  # earned, invoiced after the horizon: accrued up to it
+        line = item.line
+        recognised = line.amount if line.allocated is None else line.allocated
+        if item.through is not None:  # service running past the horizon: its share by then
+            assert line.revenue_rule is not None and line.service_start <= item.through
+            ob = Obligation(
+                recognised,
+                item.currency,
+                rules[line.revenue_rule].method,
+                line.service_start,
+                line.service_end,
+                item.invoice_date,
+                line.consumed,
+                line.milestones,
+            )
+            recognised = sum((v for day, v in schedule(ob) if day <= item.through), ZERO)
+            event("a fixed fee's service runs past the horizon: accrued up to it")
         key = (UNBILLED, item.currency)
         ending[key] = ending.get(key, ZERO) + recognised
     for account in (DEFERRED, UNBILLED):

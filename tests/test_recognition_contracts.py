@@ -167,6 +167,50 @@ def test_usage_invoiced_after_the_horizon_is_accrued_all_the_same(tmp_path: Path
     ]
 
 
+STRADDLING = """\
+customer: {id: acme, account: Acme, name: Acme}
+contracts:
+  - id: ACME-1
+    start: 2026-01-15
+    billing: {cadence: monthly, timing: arrears, anchor: start}
+    phases:
+      - start: 2026-01-15
+        products:
+          - {product: licence, pricing: {model: flat_fee, price: "310.00"}}
+          - {product: api, pricing: {model: per_unit, unit_price: "0.10"}}
+"""
+
+
+def test_a_fixed_fee_whose_service_runs_past_the_horizon_is_accrued_up_to_it(
+    tmp_path: Path,
+) -> None:
+    # Billed monthly in arrears from the 15th: the period 2026-12-15..2027-01-14 is invoiced on
+    # 2027-01-15, after a horizon of 2026-12-31. Its fixed fee is known and 17 of its 31 days
+    # are rendered by the horizon: 170.00 is earned in 2026 and accrued on 12-31. Its API calls
+    # are not: the period's usage is not complete, so they wait for the invoice.
+    usage = "timestamp,customer,metric,quantity\n2026-12-20,acme,api_calls,1000\n"
+    early = books(tmp_path / "early", {"acme": STRADDLING}, usage, until="2026-12-31")
+    late = books(tmp_path / "late", {"acme": STRADDLING}, usage, until="2027-12-31")
+    accruals = [e for e in early if isinstance(e, data.Transaction) and "to-be-invoiced" in e.meta]
+    assert [(e.date, e.meta["to-be-invoiced"]) for e in accruals] == [
+        (D(2026, 12, 31), "INV-ACME-1-20270115")
+    ]
+    assert [(p.account, p.units.number) for p in accruals[0].postings] == [
+        ("Assets:UnbilledRevenue", Decimal("170.00")),
+        ("Income:Licences", Decimal("-170.00")),
+    ]
+    assert accruals[0].postings[0].meta["service-end"] == D(2027, 1, 14)
+    # Up to the horizon the licence reads the same as once the invoice is issued; nothing of
+    # the period is accrued after it.
+    for day in (D(2026, 11, 30), D(2026, 12, 31)):
+        assert balance(early, "Income:Licences", day) == balance(late, "Income:Licences", day)
+    assert balance(early, "Assets:UnbilledRevenue", D(2027, 1, 31)) == Decimal("170.00")
+    # The December API calls: recognised once invoiced, not accrued before.
+    late_usage = balance(late, "Income:SalesAndServicesRevenue", D(2026, 12, 31))
+    assert late_usage == Decimal("-100.00")
+    assert balance(early, "Income:SalesAndServicesRevenue", D(2026, 12, 31)) == 0
+
+
 def test_milestones_release_their_share_on_their_dates(tmp_path: Path) -> None:
     entries = books(tmp_path, {"wayne": PROJECT})
     income = "Income:ProfessionalServices"

@@ -111,8 +111,8 @@ class Invoice(NamedTuple):
 class Billed:
     invoices: tuple[Invoice, ...]  # sorted by (date, id)
     problems: tuple[Problem, ...]
-    # Lines billed in arrears whose service has ended by the horizon but whose invoice is dated
-    # after it: earned, not yet invoiced. Their revenue is accrued (accounting-rules.md).
+    # Lines billed in arrears whose invoice is dated after the horizon, for service rendered by
+    # then: earned, not yet invoiced. Their revenue is accrued (accounting-rules.md).
     accrued: tuple[AccruedLine, ...] = ()
 
 
@@ -125,6 +125,9 @@ class AccruedLine:
     customer: m.Customer
     currency: str
     line: InvoiceLine
+    # The horizon, for a fixed-price line whose service runs past it: only what its schedule
+    # recognises by then is accrued. None: the service ended by the horizon, all of it is.
+    through: datetime.date | None = None
 
 
 # --- contract terms: phases and renewals ----------------------------------------------------
@@ -324,16 +327,9 @@ class Engine:
             owner = customer.id if customer.consolidate else contract.id
             for date, lines in self.contract_lines(customer, contract).items():
                 if date > until:
-                    invoice_id = invoice_id_of(prefix, owner, date)
-                    accrued += [
-                        AccruedLine(invoice_id, date, customer, contract.currency, line)
-                        for line in lines
-                        if line.timing is m.ARREARS
-                        and line.kind is not CREDITS
-                        and line.service_end <= until
-                        and line.revenue_rule is not None
-                        and (line.amount or line.allocated)
-                    ]
+                    accrued += self.accrued_lines(
+                        invoice_id_of(prefix, owner, date), date, customer, contract, lines
+                    )
                     continue
                 key = (owner, date)
                 if key not in lines_by_key:
@@ -390,6 +386,38 @@ class Engine:
                 )
             )
         return invoices, accrued
+
+    def accrued_lines(
+        self,
+        invoice_id: str,
+        date: datetime.date,
+        customer: m.Customer,
+        contract: m.Contract,
+        lines: list[InvoiceLine],
+    ) -> list[AccruedLine]:
+        """The lines of an invoice dated after the horizon whose revenue is earned by then: those
+        billed in arrears for service that ended by the horizon, and the fixed-price ones whose
+        service started by then (their amount is known; a metered line's usage is not complete
+        until its period ends, so it waits for its invoice)."""
+        until = self.until
+        products = self.catalog.products
+        accrued = []
+        for line in lines:
+            if (
+                line.timing is not m.ARREARS
+                or line.kind is CREDITS
+                or line.revenue_rule is None
+                or not (line.amount or line.allocated)
+                or line.service_start > until
+            ):
+                continue
+            if line.service_end <= until:
+                accrued.append(AccruedLine(invoice_id, date, customer, contract.currency, line))
+            elif products[line.product].metric is None:
+                accrued.append(
+                    AccruedLine(invoice_id, date, customer, contract.currency, line, until)
+                )
+        return accrued
 
     def finish(self) -> tuple[Problem, ...]:
         """Every problem found, once the last customer is billed (usage that no line billed,

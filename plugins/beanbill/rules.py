@@ -109,9 +109,10 @@ def invoice_entries(invoices: Iterable[Invoice]) -> Iterator[Entry]:
 def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[Entry]:
     """Revenue earned by lines billed in arrears whose invoice comes after the billing horizon:
     accrued by each line's rule and schedule, as the recognition plugin will accrue it once the
-    invoice is issued (Unbilled Revenue debited, Income credited). One entry per future
-    invoice and accrual date. The entries carry no `revenue-rule`, so nothing recognises them
-    twice, and no `invoice-id`: there is no invoice yet."""
+    invoice is issued (Unbilled Revenue debited, Income credited); a line whose service runs
+    past the horizon only up to it. One entry per future invoice and accrual date. The entries
+    carry no `revenue-rule`, so nothing recognises them twice, and no `invoice-id`: there is no
+    invoice yet."""
     # (date, future invoice id) → (line, its rule's Income account, amount accrued)
     pieces: dict[tuple[datetime.date, str], list[tuple[AccruedLine, str, Decimal]]] = {}
     for item in accrued:
@@ -129,6 +130,8 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
             line.milestones,
         )
         for date, value in schedule(obligation):
+            if item.through is not None and date > item.through:
+                break  # after the horizon: not earned yet
             pieces.setdefault((date, item.invoice_id), []).append((item, rule.account, value))
     entries = []
     for (date, invoice_id), lines in sorted(pieces.items()):
