@@ -87,6 +87,19 @@ def is_zero_invoice(entry: data.Transaction) -> bool:
     return "invoice-id" in entry.meta and "due-date" in entry.meta
 
 
+def is_invoice(entry: data.Transaction) -> bool:
+    """An invoice: `invoice-id` metadata, no `adjustment`, and a debit to a customer's
+    receivable (or a compiled invoice discounted to zero)."""
+    return (
+        "invoice-id" in entry.meta
+        and entry.meta.get("adjustment") is None
+        and any(
+            v > ZERO or (v == ZERO and is_zero_invoice(entry))
+            for v in Reader.receivables(entry).values()
+        )
+    )
+
+
 def is_settlement_output(entry: data.Directive) -> bool:
     return isinstance(entry, data.Transaction) and entry.meta.get("adjustment") in (
         SETTLEMENT_GENERATED
@@ -103,13 +116,7 @@ class Reader:
         self.invoice_ids = {
             str(entry.meta["invoice-id"])
             for entry in entries
-            if isinstance(entry, data.Transaction)
-            and "invoice-id" in entry.meta
-            and entry.meta.get("adjustment") is None
-            and any(
-                v > ZERO or (v == ZERO and is_zero_invoice(entry))
-                for v in self.receivables(entry).values()
-            )
+            if isinstance(entry, data.Transaction) and is_invoice(entry)
         }
         self.prefixes = {i.split("-", 1)[0] + "-" for i in self.invoice_ids if "-" in i}
 

@@ -1,4 +1,4 @@
-"""The `beanbill` command line: compile, check, report on and serve the books.
+"""The `beanbill` command line: compile, check, report on, close and serve the books.
 
 Every command takes the ledger file as an optional first argument (default
 ledgers/main.beancount). Problems are printed as `file:line: message`; the exit status is 1
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import glob
 import ipaddress
 import os
 import sys
@@ -18,12 +19,14 @@ from typing import Any
 
 from beancount import loader
 from beancount.core import data
+from beancount.parser import parser as bc_parser
 from beancount.parser import printer
 
 from beanbill.books import read_settlement
+from beanbill.closing import CLOSED, close_month, format_closing, month_label
 from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.output import write_atomically
-from beanbill.periods import month_end
+from beanbill.periods import add_months, month_end
 from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
 from beanbill.revenue_report import PostingRow, income_accounts, waterfall
 from beanbill.settlement import STATUSES, Settlement
@@ -31,6 +34,7 @@ from beanbill.tables import FORMATS, Cell, render
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
+CLOSE_PLUGIN = "beanbill.plugins.close"
 
 
 def load(ledger: str) -> tuple[list[data.Directive], list[Any], dict[str, Any]]:
@@ -215,6 +219,74 @@ def cmd_aging(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_close(args: argparse.Namespace) -> int:
+    month: datetime.date = args.month
+    label = month_label(month)
+    today = datetime.date.today()
+    if add_months(month, 1) > today:
+        return refuse_close(
+            f"{label} is not over yet (today is {today}): close a month once it ended"
+        )
+    entries, errors, options = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        return refuse_close(f"the books have {len(errors)} problem(s): close only books that check")
+    if CLOSE_PLUGIN not in [name for name, _ in options["plugin"]]:
+        return refuse_close(
+            f"{args.ledger} does not load the plugin that enforces a close: add plugin "
+            f'"{CLOSE_PLUGIN}" after beanbill\'s settlement plugin, then close again'
+        )
+    path = os.path.join(os.path.dirname(args.ledger), "closed", f"{label}.beancount")
+    if os.path.exists(path) or any(
+        isinstance(e, data.Custom) and e.type == CLOSED and e.date.replace(day=1) == month
+        for e in entries
+    ):
+        return refuse_close(
+            f"{label} is already closed ({path}); reopening one is deleting its file"
+        )
+    closing = close_month(entries, month)
+    write_atomically(path, [format_closing(closing)])
+    try:
+        added = include_close(args.ledger, path)
+    except BaseException:
+        os.unlink(path)
+        raise
+    print(
+        f"beanbill close: {label} closed in {path} ({counted(closing.balances, 'balance')}, "
+        f"{counted(closing.invoices, 'invoice')})"
+        + (f"; {args.ledger} now includes it" if added else "")
+        + ". Commit it: from now on bean-check fails on any change to the month."
+    )
+    return 0
+
+
+def counted(items: Sequence[object], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def refuse_close(message: str) -> int:
+    sys.stderr.write(f"beanbill close: {message}; nothing written\n")
+    return 1
+
+
+def include_close(ledger: str, path: str) -> bool:
+    """Make `ledger` include the close file `path` (append an `include` line, atomically)
+    unless one of its include patterns already matches it. True when a line was added."""
+    folder = os.path.dirname(os.path.abspath(ledger))
+    _, _, options = bc_parser.parse_file(ledger)
+    target = os.path.abspath(path)
+    for pattern in options["include"]:
+        if target in {os.path.abspath(p) for p in glob.glob(os.path.join(folder, pattern))}:
+            return False
+    with open(ledger, encoding="utf-8") as file:
+        text = file.read()
+    if text and not text.endswith("\n"):
+        text += "\n"
+    relative = os.path.relpath(target, folder).replace(os.sep, "/")
+    write_atomically(ledger, [text, f'include "{relative}"\n'])
+    return True
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="beanbill", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -258,6 +330,11 @@ def parser() -> argparse.ArgumentParser:
     )
     aging_.add_argument("--format", choices=FORMATS, default="table")
     aging_.set_defaults(run=cmd_aging)
+
+    close = commands.add_parser("close", help="lock a month: anything that changes it fails")
+    close.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    close.add_argument("month", type=month_arg, help="the month to close, YYYY-MM")
+    close.set_defaults(run=cmd_close)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)

@@ -1,0 +1,289 @@
+"""The period lock (docs/accounting-rules.md, "Period close"): what `beanbill close YYYY-MM`
+writes, and the check that a closed month has not moved since.
+
+A close is a Beancount file, `closed/YYYY-MM.beancount` beside the ledger, of:
+
+- `custom "beanbill-closed" "YYYY-MM"` on the month's last day;
+- `custom "beanbill-invoice" "<invoice id>" "<digest>"` on the date of each invoice dated in
+  the month: the SHA-256 of what the invoice says (see `invoice_digest`);
+- a `balance` assertion on the next month's first day for every account posted to by then,
+  in every currency it has held (zero included). As Beancount checks a `balance`, an
+  account's balance includes its sub-accounts'.
+
+Beancount itself checks the balances; `lock_problems` (run by the `close` plugin) checks the
+digests, reports an invoice dated in a closed month that the close does not know, and says in
+one problem per month which closed balances moved and what to do about it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from beancount.core import data
+from beancount.ops.balance import get_balance_tolerance
+
+from beanbill.books import is_invoice, units
+from beanbill.periods import add_months, month_end
+
+CLOSED = "beanbill-closed"
+INVOICE_DIGEST = "beanbill-invoice"
+HOW_TO_CORRECT = (
+    "a closed month does not change: undo the edit, or correct the month with a credit or "
+    "debit memo dated in an open period"
+)
+LISTED = 5  # moved balances named in a problem; the rest are counted
+# What an invoice says: its date, links, these metadata, and every posting (account, amount
+# and the posting's metadata). Not its narration (a customer may change its name), nor what
+# the settlement adds (status, open balance), nor where it was written (file, line, source).
+INVOICE_KEYS = ("invoice-id", "customer", "contract", "due-date")
+NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
+
+
+class Closing(NamedTuple):
+    """What a close locks: the books at the end of `month` (its first day)."""
+
+    month: datetime.date
+    balances: list[tuple[str, str, Decimal]]  # (account, currency, balance), sorted
+    invoices: list[tuple[datetime.date, str, str]]  # (date, invoice id, digest), sorted
+
+
+class LockProblem(NamedTuple):
+    entry: data.Directive
+    message: str
+
+
+def month_label(day: datetime.date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def invoice_digest(entry: data.Transaction) -> str:
+    """SHA-256 of what an invoice says, written out line by line in a fixed order."""
+    lines = [f"date {entry.date.isoformat()}", f"links {' '.join(sorted(entry.links or ()))}"]
+    lines += [f"{key} {entry.meta[key]}" for key in INVOICE_KEYS if key in entry.meta]
+    for posting in entry.postings:
+        lines.append(f"posting {posting.account} {posting.units} {posting.cost} {posting.price}")
+        lines += [
+            f"  {key} {value}"
+            for key, value in sorted((posting.meta or {}).items())
+            if key not in NOT_DIGESTED and not key.startswith("__")
+        ]
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def balances_at(
+    entries: Sequence[data.Directive], days: Sequence[datetime.date]
+) -> Iterator[tuple[datetime.date, dict[tuple[str, str], Decimal]]]:
+    """For each of the sorted `days`, the balance Beancount's `balance` would assert on it for
+    each account posted to before it, per currency (`asserted_balances`). One pass over books
+    sorted by date."""
+    own: dict[tuple[str, str], Decimal] = {}
+    transactions = (e for e in entries if isinstance(e, data.Transaction))
+    pending = next(transactions, None)
+    for day in days:
+        while pending is not None and pending.date < day:
+            for posting in pending.postings:
+                number = units(posting)
+                if number is not None:
+                    key = (posting.account, number[1])
+                    own[key] = own.get(key, Decimal(0)) + number[0]
+            pending = next(transactions, None)
+        yield day, asserted_balances(own)
+
+
+def asserted_balances(own: dict[tuple[str, str], Decimal]) -> dict[tuple[str, str], Decimal]:
+    """The balance Beancount asserts for each account posted to: its own and its
+    sub-accounts', per currency."""
+    posted = {account for account, _ in own}
+    totals: dict[tuple[str, str], Decimal] = {}
+    for (account, currency), number in own.items():
+        parts = account.split(":")
+        for end in range(len(parts), 0, -1):
+            ancestor = ":".join(parts[:end])
+            if ancestor in posted:
+                key = (ancestor, currency)
+                totals[key] = totals.get(key, Decimal(0)) + number
+    return totals
+
+
+def closed_accounts(entries: Iterable[data.Directive], day: datetime.date) -> set[str]:
+    return {e.account for e in entries if isinstance(e, data.Close) and e.date <= day}
+
+
+def close_month(entries: Sequence[data.Directive], month: datetime.date) -> Closing:
+    """The close of `month` (any day of it) for books whose entries are sorted by date."""
+    first = month.replace(day=1)
+    after = add_months(first, 1)
+    closed = closed_accounts(entries, after)
+    _, totals = next(balances_at(entries, [after]))
+    balances = [
+        (account, currency, number)
+        for (account, currency), number in sorted(totals.items())
+        if account not in closed
+    ]
+    invoices = sorted(
+        (entry.date, str(entry.meta["invoice-id"]), invoice_digest(entry))
+        for entry in entries
+        if isinstance(entry, data.Transaction) and first <= entry.date < after and is_invoice(entry)
+    )
+    return Closing(first, balances, invoices)
+
+
+def format_closing(closing: Closing) -> str:
+    """The close as Beancount text (the same books always give the same text)."""
+    label = month_label(closing.month)
+    last = month_end(closing.month)
+    after = add_months(closing.month, 1)
+    lines = [
+        f";; The close of {label}, written by `beanbill close {label}`: do not edit.",
+        ";; Anything that would change the month below fails bean-check; correct a closed month",
+        ";; with a credit or debit memo dated in an open period.",
+        "",
+        f'{last} custom "{CLOSED}" "{label}"',
+        "",
+        f";; The invoices dated in {label}: SHA-256 of what each says.",
+    ]
+    lines += [
+        f'{day} custom "{INVOICE_DIGEST}" "{invoice_id}" "{digest}"'
+        for day, invoice_id, digest in closing.invoices
+    ]
+    lines += ["", f";; Every account's balance at the end of {label}."]
+    width = max((len(account) for account, _, _ in closing.balances), default=0)
+    lines += [
+        f"{after} balance {account.ljust(width)}  {number:f} {currency}"
+        for account, currency, number in closing.balances
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def lock_problems(
+    entries: Sequence[data.Directive], options_map: dict[str, Any]
+) -> list[LockProblem]:
+    """What moved in the closed months of books whose entries are sorted by date."""
+    markers: dict[datetime.date, data.Custom] = {}
+    digests: dict[str, data.Custom] = {}
+    problems: list[LockProblem] = []
+    for entry in entries:
+        if not isinstance(entry, data.Custom) or entry.type not in (CLOSED, INVOICE_DIGEST):
+            continue
+        values = [str(v.value) for v in entry.values]
+        if entry.type == CLOSED:
+            if values != [month_label(entry.date)]:
+                problems.append(
+                    LockProblem(
+                        entry, f'{CLOSED} needs the month of its date: "{entry.date:%Y-%m}"'
+                    )
+                )
+                continue
+            markers[entry.date.replace(day=1)] = entry
+        elif len(values) != 2:
+            problems.append(LockProblem(entry, f"{INVOICE_DIGEST} needs: INVOICE-ID DIGEST"))
+        else:
+            digests[values[0]] = entry
+    if not markers and not digests:
+        return problems
+    problems += invoice_problems(entries, markers, digests)
+    problems += balance_problems(entries, markers, options_map)
+    return problems
+
+
+def invoice_problems(
+    entries: Sequence[data.Directive],
+    markers: dict[datetime.date, data.Custom],
+    digests: dict[str, data.Custom],
+) -> list[LockProblem]:
+    problems = []
+    seen: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or "invoice-id" not in entry.meta:
+            continue
+        invoice_id = str(entry.meta["invoice-id"])
+        locked = digests.get(invoice_id)
+        if locked is None:
+            if entry.date.replace(day=1) in markers and is_invoice(entry):
+                problems.append(
+                    LockProblem(
+                        entry,
+                        f"invoice {invoice_id} is dated {entry.date}, in the closed month "
+                        f"{entry.date:%Y-%m}, but the close does not know it: "
+                        f"{HOW_TO_CORRECT}",
+                    )
+                )
+            continue
+        if not is_invoice(entry):
+            continue
+        seen.add(invoice_id)
+        if entry.date != locked.date or invoice_digest(entry) != str(locked.values[1].value):
+            problems.append(
+                LockProblem(
+                    entry,
+                    f"invoice {invoice_id} of the closed month {locked.date:%Y-%m} changed "
+                    f"since the close ({where(locked)}): {HOW_TO_CORRECT}",
+                )
+            )
+    for invoice_id, locked in sorted(digests.items()):
+        if invoice_id not in seen:
+            problems.append(
+                LockProblem(
+                    locked,
+                    f"invoice {invoice_id} of the closed month {locked.date:%Y-%m} is no longer "
+                    f"in the books: {HOW_TO_CORRECT}",
+                )
+            )
+    return problems
+
+
+def balance_problems(
+    entries: Sequence[data.Directive],
+    markers: dict[datetime.date, data.Custom],
+    options_map: dict[str, Any],
+) -> list[LockProblem]:
+    """One problem per closed month whose balances moved: an asserted balance that changed
+    (Beancount reports each of those too), or an account that now has a balance, in a
+    currency, that the close does not assert (an account or currency new in the month)."""
+    afters = sorted(add_months(month, 1) for month in markers)
+    asserted: dict[datetime.date, list[data.Balance]] = {day: [] for day in afters}
+    for entry in entries:
+        if isinstance(entry, data.Balance) and entry.date in asserted:
+            asserted[entry.date].append(entry)
+    problems = []
+    for after, totals in balances_at(entries, afters):
+        month = add_months(after, -1)
+        moved: list[str] = []
+        first: data.Directive = markers[month]
+        known = set()
+        for balance in asserted[after]:
+            currency = balance.amount.currency
+            known.add((balance.account, currency))
+            now = totals.get((balance.account, currency), Decimal(0))
+            tolerance = get_balance_tolerance(balance, options_map)  # type: ignore[no-untyped-call]
+            if abs(now - Decimal(balance.amount.number or 0)) > tolerance:
+                if not moved:
+                    first = balance  # the problem is reported at the first moved balance
+                moved.append(
+                    f"{balance.account} was {balance.amount} and is now {now:f} {currency}"
+                )
+        closed = closed_accounts(entries, after)
+        moved += [
+            f"{account} had no balance in {currency} and now has {now:f} {currency}"
+            for (account, currency), now in sorted(totals.items())
+            if now and (account, currency) not in known and account not in closed
+        ]
+        if not moved:
+            continue
+        more = f" (and {len(moved) - LISTED} more)" if len(moved) > LISTED else ""
+        problems.append(
+            LockProblem(
+                first,
+                f"the closed month {month:%Y-%m} moved: at its end, "
+                f"{'; '.join(moved[:LISTED])}{more}; {HOW_TO_CORRECT}",
+            )
+        )
+    return problems
+
+
+def where(entry: data.Directive) -> str:
+    return f"{entry.meta.get('filename', '?')}:{entry.meta.get('lineno', 0)}"

@@ -1,0 +1,53 @@
+"""Enforce the period lock: a month closed by `beanbill close YYYY-MM` must not move.
+
+Usage, in the top-level ledger file, after the contracts, recognition and settlement plugins
+(it checks what they generate) and before the chart plugin:
+
+    plugin "beanbill.plugins.close"
+
+No config. The closes are the files `beanbill close` writes (closed/YYYY-MM.beancount,
+included from the ledger; see beanbill.closing). Beancount checks their `balance`
+assertions itself; this plugin adds errors, at the invoice (or the YAML line it was compiled
+from) or at the close's own line, for:
+
+  - an invoice of a closed month whose digest changed (its date, amounts, lines, service
+    dates, due date... anything it says but its narration and settlement status);
+  - an invoice of a closed month that is no longer in the books;
+  - an invoice dated in a closed month that the close does not know;
+  - a closed month whose balances moved: one error naming the accounts, as they were and as
+    they are, and saying how to correct a closed month (a memo dated in an open period).
+
+It emits no entries. Books without a close pass through unchecked.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from beancount.core import data
+
+from beanbill.active import error_meta
+from beanbill.closing import lock_problems
+from beanbill.ledger import BeanbillError, internal_error
+
+__plugins__ = ("check_closed_months",)
+
+
+class CloseError(NamedTuple):
+    source: dict[str, Any]
+    message: str
+    entry: data.Directive | None
+
+
+def check_closed_months(
+    entries: list[data.Directive], options_map: dict[str, Any]
+) -> tuple[list[data.Directive], list[CloseError | BeanbillError]]:
+    """The plugin: the entries unchanged, and what moved in the closed months."""
+    try:
+        problems = lock_problems(entries, options_map)
+    except Exception as error:  # a bug: report it, keep the ledger loadable
+        return entries, [internal_error("beanbill.plugins.close", error)]
+    errors: list[CloseError | BeanbillError] = [
+        CloseError(error_meta(p.entry.meta, options_map), p.message, p.entry) for p in problems
+    ]
+    return entries, errors
