@@ -109,20 +109,25 @@ def asserted_balances(own: dict[tuple[str, str], Decimal]) -> dict[tuple[str, st
     return totals
 
 
-def closed_accounts(entries: Iterable[data.Directive], day: datetime.date) -> set[str]:
-    return {e.account for e in entries if isinstance(e, data.Close) and e.date <= day}
+def close_dates(entries: Iterable[data.Directive]) -> dict[str, datetime.date]:
+    """The date each closed account is closed on."""
+    return {e.account: e.date for e in entries if isinstance(e, data.Close)}
+
+
+def closed_by(closes: dict[str, datetime.date], account: str, day: datetime.date) -> bool:
+    return account in closes and closes[account] <= day
 
 
 def close_month(entries: Sequence[data.Directive], month: datetime.date) -> Closing:
     """The close of `month` (any day of it) for books whose entries are sorted by date."""
     first = month.replace(day=1)
     after = add_months(first, 1)
-    closed = closed_accounts(entries, after)
+    closes = close_dates(entries)
     _, totals = next(balances_at(entries, [after]))
     balances = [
         (account, currency, number)
         for (account, currency), number in sorted(totals.items())
-        if account not in closed
+        if not closed_by(closes, account, after)
     ]
     invoices = sorted(
         (entry.date, str(entry.meta["invoice-id"]), invoice_digest(entry))
@@ -250,6 +255,7 @@ def balance_problems(
         if isinstance(entry, data.Balance) and entry.date in asserted:
             asserted[entry.date].append(entry)
     problems = []
+    closes = close_dates(entries)
     for after, totals in balances_at(entries, afters):
         month = add_months(after, -1)
         moved: list[str] = []
@@ -266,11 +272,10 @@ def balance_problems(
                 moved.append(
                     f"{balance.account} was {balance.amount} and is now {now:f} {currency}"
                 )
-        closed = closed_accounts(entries, after)
         moved += [
             f"{account} had no balance in {currency} and now has {now:f} {currency}"
             for (account, currency), now in sorted(totals.items())
-            if now and (account, currency) not in known and account not in closed
+            if now and (account, currency) not in known and not closed_by(closes, account, after)
         ]
         if not moved:
             continue
