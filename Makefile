@@ -7,14 +7,26 @@ LEDGER ?= ledgers/main.beancount
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install demo test check lint compile bench serve clean fuzz
+.PHONY: install demo test check lint compile documents bench serve clean fuzz system-libs
+
+# WeasyPrint (the PDF documents) needs Pango and a font from Debian. Installed only when missing
+# (dpkg-query asks), so a machine that has them is never touched.
+DEBIAN_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+system-libs:
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "Installing from Debian: $$missing"; \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Reinstall only when the project's metadata changes (the install is editable).
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml | $(BIN)/python system-libs
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
@@ -26,10 +38,13 @@ check: install
 compile: install
 	$(BIN)/beanbill compile $(LEDGER)
 
+documents: install
+	$(BIN)/beanbill render $(LEDGER)
+
 serve: install
 	$(BIN)/beanbill serve $(LEDGER) --host $(HOST) --port $(PORT)
 
-demo: check serve
+demo: check documents serve
 
 test: install
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""The `beanbill` command line: compile, check, report on, close and serve the books.
+"""The `beanbill` command line: compile, check, report on, close, render and serve the books.
 
 Every command takes the ledger file as an optional first argument (default
 ledgers/main.beancount). Problems are printed as `file:line: message`; the exit status is 1
@@ -24,10 +24,15 @@ from beancount.parser import printer
 
 from beanbill.books import read_settlement
 from beanbill.closing import CLOSED, close_month, format_closing, month_label
+from beanbill.documents import Directory, directory_of, documents, select
 from beanbill.ledger import GENERATED_PREFIX, sort_key
-from beanbill.output import write_atomically
+from beanbill.load import load_folder
+from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months, month_end
+from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
+from beanbill.render import FORMATS as RENDER_FORMATS
+from beanbill.render import Renderer, document_path
 from beanbill.revenue_report import PostingRow, income_accounts, waterfall
 from beanbill.settlement import STATUSES, Settlement
 from beanbill.tables import FORMATS, Cell, render
@@ -56,8 +61,15 @@ def print_errors(errors: Sequence[Any]) -> None:
 
 
 def generated(entries: Sequence[data.Directive]) -> list[data.Directive]:
-    """The directives beanbill's plugins generated, in a stable order."""
-    mine = [e for e in entries if str(e.meta.get("filename", "")).startswith(GENERATED_PREFIX)]
+    """The directives beanbill's plugins generated, in a stable order (not the documents
+    filed: they name files by their absolute path, and plain Beancount files them itself
+    with its `documents` option once the accounts are opened in text)."""
+    mine = [
+        e
+        for e in entries
+        if str(e.meta.get("filename", "")).startswith(GENERATED_PREFIX)
+        and not isinstance(e, data.Document)
+    ]
     return sorted(mine, key=sort_key)
 
 
@@ -287,6 +299,60 @@ def include_close(ledger: str, path: str) -> bool:
     return True
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    folder = os.path.dirname(args.ledger)
+    templates = args.templates or os.path.join(folder, os.pardir, "templates")
+    if not os.path.isfile(os.path.join(templates, "invoice.html.j2")):
+        return refuse_render(f"no invoice.html.j2 in {templates}: name the folder with --templates")
+    entries, errors, options = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        return refuse_render(f"the books have {len(errors)} problem(s)")
+    found, unknown = select(documents(entries, ledger_directory(args.ledger, options)), args.id)
+    if unknown:
+        return refuse_render(f"no invoice or memo {', '.join(unknown)} in the books")
+    renderer = Renderer(templates, args.locale)
+    out = args.out or os.path.join(folder, "documents")
+    written: dict[str, list[str]] = {"new": [], "updated": [], "unchanged": []}
+    for document in found:
+        path = document_path(out, document, args.format)
+        content = (
+            renderer.pdf(document)
+            if args.format == "pdf"
+            else renderer.html(document).encode("utf-8")
+        )
+        if not os.path.exists(path):
+            written["new"].append(path)
+        else:
+            with open(path, "rb") as file:
+                if file.read() == content:
+                    written["unchanged"].append(path)
+                    continue
+            written["updated"].append(path)
+        write_bytes_atomically(path, content)
+    for path in written["updated"]:
+        print(f"updated (the books changed since it was rendered): {path}")
+    print(
+        f"beanbill render: {counted(found, 'document')} in {out} ({len(written['new'])} new, "
+        f"{len(written['updated'])} updated, {len(written['unchanged'])} unchanged)"
+    )
+    return 0
+
+
+def refuse_render(message: str) -> int:
+    sys.stderr.write(f"beanbill render: {message}; nothing written\n")
+    return 1
+
+
+def ledger_directory(ledger: str, options: dict[str, Any]) -> Directory:
+    """The names of the ledger's contracts folder (company, customers, products, taxes)."""
+    for name, config in options["plugin"]:
+        if name == "beanbill.plugins.contracts":
+            folder = contracts_config(config, ledger).folder
+            return directory_of(load_folder(folder)[0])
+    return directory_of(None)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="beanbill", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -335,6 +401,17 @@ def parser() -> argparse.ArgumentParser:
     close.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     close.add_argument("month", type=month_arg, help="the month to close, YYYY-MM")
     close.set_defaults(run=cmd_close)
+
+    render_ = commands.add_parser("render", help="invoices and memos as PDF (or HTML) documents")
+    render_.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    render_.add_argument(
+        "--id", action="append", default=[], help="an invoice or memo id (repeatable; default: all)"
+    )
+    render_.add_argument("--format", choices=RENDER_FORMATS, default="pdf")
+    render_.add_argument("--out", help="the documents folder (default: documents/ beside LEDGER)")
+    render_.add_argument("--templates", help="the templates folder (default: ../templates)")
+    render_.add_argument("--locale", default="en_US", help="money and number format (Babel)")
+    render_.set_defaults(run=cmd_render)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 
 def write_atomically(path: str, chunks: Iterable[str]) -> None:
@@ -14,14 +15,29 @@ def write_atomically(path: str, chunks: Iterable[str]) -> None:
     failure midway (in writing, or in making a chunk) leaves the previous file untouched and no
     temporary file behind.
     """
+    with replacing(path) as handle, os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
+        file.writelines(chunks)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def write_bytes_atomically(path: str, content: bytes) -> None:
+    """`write_atomically` for bytes (a PDF)."""
+    with replacing(path) as handle, os.fdopen(handle, "wb") as file:
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+@contextmanager
+def replacing(path: str) -> Iterator[int]:
+    """A temporary file beside `path` (its handle), renamed over `path` when the block ends,
+    removed if the block fails."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".beanbill-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-            file.writelines(chunks)
-            file.flush()
-            os.fsync(file.fileno())
+        yield handle
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -54,6 +54,7 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta["revenue-rule"] = line.revenue_rule
     if line.kind is not CHARGE:
         meta["line-kind"] = line.kind.value
+        meta["description"] = line.label  # "Launch discount (10%): Platform": for documents
     if line.ssp is not None and line.kind is CHARGE:
         meta["ssp"] = line.ssp
     if line.consumed:

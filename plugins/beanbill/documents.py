@@ -1,0 +1,208 @@
+"""Invoices and credit and debit memos as documents, read from the books (what the ledger says
+is what the document says: the amounts are the entries' own).
+
+An invoice is a transaction that `books.is_invoice` recognises: its receivable debit is the
+total; each other posting with a `product` is a line (charges, discounts, minimum true-ups,
+wallet top-ups); postings to `Liabilities:SalesTax…` are its taxes. A memo is a transaction
+with `adjustment: credit_memo` or `debit_memo`: its lines are its postings grouped by product
+(a memo's share already recognised and the share not yet recognised are one line on paper).
+
+The names the entries do not carry (the customer's address, a product's name, a tax's name)
+come from a `Directory`, built from the contracts folder when there is one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import NamedTuple
+
+from beancount.core import data
+
+from beanbill import model as m
+from beanbill.books import is_invoice, units
+
+RECEIVABLE_PARENT = "Assets:AccountsReceivable:Customers:"
+SALES_TAX_PARENT = "Liabilities:SalesTax"
+INVOICE, CREDIT_MEMO, DEBIT_MEMO = "invoice", "credit_memo", "debit_memo"
+ZERO = Decimal(0)
+
+
+class Party(NamedTuple):
+    name: str
+    email: str | None = None
+    address: str | None = None
+
+
+class Directory(NamedTuple):
+    """The names a document shows that the entries do not carry."""
+
+    company: str
+    customers: dict[str, Party]  # by customer id
+    products: dict[str, str]  # product id → name
+    taxes: dict[str, str]  # Liabilities:SalesTax… account → the tax's name
+
+
+class DocumentLine(NamedTuple):
+    description: str
+    detail: str  # how a usage line was priced ("tier 1 (0-10000): 10000 = 100.000; …"), or ""
+    service_start: datetime.date | None
+    service_end: datetime.date | None
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    amount: Decimal  # net of tax; negative for a discount
+
+
+class Document(NamedTuple):
+    kind: str  # invoice | credit_memo | debit_memo
+    id: str
+    date: datetime.date
+    due_date: datetime.date | None  # invoices
+    invoice_id: str | None  # memos: the invoice they adjust
+    reason: str | None  # memos
+    currency: str
+    seller: str
+    customer_id: str
+    customer: Party
+    receivable: str  # the customer's receivable account (documents are filed under it)
+    lines: tuple[DocumentLine, ...]
+    taxes: tuple[tuple[str, Decimal], ...]  # (tax name, amount), in posting order
+    subtotal: Decimal
+    total: Decimal  # subtotal + taxes: what the receivable moves by
+
+
+def directory_of(contracts: m.ContractSet | None) -> Directory:
+    if contracts is None:
+        return Directory("", {}, {}, {})
+    catalog = contracts.catalog
+    return Directory(
+        catalog.company.name,
+        {c.id: Party(c.name, c.email, c.address) for c in contracts.customers},
+        {p.id: p.name for p in catalog.products.values()},
+        {t.account: t.name for t in catalog.tax_rates.values()},
+    )
+
+
+def documents(entries: Iterable[data.Directive], directory: Directory) -> list[Document]:
+    """Every invoice and memo of the books, by date then id."""
+    found = []
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or RECEIVABLE_PARENT not in receivable(entry):
+            continue
+        kind = entry.meta.get("adjustment")
+        if kind in (CREDIT_MEMO, DEBIT_MEMO):
+            found.append(memo_document(entry, str(kind), directory))
+        elif kind is None and is_invoice(entry):
+            found.append(invoice_document(entry, directory))
+    return sorted(found, key=lambda d: (d.date, d.id))
+
+
+def receivable(entry: data.Transaction) -> str:
+    """The (first) customer receivable the entry posts to, or ""."""
+    for posting in entry.postings:
+        if posting.account.startswith(RECEIVABLE_PARENT):
+            return str(posting.account)
+    return ""
+
+
+def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
+    lines = []
+    for posting in entry.postings:
+        meta = posting.meta or {}
+        number = units(posting)
+        if "product" not in meta or number is None:
+            continue
+        product = str(meta["product"])
+        lines.append(
+            DocumentLine(
+                str(meta.get("description") or directory.products.get(product, product)),
+                str(meta.get("pricing", "")),
+                date_or_none(meta.get("service-start")),
+                date_or_none(meta.get("service-end")),
+                decimal_or_none(meta.get("quantity")),
+                decimal_or_none(meta.get("unit-price")),
+                -number[0],
+            )
+        )
+    return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)
+
+
+def memo_document(entry: data.Transaction, kind: str, directory: Directory) -> Document:
+    by_product: dict[str, Decimal] = {}
+    for posting in entry.postings:
+        meta = posting.meta or {}
+        number = units(posting)
+        if "product" not in meta or number is None:
+            continue
+        product = str(meta["product"])
+        by_product[product] = by_product.get(product, ZERO) + number[0]
+    sign = 1 if kind == CREDIT_MEMO else -1  # lines as the amounts credited (or debited)
+    lines = tuple(
+        DocumentLine(directory.products.get(product, product), "", None, None, None, None, sign * v)
+        for product, v in by_product.items()
+    )
+    memo_id = str(entry.meta.get("memo-id") or entry.meta.get("invoice-id"))
+    return document(entry, kind, memo_id, lines, directory, -sign)
+
+
+def document(
+    entry: data.Transaction,
+    kind: str,
+    document_id: str,
+    lines: tuple[DocumentLine, ...],
+    directory: Directory,
+    sign: int,
+) -> Document:
+    """The parts every document shares; `sign` turns the entry's amounts into the document's
+    (an invoice's tax is a credit, a credit memo's a debit)."""
+    meta = entry.meta
+    account = receivable(entry)
+    currency = ""
+    total = ZERO
+    taxes: list[tuple[str, Decimal]] = []
+    for posting in entry.postings:
+        number = units(posting)
+        if number is None:
+            continue
+        if posting.account == account:
+            total += number[0]
+            currency = number[1]
+        elif posting.account.startswith(SALES_TAX_PARENT):
+            name = directory.taxes.get(posting.account, posting.account.rsplit(":", 1)[-1])
+            taxes.append((name, -number[0] * sign))
+    customer_id = str(meta.get("customer") or account.rsplit(":", 1)[-1])
+    party = directory.customers.get(customer_id) or Party(entry.payee or customer_id)
+    return Document(
+        kind=kind,
+        id=document_id,
+        date=entry.date,
+        due_date=date_or_none(meta.get("due-date")) if kind == INVOICE else None,
+        invoice_id=str(meta["invoice-id"]) if kind != INVOICE and "invoice-id" in meta else None,
+        reason=str(meta["reason"]) if "reason" in meta else None,
+        currency=currency,
+        seller=directory.company,
+        customer_id=customer_id,
+        customer=party,
+        receivable=account,
+        lines=lines,
+        taxes=tuple(taxes),
+        subtotal=sum((line.amount for line in lines), ZERO),
+        total=total * sign,
+    )
+
+
+def date_or_none(value: object) -> datetime.date | None:
+    return value if isinstance(value, datetime.date) else None
+
+
+def decimal_or_none(value: object) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
+
+
+def select(found: Sequence[Document], ids: Sequence[str]) -> tuple[list[Document], list[str]]:
+    """The documents named by `ids` (all of them when none is named), and the ids not found."""
+    if not ids:
+        return list(found), []
+    by_id = {d.id: d for d in found}
+    return [by_id[i] for i in ids if i in by_id], [i for i in ids if i not in by_id]

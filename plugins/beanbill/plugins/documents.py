@@ -1,0 +1,90 @@
+"""File the rendered documents (`beanbill render`) under their accounts, linked to their
+invoice or memo.
+
+Usage, in the top-level ledger file, after the contracts plugin (which opens the customers'
+accounts):
+
+    plugin "beanbill.plugins.documents" "documents"
+
+Config: the documents folder, relative to the ledger file (default: "documents"). Files are
+found as Beancount's `documents` option finds them: `<folder>/<account, one folder per
+component>/<YYYY-MM-DD>.<name>`. Beancount's option only sees accounts opened in the ledger's
+own text, not the customers' accounts the contracts plugin opens; this plugin files a
+`Document` for every open account, and when the name is `<id>.<extension>` and `<id>` is an
+invoice or memo of the books, links it (`^<id>`): Fava then shows the PDF beside its invoice
+(click the link) and serves it. A file Beancount already filed is not filed twice.
+
+Errors: a documents folder that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+from typing import Any, NamedTuple
+
+from beancount.core import account, data
+
+from beanbill.ledger import BeanbillError, internal_error
+
+__plugins__ = ("file_documents",)
+
+DATED = re.compile(r"(\d{4})-(\d{2})-(\d{2})\.(.+)")
+FILENAME = "<beanbill:documents>"
+
+
+class DocumentsError(NamedTuple):
+    source: dict[str, Any]
+    message: str
+    entry: data.Directive | None
+
+
+def file_documents(
+    entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
+) -> tuple[list[data.Directive], list[DocumentsError | BeanbillError]]:
+    """The plugin: the entries, plus a Document per dated file in an open account's folder."""
+    ledger = options_map.get("filename") or "<string>"
+    folder = os.path.join(os.path.dirname(os.path.abspath(ledger)), (config or "documents").strip())
+    if not os.path.isdir(folder):
+        message = f"documents folder {folder} does not exist (render into it: beanbill render)"
+        return entries, [DocumentsError(data.new_metadata(ledger, 0), message, None)]
+    try:
+        return entries + found_documents(entries, folder), []
+    except Exception as error:  # a bug: report it, keep the ledger loadable
+        return entries, [internal_error("beanbill.plugins.documents", error)]
+
+
+def found_documents(entries: list[data.Directive], folder: str) -> list[data.Directive]:
+    opened = {e.account for e in entries if isinstance(e, data.Open)}
+    filed = {e.filename for e in entries if isinstance(e, data.Document)}
+    ids = document_ids(entries)
+    found: list[data.Directive] = []
+    for root, name, _, files in account.walk(folder):
+        if name not in opened:
+            continue
+        for file in sorted(files):
+            match = DATED.fullmatch(file)
+            path = os.path.join(root, file)
+            if match is None or path in filed:
+                continue
+            try:
+                date = datetime.date(*(int(match.group(i)) for i in (1, 2, 3)))
+            except ValueError:
+                continue  # not a date: not a document file
+            stem = os.path.splitext(match.group(4))[0]
+            links = frozenset({stem}) if stem in ids else frozenset()
+            meta = data.new_metadata(FILENAME, 0)
+            found.append(data.Document(meta, date, name, path, frozenset(), links))
+    return found
+
+
+def document_ids(entries: list[data.Directive]) -> set[str]:
+    """The ids of the invoices and memos (their links)."""
+    ids = set()
+    for entry in entries:
+        if isinstance(entry, data.Transaction):
+            for key in ("invoice-id", "memo-id"):
+                if key in entry.meta:
+                    ids.add(str(entry.meta[key]))
+    return ids

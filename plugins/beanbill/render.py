@@ -1,0 +1,77 @@
+"""Documents as HTML (Jinja2 templates) and PDF (WeasyPrint), and where they are filed.
+
+The templates are `invoice.html.j2` and `memo.html.j2` (credit and debit memos) in a templates
+folder (the repository's `templates/`); they get the `Document` as `doc` and the filters
+`money` (Babel, the currency's minor unit), `price` (a unit price, all its digits),
+`number` and `period`. Files are named as Beancount's `documents` option wants them:
+`<folder>/<the customer's receivable account, one folder per component>/<date>.<id>.<ext>`,
+so that Beancount attaches each to the customer's receivable account on the document's date
+and Fava lists it there.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from decimal import Decimal
+
+import jinja2
+from babel.numbers import format_currency, format_decimal
+
+from beanbill.documents import INVOICE, Document
+
+TEMPLATE_OF = {INVOICE: "invoice.html.j2"}
+MEMO_TEMPLATE = "memo.html.j2"
+FORMATS = ("pdf", "html")
+
+
+class Renderer:
+    """Renders documents with the templates of one folder, in one locale."""
+
+    def __init__(self, templates: str, locale: str = "en_US") -> None:
+        self.templates = os.path.abspath(templates)
+        self.locale = locale
+        self.environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.templates),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+        )
+        self.environment.filters.update(
+            money=self.money, price=self.price, number=self.number, period=period
+        )
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        return str(format_currency(amount, currency, locale=self.locale))
+
+    def price(self, amount: Decimal, currency: str) -> str:
+        return str(
+            format_currency(amount, currency, locale=self.locale, decimal_quantization=False)
+        )
+
+    def number(self, value: Decimal) -> str:
+        return str(format_decimal(value, locale=self.locale, decimal_quantization=False))
+
+    def html(self, document: Document) -> str:
+        template = self.environment.get_template(TEMPLATE_OF.get(document.kind, MEMO_TEMPLATE))
+        return template.render(doc=document)
+
+    def pdf(self, document: Document) -> bytes:
+        import weasyprint  # imported here: it loads Pango, which no other command needs
+
+        html = weasyprint.HTML(string=self.html(document), base_url=self.templates)
+        pdf: bytes = html.write_pdf()
+        return pdf
+
+
+def period(start: datetime.date | None, end: datetime.date | None) -> str:
+    if start is None or end is None:
+        return ""
+    return str(start) if start == end else f"{start} to {end}"
+
+
+def document_path(folder: str, document: Document, extension: str) -> str:
+    """`<folder>/Assets/AccountsReceivable/Customers/<C>/<date>.<id>.<extension>`."""
+    return os.path.join(
+        folder, *document.receivable.split(":"), f"{document.date}.{document.id}.{extension}"
+    )

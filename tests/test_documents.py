@@ -1,0 +1,240 @@
+"""Documents (invoices, credit and debit memos) read from books loaded by Beancount, rendered
+with the repository's templates to HTML and PDF, and filed where Beancount's `documents`
+option finds them."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from beancount import loader
+from beancount.core import data
+
+from beanbill import cli
+from beanbill.documents import Document, DocumentLine, documents
+from beanbill.render import Renderer
+from tests.test_adjustments import ACME, write_books
+
+D = Decimal
+day = datetime.date.fromisoformat
+AR = "Assets:AccountsReceivable:Customers:Acme"
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = str(ROOT / "templates")
+LEDGER = """\
+option "operating_currency" "USD"
+plugin "beanbill.plugins.contracts" "{path: contracts, until: 2026-12-31}"
+plugin "beanbill.plugins.recognition"
+plugin "beanbill.plugins.settlement"
+plugin "beanbill.plugins.chart"
+"""
+DISCOUNTED = ACME.replace(
+    "        taxes: [ca]\n",
+    "        taxes: [ca]\n"
+    '        discounts: [{percent: "10%", products: [platform], name: Launch}]\n',
+).replace("name: Acme Corp}", 'name: "Acme <b>&</b> Co", address: "1 Main St"}')
+MEMOS = (
+    "  - {type: credit_memo, id: CM-1, date: 2026-01-10, invoice: INV-ACME-1-20260101,\n"
+    '     amount: "20.00", reason: Outage}\n'
+    "  - {type: debit_memo, id: DM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"
+    '     lines: [{product: platform, amount: "31.00"}], reason: Missed seats}\n'
+)
+
+
+def books(tmp_path: Path, customer: str = DISCOUNTED + MEMOS) -> Path:
+    return write_books(tmp_path, {"acme": customer}, LEDGER)
+
+
+def loaded_documents(path: Path) -> dict[str, Document]:
+    entries, errors, options = loader.load_file(str(path))
+    assert errors == []
+    return {d.id: d for d in documents(entries, cli.ledger_directory(str(path), options))}
+
+
+def test_an_invoice_document_says_what_its_entry_says(tmp_path: Path) -> None:
+    found = loaded_documents(books(tmp_path))
+    assert list(found)[:3] == ["INV-ACME-1-20260101", "CM-1", "DM-1"]
+    invoice = found["INV-ACME-1-20260101"]
+    assert invoice.kind == "invoice"
+    assert (invoice.date, invoice.due_date, invoice.currency) == (
+        day("2026-01-01"),
+        day("2026-01-31"),
+        "USD",
+    )
+    assert invoice.seller == "Test Co"
+    assert invoice.customer.name == "Acme <b>&</b> Co"
+    assert invoice.customer.address == "1 Main St"
+    assert invoice.receivable == "Assets:AccountsReceivable:Customers:Acme"
+    assert invoice.lines == (
+        DocumentLine(
+            "Platform", "", day("2026-01-01"), day("2026-01-31"), D("1"), D("300.00"), D("300.00")
+        ),
+        DocumentLine(
+            "Onboarding", "", day("2026-01-01"), day("2026-03-31"), D("1"), D("100.00"), D("100.00")
+        ),
+        DocumentLine(
+            "Launch (10%): Platform",
+            "",
+            day("2026-01-01"),
+            day("2026-01-31"),
+            None,
+            None,
+            D("-30.00"),
+        ),
+    )
+    assert invoice.taxes == (("CA sales tax", D("37.00")),)
+    assert (invoice.subtotal, invoice.total) == (D("370.00"), D("407.00"))
+
+
+def test_memo_documents_total_what_they_move_on_the_receivable(tmp_path: Path) -> None:
+    found = loaded_documents(books(tmp_path))
+    credit, debit = found["CM-1"], found["DM-1"]
+    assert (credit.kind, credit.invoice_id, credit.reason) == (
+        "credit_memo",
+        "INV-ACME-1-20260101",
+        "Outage",
+    )
+    # 20.00 spread over the invoice's net lines (270.00 platform, 100.00 onboarding), taxed 10%.
+    assert [(line.description, line.amount) for line in credit.lines] == [
+        ("Platform", D("14.59")),
+        ("Onboarding", D("5.41")),
+    ]
+    assert credit.taxes == (("CA sales tax", D("2.00")),)
+    assert (credit.subtotal, credit.total) == (D("20.00"), D("22.00"))
+    assert [(line.description, line.amount) for line in debit.lines] == [("Platform", D("31.00"))]
+    assert (debit.kind, debit.taxes, debit.total) == (
+        "debit_memo",
+        (("CA sales tax", D("3.10")),),
+        D("34.10"),
+    )
+
+
+def test_html_shows_the_amounts_formatted_and_escapes_what_the_contracts_say(
+    tmp_path: Path,
+) -> None:
+    found = loaded_documents(books(tmp_path))
+    html = Renderer(TEMPLATES).html(found["INV-ACME-1-20260101"])
+    assert "Acme &lt;b&gt;&amp;&lt;/b&gt; Co" in html and "<b>&</b>" not in html
+    for text in ("$300.00", "-$30.00", "$37.00", "$407.00", "Launch (10%): Platform", "2026-01-31"):
+        assert text in html
+    assert "2026-01-01 to 2026-01-31" in html
+    memo = Renderer(TEMPLATES).html(found["CM-1"])
+    assert "Credit memo" in memo and "INV-ACME-1-20260101" in memo and "Reason: Outage" in memo
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "text"),
+    [
+        (D("16500"), "JPY", "en_US", "¥16,500"),
+        (D("1082.05"), "EUR", "en_US", "€1,082.05"),
+        (D("1082.05"), "EUR", "de_DE", "1.082,05\xa0€"),
+        (D("-100.00"), "USD", "en_US", "-$100.00"),
+    ],
+)
+def test_money_is_written_in_the_currency_and_locale(
+    amount: Decimal, currency: str, locale: str, text: str
+) -> None:
+    assert Renderer(TEMPLATES, locale).money(amount, currency) == text
+
+
+def test_a_unit_price_keeps_all_its_digits() -> None:
+    assert Renderer(TEMPLATES).price(D("0.0125"), "USD") == "$0.0125"
+
+
+def test_render_files_pdfs_where_beancount_attaches_them_to_the_customer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    out = tmp_path / "documents"
+    args = ["render", str(path), "--templates", TEMPLATES]
+    assert cli.main(args) == 0
+    assert "beanbill render: 5 documents in" in capsys.readouterr().out
+    folder = out / "Assets" / "AccountsReceivable" / "Customers" / "Acme"
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "2026-01-01.INV-ACME-1-20260101.pdf",
+        "2026-01-10.CM-1.pdf",
+        "2026-01-11.DM-1.pdf",
+        "2026-02-01.INV-ACME-1-20260201.pdf",
+        "2026-03-01.INV-ACME-1-20260301.pdf",
+    ]
+    first = (folder / names[0]).read_bytes()
+    assert first.startswith(b"%PDF-")
+    # The same books render the same bytes: nothing is rewritten.
+    assert cli.main(args) == 0
+    assert "(0 new, 0 updated, 5 unchanged)" in capsys.readouterr().out
+    # The documents plugin files each under the customer's receivable (an account Beancount's
+    # own `documents` option does not see: the contracts plugin opens it), on its date, linked
+    # to its invoice or memo.
+    path.write_text(LEDGER + 'plugin "beanbill.plugins.documents" "documents"\n')
+    (folder / "notes.txt").write_text("not a document")
+    entries, errors, _ = loader.load_file(str(path))
+    assert errors == []
+    filed = [(e.date, e.account, e.links) for e in entries if isinstance(e, data.Document)]
+    assert filed == [
+        (day("2026-01-01"), AR, {"INV-ACME-1-20260101"}),
+        (day("2026-01-10"), AR, {"CM-1"}),
+        (day("2026-01-11"), AR, {"DM-1"}),
+        (day("2026-02-01"), AR, {"INV-ACME-1-20260201"}),
+        (day("2026-03-01"), AR, {"INV-ACME-1-20260301"}),
+    ]
+    paths = [e.filename for e in entries if isinstance(e, data.Document)]
+    assert paths[0] == str(folder / names[0])
+    # `beanbill compile` leaves them out: their paths are this machine's.
+    assert "document" not in "".join(cli.format_compiled(cli.generated(entries), str(path)))
+
+
+def test_a_missing_documents_folder_is_an_error() -> None:
+    _, errors, _ = loader.load_string('plugin "beanbill.plugins.documents" "nowhere"\n')
+    assert len(errors) == 1
+    assert errors[0].message.startswith("documents folder ")
+    assert errors[0].message.endswith("nowhere does not exist (render into it: beanbill render)")
+
+
+def test_a_document_whose_books_changed_is_rendered_again_and_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    args = ["render", str(path), "--templates", TEMPLATES, "--id", "INV-ACME-1-20260301"]
+    assert cli.main(args) == 0
+    capsys.readouterr()
+    customer = tmp_path / "contracts" / "customers" / "acme.yaml"
+    customer.write_text(customer.read_text().replace('price: "300.00"', 'price: "310.00"'))
+    assert cli.main([*args, "--format", "html"]) == 0
+    assert cli.main(args) == 0
+    out = capsys.readouterr().out
+    assert "updated (the books changed since it was rendered): " in out
+    assert out.endswith("(0 new, 1 updated, 0 unchanged)\n")
+    html = tmp_path / "documents/Assets/AccountsReceivable/Customers/Acme"
+    assert (
+        "Please pay $306.90 by 2026-03-31"
+        in (html / "2026-03-01.INV-ACME-1-20260301.html").read_text()
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--id", "INV-NOPE"], "no invoice or memo INV-NOPE in the books; nothing written"),
+        (["--templates", "/nonexistent"], "no invoice.html.j2 in /nonexistent"),
+    ],
+)
+def test_render_refuses_what_it_cannot_do_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    path = books(tmp_path)
+    assert cli.main(["render", str(path), "--templates", TEMPLATES, *extra]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "documents").exists()
+
+
+def test_books_with_problems_render_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path, DISCOUNTED.replace('price: "300.00"', "price: 300.00"))
+    assert cli.main(["render", str(path), "--templates", TEMPLATES]) == 1
+    assert "beanbill render: the books have 1 problem(s); nothing written" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "documents").exists()
