@@ -14,7 +14,6 @@ import ipaddress
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 
 from beancount import loader
@@ -28,14 +27,13 @@ from beanbill.documents import Directory, directory_of, documents, select
 from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
-from beanbill.periods import add_months, month_end
+from beanbill.periods import add_months
 from beanbill.plugins.contracts import parse_config as contracts_config
-from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
-from beanbill.revenue_report import PostingRow, income_accounts, waterfall
+from beanbill.reports import aging_table, invoices_table, revenue_table
 from beanbill.settlement import STATUSES, Settlement
-from beanbill.tables import FORMATS, Cell, render
+from beanbill.tables import FORMATS, render
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
@@ -152,29 +150,8 @@ def cmd_revenue(args: argparse.Namespace) -> int:
         print_errors(errors)
         sys.stderr.write(f"beanbill revenue: {len(errors)} problem(s) in the books\n")
         return 1
-    rows = [
-        PostingRow(entry.date, posting.account, posting.units.number, posting.units.currency)
-        for entry in entries
-        if isinstance(entry, data.Transaction)
-        for posting in entry.postings
-        if posting.units is not None and isinstance(posting.units.number, Decimal)
-    ]
-    end = month_end(args.until) if args.until else None
-    months = waterfall(rows, args.since, end)
-    accounts = income_accounts(months)
-    headers = ["month", "currency", *accounts, "recognised", "deferred", "unbilled"]
-    table = [
-        [
-            row.month,
-            row.currency,
-            *(row.recognised.get(a) for a in accounts),
-            row.total,
-            row.deferred,
-            row.unbilled,
-        ]
-        for row in months
-    ]
-    sys.stdout.write(render(headers, table, "csv" if args.csv else args.format))
+    table = revenue_table(entries, args.since, args.until)
+    sys.stdout.write(render(*table, "csv" if args.csv else args.format))
     return 0
 
 
@@ -202,17 +179,10 @@ def cmd_invoices(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     settlement, as_of = loaded
-    rows = invoice_rows(settlement, as_of, args.customer, args.status)
-    headers = ["invoice", "customer", "date", "due", "currency", "total", "paid", "wallet"]
-    headers += ["credited", "debited", "written off", "open", "status", "days overdue"]
-    table: list[list[Cell]] = []
-    for r in rows:
-        table.append([r.invoice, r.customer, str(r.date), str(r.due_date), r.currency, r.total])
-        table[-1] += [r.paid, r.wallet, r.credited, r.debited, r.written_off, r.open]
-        table[-1] += [r.status, r.days_overdue]
+    table = invoices_table(settlement, as_of, args.customer, args.status)
     if args.format == "table":
         sys.stdout.write(f"Invoices as of {as_of}\n")
-    sys.stdout.write(render(headers, table, args.format))
+    sys.stdout.write(render(*table, args.format))
     return 0
 
 
@@ -221,13 +191,10 @@ def cmd_aging(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     settlement, as_of = loaded
-    aged = aging(invoice_rows(settlement, as_of, args.customer))
+    table = aging_table(settlement, as_of, args.customer, totals=args.format == "table")
     if args.format == "table":
-        aged += aging_totals(aged)
         sys.stdout.write(f"Receivables aging as of {as_of} (days past due)\n")
-    headers = ["customer", "currency", *BUCKETS, "total"]
-    table: list[list[Cell]] = [[a.customer, a.currency, *a.buckets.values(), a.total] for a in aged]
-    sys.stdout.write(render(headers, table, args.format))
+    sys.stdout.write(render(*table, args.format))
     return 0
 
 

@@ -30,10 +30,7 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[Cell]], fmt: str) -> 
         return out.getvalue()
     texts = [[_text(c) for c in row] for row in rows]
     widths = [max([len(h)] + [len(r[i]) for r in texts]) for i, h in enumerate(headers)]
-    numeric = [
-        all(isinstance(row[i], (Decimal, int)) or row[i] is None for row in rows)
-        for i in range(len(headers))
-    ]
+    numeric = numeric_columns(len(headers), rows)
 
     def line(cells: Sequence[str]) -> str:
         parts = [
@@ -44,3 +41,11 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[Cell]], fmt: str) -> 
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(list(headers)), rule, *(line(r) for r in texts)]) + "\n"
+
+
+def numeric_columns(count: int, rows: Sequence[Sequence[Cell]]) -> list[bool]:
+    """Which of the `count` columns hold numbers only (people's tables right-align them)."""
+    return [
+        all(isinstance(row[i], (Decimal, int)) or row[i] is None for row in rows)
+        for i in range(count)
+    ]

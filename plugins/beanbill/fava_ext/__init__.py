@@ -1,0 +1,64 @@
+"""beanbill in Fava: a "Billing" page with the revenue waterfall, the invoices and the
+receivables aging - the tables of `beanbill revenue`, `invoices` and `aging`
+(beanbill.reports), so the page and the CLI show the same numbers.
+
+Usage, in the ledger:
+
+    2020-01-01 custom "fava-extension" "beanbill.fava_ext"
+
+Fava's time filter picks the months of the waterfall and the date the invoices and the aging
+are as of (the filter's last day; without a filter, the date of the last invoice, memo,
+payment, write-off or wallet movement, as the CLI does).
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import NamedTuple, cast
+
+from beancount.core import data
+from fava.context import g
+from fava.ext import FavaExtensionBase
+
+from beanbill.books import read_settlement
+from beanbill.reports import Table, aging_table, invoices_table, revenue_table
+from beanbill.tables import numeric_columns
+
+
+class Report(NamedTuple):
+    title: str
+    table: Table
+    numeric: list[bool]
+
+
+class BillingReports(FavaExtensionBase):
+    """The billing reports page."""
+
+    report_title = "Billing"
+
+    def reports(self) -> list[Report]:
+        # Fava types its entries as protocols of Beancount's; they are Beancount's own.
+        entries = cast("list[data.Directive]", self.ledger.all_entries)
+        settlement = read_settlement(entries)
+        since, until = self.months()
+        as_of = until or settlement.last_date or datetime.date.today()
+        tables = [
+            ("Revenue waterfall", revenue_table(entries, since, until)),
+            (f"Invoices as of {as_of}", invoices_table(settlement, as_of)),
+            (
+                f"Receivables aging as of {as_of} (days past due)",
+                aging_table(settlement, as_of, totals=True),
+            ),
+        ]
+        return [
+            Report(title, table, numeric_columns(len(table.headers), table.rows))
+            for title, table in tables
+        ]
+
+    @staticmethod
+    def months() -> tuple[datetime.date | None, datetime.date | None]:
+        """The first and last day of Fava's time filter (None: no filter)."""
+        date_range = g.filtered.date_range
+        if date_range is None:
+            return None, None
+        return date_range.begin, date_range.end - datetime.timedelta(days=1)

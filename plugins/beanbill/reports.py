@@ -1,0 +1,88 @@
+"""The billing reports as tables (headers and rows), from loaded books: shared by the CLI
+(`beanbill revenue`, `invoices`, `aging`) and the Fava extension, so both show the same
+numbers."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import NamedTuple
+
+from beancount.core import data
+
+from beanbill.periods import month_end
+from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
+from beanbill.revenue_report import PostingRow, income_accounts, waterfall
+from beanbill.settlement import Settlement
+from beanbill.tables import Cell
+
+
+class Table(NamedTuple):
+    headers: list[str]
+    rows: list[list[Cell]]
+
+
+def revenue_table(
+    entries: Iterable[data.Directive],
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+) -> Table:
+    """The revenue waterfall per month and currency (`since`, `until`: any day of the first
+    and last month)."""
+    rows = [
+        PostingRow(entry.date, posting.account, posting.units.number, posting.units.currency)
+        for entry in entries
+        if isinstance(entry, data.Transaction)
+        for posting in entry.postings
+        if posting.units is not None and isinstance(posting.units.number, Decimal)
+    ]
+    first = since.replace(day=1) if since else None
+    months = waterfall(rows, first, month_end(until) if until else None)
+    accounts = income_accounts(months)
+    headers = ["month", "currency", *accounts, "recognised", "deferred", "unbilled"]
+    table: list[list[Cell]] = [
+        [
+            row.month,
+            row.currency,
+            *(row.recognised.get(a) for a in accounts),
+            row.total,
+            row.deferred,
+            row.unbilled,
+        ]
+        for row in months
+    ]
+    return Table(headers, table)
+
+
+def invoices_table(
+    settlement: Settlement,
+    as_of: datetime.date,
+    customer: str | None = None,
+    status: str | None = None,
+) -> Table:
+    """Every invoice issued by `as_of`, with what paid, credited and is still open of it."""
+    headers = ["invoice", "customer", "date", "due", "currency", "total", "paid", "wallet"]
+    headers += ["credited", "debited", "written off", "open", "status", "days overdue"]
+    table: list[list[Cell]] = []
+    for r in invoice_rows(settlement, as_of, customer, status):
+        table.append([r.invoice, r.customer, str(r.date), str(r.due_date), r.currency, r.total])
+        table[-1] += [r.paid, r.wallet, r.credited, r.debited, r.written_off, r.open]
+        table[-1] += [r.status, r.days_overdue]
+    return Table(headers, table)
+
+
+def aging_table(
+    settlement: Settlement,
+    as_of: datetime.date,
+    customer: str | None = None,
+    totals: bool = False,
+) -> Table:
+    """Open receivables per customer and currency, by days past due (with `totals`: a total
+    row per currency)."""
+    aged = aging(invoice_rows(settlement, as_of, customer))
+    if totals:
+        aged += aging_totals(aged)
+    headers = ["customer", "currency", *BUCKETS, "total"]
+    rows: list[list[Cell]] = [[a.customer, a.currency, *a.buckets.values(), a.total] for a in aged]
+    return Table(headers, rows)

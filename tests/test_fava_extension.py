@@ -1,0 +1,66 @@
+"""The Fava extension's "Billing" page, requested from Fava's own app: the same tables as the
+CLI's reports, as of Fava's time filter, with each invoice linked to its journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fava.application import create_app
+
+from beanbill import cli
+from tests.test_adjustments import ACME, write_books
+
+AR = "Assets:AccountsReceivable:Customers:Acme"
+LEDGER = f"""\
+option "title" "Test Books"
+option "operating_currency" "USD"
+plugin "beanbill.plugins.contracts" "{{path: contracts, until: 2026-12-31}}"
+plugin "beanbill.plugins.recognition"
+plugin "beanbill.plugins.settlement"
+plugin "beanbill.plugins.chart"
+2020-01-01 custom "fava-extension" "beanbill.fava_ext"
+2026-01-01 open Assets:Cash:Bank
+
+2026-01-20 * "Acme Corp" "Payment" ^INV-ACME-1-20260101
+  Assets:Cash:Bank   440.00 USD
+  {AR}  -440.00 USD
+"""
+PAGE = "/test-books/extension/BillingReports/"
+
+
+def page(tmp_path: Path, query: str = "") -> str:
+    ledger = write_books(tmp_path, {"acme": ACME}, LEDGER)
+    client = create_app([ledger], load=True).test_client()
+    response = client.get(PAGE + query)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_the_billing_page_shows_the_cli_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    html = page(tmp_path)
+    for title in ("Revenue waterfall", "Invoices as of 2026-03-01", "Receivables aging as of"):
+        assert title in html
+    # January's invoice: 440.00, paid; March's: 330.00, open.
+    assert '<td class="num">440.00</td>' in html
+    assert html.count("<td>paid</td>") == 1 and html.count("<td>open</td>") == 2
+    link = '<a href="/test-books/journal/?filter=%5EINV-ACME-1-20260101">INV-ACME-1-20260101</a>'
+    assert link in html
+    # The same numbers as `beanbill invoices`.
+    assert cli.main(["invoices", str(tmp_path / "main.beancount"), "--format", "csv"]) == 0
+    for line in capsys.readouterr().out.splitlines()[1:]:
+        invoice, *_, total = line.split(",")[:6]
+        assert f">{invoice}</a>" in html and f">{total}<" in html
+
+
+def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> None:
+    html = page(tmp_path, "?time=2026-02")
+    # (Fava embeds every link of the ledger in each page: look at the tables only.)
+    waterfall = html[html.index("Revenue waterfall") : html.index("Invoices as of")]
+    invoices = html[html.index("Invoices as of") : html.index("Receivables aging")]
+    assert invoices.startswith("Invoices as of 2026-02-28")
+    assert "INV-ACME-1-20260201" in invoices
+    assert "INV-ACME-1-20260301" not in invoices  # issued after the filter
+    assert "<td>2026-02</td>" in waterfall and "<td>2026-01</td>" not in waterfall
