@@ -13,7 +13,8 @@ from beancount import loader
 from beancount.core import data
 
 from beanbill import cli
-from beanbill.documents import Document, DocumentLine, documents
+from beanbill.books import read_settlement
+from beanbill.documents import Document, DocumentLine, documents, statements
 from beanbill.render import Renderer
 from tests.test_adjustments import ACME, write_books
 
@@ -238,3 +239,47 @@ def test_books_with_problems_render_nothing(
         capsys.readouterr().err
     )
     assert not (tmp_path / "documents").exists()
+
+
+def test_a_statement_lists_what_the_customer_owes_by_age(tmp_path: Path) -> None:
+    path = books(tmp_path)
+    entries, errors, options = loader.load_file(str(path))
+    assert errors == []
+    directory = cli.ledger_directory(str(path), options)
+    (statement,) = statements(read_settlement(entries), day("2026-03-15"), directory)
+    assert (statement.customer_id, statement.receivable, statement.date) == (
+        "acme",
+        AR,
+        day("2026-03-15"),
+    )
+    (owed,) = statement.owed
+    # January: 407.00 - 22.00 credited + 34.10 debited; February and March: 297.00 each.
+    assert [(r.invoice, r.open, r.days_overdue) for r in owed.invoices] == [
+        ("INV-ACME-1-20260101", D("419.10"), 43),
+        ("INV-ACME-1-20260201", D("297.00"), 12),
+        ("INV-ACME-1-20260301", D("297.00"), 0),
+    ]
+    assert owed.buckets == {
+        "current": D("297.00"),
+        "1-30": D("297.00"),
+        "31-60": D("419.10"),
+        "61-90": D("0.00"),
+        "90+": D("0.00"),
+    }
+    assert owed.total == D("1013.10")
+    # Nothing owed before the first invoice: no statement.
+    assert statements(read_settlement(entries), day("2025-12-31"), directory) == []
+
+
+def test_render_statements_files_one_per_customer_on_its_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    args = ["render", str(path), "--templates", TEMPLATES, "--format", "html"]
+    assert cli.main([*args, "--statements", "2026-03-15"]) == 0
+    assert "1 document in" in capsys.readouterr().out
+    html = (tmp_path / "documents" / AR.replace(":", "/") / "2026-03-15.statement.html").read_text()
+    for text in ("Statement", "INV-ACME-1-20260101", "$419.10", "31-60 days past due", "$1,013.10"):
+        assert text in html
+    assert cli.main([*args, "--statements", "2026-03-15", "--customer", "nobody"]) == 1
+    assert "customer nobody owes nothing on 2026-03-15; nothing written" in capsys.readouterr().err

@@ -23,7 +23,15 @@ from beancount.parser import printer
 
 from beanbill.books import read_settlement
 from beanbill.closing import CLOSED, close_month, format_closing, month_label
-from beanbill.documents import Directory, directory_of, documents, select
+from beanbill.documents import (
+    Directory,
+    Document,
+    Statement,
+    directory_of,
+    documents,
+    select,
+    statements,
+)
 from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
@@ -275,9 +283,16 @@ def cmd_render(args: argparse.Namespace) -> int:
     if errors:
         print_errors(errors)
         return refuse_render(f"the books have {len(errors)} problem(s)")
-    found, unknown = select(documents(entries, ledger_directory(args.ledger, options)), args.id)
-    if unknown:
-        return refuse_render(f"no invoice or memo {', '.join(unknown)} in the books")
+    directory = ledger_directory(args.ledger, options)
+    found: Sequence[Document | Statement]
+    if args.statements:
+        found = statements(read_settlement(entries), args.statements, directory, args.customer)
+        if args.customer and not found:
+            return refuse_render(f"customer {args.customer} owes nothing on {args.statements}")
+    else:
+        found, unknown = select(documents(entries, directory), args.id)
+        if unknown:
+            return refuse_render(f"no invoice or memo {', '.join(unknown)} in the books")
     renderer = Renderer(templates, args.locale)
     out = args.out or os.path.join(folder, "documents")
     written: dict[str, list[str]] = {"new": [], "updated": [], "unchanged": []}
@@ -374,6 +389,13 @@ def parser() -> argparse.ArgumentParser:
     render_.add_argument(
         "--id", action="append", default=[], help="an invoice or memo id (repeatable; default: all)"
     )
+    render_.add_argument(
+        "--statements",
+        type=date_arg,
+        metavar="DATE",
+        help="statements of account as of DATE (YYYY-MM-DD) instead of invoices and memos",
+    )
+    render_.add_argument("--customer", help="with --statements: only this customer (id)")
     render_.add_argument("--format", choices=RENDER_FORMATS, default="pdf")
     render_.add_argument("--out", help="the documents folder (default: documents/ beside LEDGER)")
     render_.add_argument("--templates", help="the templates folder (default: ../templates)")

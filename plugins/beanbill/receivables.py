@@ -1,6 +1,6 @@
 """Receivables reports: the invoice list and AR aging, as of any date (pure; over a
-`beanbill.settlement.Settlement`). Shared by `beanbill invoices`, `beanbill aging` and, later,
-the Fava extension.
+`beanbill.settlement.Settlement`). Shared by `beanbill invoices`, `beanbill aging`, the Fava
+extension (through beanbill.reports) and the statements of account (beanbill.documents).
 
 Aging buckets are by days past the due date on the as-of date: `current` (not yet due),
 `1-30`, `31-60`, `61-90`, `90+`. Only invoices issued by that date with an open balance count;

@@ -1,7 +1,8 @@
 """Documents as HTML (Jinja2 templates) and PDF (WeasyPrint), and where they are filed.
 
-The templates are `invoice.html.j2` and `memo.html.j2` (credit and debit memos) in a templates
-folder (the repository's `templates/`); they get the `Document` as `doc` and the filters
+The templates are `invoice.html.j2`, `memo.html.j2` (credit and debit memos) and
+`statement.html.j2` in a templates folder (the repository's `templates/`); they get the
+`Document` (or `Statement`) as `doc` and the filters
 `money` (Babel, the currency's minor unit), `price` (a unit price, all its digits),
 `number` and `period`. Files are named as Beancount's `documents` option wants them:
 `<folder>/<the customer's receivable account, one folder per component>/<date>.<id>.<ext>`,
@@ -18,9 +19,9 @@ from decimal import Decimal
 import jinja2
 from babel.numbers import format_currency, format_decimal
 
-from beanbill.documents import INVOICE, Document
+from beanbill.documents import INVOICE, STATEMENT, Document, Statement
 
-TEMPLATE_OF = {INVOICE: "invoice.html.j2"}
+TEMPLATE_OF = {INVOICE: "invoice.html.j2", STATEMENT: "statement.html.j2"}
 MEMO_TEMPLATE = "memo.html.j2"
 FORMATS = ("pdf", "html")
 
@@ -52,11 +53,11 @@ class Renderer:
     def number(self, value: Decimal) -> str:
         return str(format_decimal(value, locale=self.locale, decimal_quantization=False))
 
-    def html(self, document: Document) -> str:
+    def html(self, document: Document | Statement) -> str:
         template = self.environment.get_template(TEMPLATE_OF.get(document.kind, MEMO_TEMPLATE))
         return template.render(doc=document)
 
-    def pdf(self, document: Document) -> bytes:
+    def pdf(self, document: Document | Statement) -> bytes:
         import weasyprint  # imported here: it loads Pango, which no other command needs
 
         html = weasyprint.HTML(string=self.html(document), base_url=self.templates)
@@ -70,7 +71,7 @@ def period(start: datetime.date | None, end: datetime.date | None) -> str:
     return str(start) if start == end else f"{start} to {end}"
 
 
-def document_path(folder: str, document: Document, extension: str) -> str:
+def document_path(folder: str, document: Document | Statement, extension: str) -> str:
     """`<folder>/Assets/AccountsReceivable/Customers/<C>/<date>.<id>.<extension>`."""
     return os.path.join(
         folder, *document.receivable.split(":"), f"{document.date}.{document.id}.{extension}"
