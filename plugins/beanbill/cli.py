@@ -1,4 +1,5 @@
-"""The `beanbill` command line: compile, check, report on, close, render and serve the books.
+"""The `beanbill` command line: compile, check, report on, close, render, export and serve the
+books.
 
 Every command takes the ledger file as an optional first argument (default
 ledgers/main.beancount). Problems are printed as `file:line: message`; the exit status is 1
@@ -21,6 +22,7 @@ from beancount.core import data
 from beancount.parser import parser as bc_parser
 from beancount.parser import printer
 
+from beanbill.active import error_meta
 from beanbill.books import read_settlement
 from beanbill.closing import CLOSED, close_month, format_closing, month_label
 from beanbill.documents import (
@@ -32,6 +34,7 @@ from beanbill.documents import (
     select,
     statements,
 )
+from beanbill.export import journal_lines, read_map, totals
 from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
@@ -41,7 +44,7 @@ from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
 from beanbill.reports import aging_table, invoices_table, revenue_table
 from beanbill.settlement import STATUSES, Settlement
-from beanbill.tables import FORMATS, render
+from beanbill.tables import FORMATS, Cell, render
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 DEFAULT_LEDGER = "ledgers/main.beancount"
@@ -335,6 +338,61 @@ def ledger_directory(ledger: str, options: dict[str, Any]) -> Directory:
     return directory_of(None)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    if args.until < args.since:
+        return refuse_export(f"--to {args.until} is before --from {args.since}")
+    account_map = None
+    if args.map:
+        try:
+            with open(args.map, encoding="utf-8") as file:
+                account_map = read_map(file.read(), args.map)
+        except OSError as error:
+            return refuse_export(f"cannot read the map {args.map} ({error.strerror or error})")
+        except ValueError as error:
+            return refuse_export(str(error))
+    entries, errors, options = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        return refuse_export(f"the books have {len(errors)} problem(s)")
+    lines, problems = journal_lines(entries, args.since, args.until, account_map)
+    if problems:
+        for problem in problems:
+            if problem.entry is None:
+                where = str(args.map)
+            else:
+                source = error_meta(problem.entry.meta, options)
+                where = f"{source.get('filename', '?')}:{source.get('lineno', 0)}"
+            sys.stderr.write(f"{where}: {problem.message}\n")
+        return refuse_export(f"{len(problems)} problem(s)")
+    headers = ["journal", "date", "account", "beancount account", "debit", "credit"]
+    headers += ["currency", "description", "reference", "customer"]
+    rows: list[list[Cell]] = []
+    for line in lines:
+        rows.append([line.journal, str(line.date), line.account, line.beancount_account])
+        rows[-1] += [line.debit, line.credit, line.currency, line.description]
+        rows[-1] += [line.reference, line.customer]
+    text = render(headers, rows, args.format)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        write_atomically(args.output, [text])
+    journals = len({line.journal for line in lines})
+    balanced = "; ".join(
+        f"{currency} debits {debit} = credits {credit}"
+        for currency, (debit, credit) in sorted(totals(lines).items())
+    )
+    sys.stderr.write(
+        f"beanbill export: {journals} journals, {len(lines)} lines, {args.since} to "
+        f"{args.until}{'; ' + balanced if balanced else ''}\n"
+    )
+    return 0
+
+
+def refuse_export(message: str) -> int:
+    sys.stderr.write(f"beanbill export: {message}; nothing written\n")
+    return 1
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="beanbill", description=__doc__.splitlines()[0])
     commands = root.add_subparsers(dest="command", required=True)
@@ -401,6 +459,15 @@ def parser() -> argparse.ArgumentParser:
     render_.add_argument("--templates", help="the templates folder (default: ../templates)")
     render_.add_argument("--locale", default="en_US", help="money and number format (Babel)")
     render_.set_defaults(run=cmd_render)
+
+    export = commands.add_parser("export", help="the general journal of a period, for an ERP")
+    export.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    export.add_argument("--from", dest="since", type=date_arg, required=True, help="YYYY-MM-DD")
+    export.add_argument("--to", dest="until", type=date_arg, required=True, help="YYYY-MM-DD")
+    export.add_argument("--map", help="YAML file mapping account patterns to ERP accounts")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("-o", "--output", help="write to FILE (atomically) instead of stdout")
+    export.set_defaults(run=cmd_export)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)

@@ -1,0 +1,152 @@
+"""The general journal for an ERP: every transaction of a period as debit and credit lines,
+each account mapped to the ERP's chart.
+
+A map is a YAML file `accounts:` of Beancount account patterns to ERP accounts, tried in
+order (`*` matches any run of characters, `:` included):
+
+    accounts:
+      "Assets:AccountsReceivable:Customers:*": "1200"
+      "Assets:Cash:*": "1000"
+      "Income:*": "4000"
+
+With a map, every account the period posts to must match a pattern (else nothing is
+exported: an unmapped account would leave the ERP's journal unbalanced or wrong); without one,
+accounts keep their Beancount names. A journal is one transaction; its lines balance per
+currency (debits = credits), which the export checks. Transactions that convert currencies
+(a posting at a price or cost) are refused: an ERP journal is in one currency.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import NamedTuple
+
+import yaml
+from beancount.core import data
+
+from beanbill.books import units
+
+ZERO = Decimal(0)
+
+
+class AccountMap(NamedTuple):
+    patterns: tuple[tuple[str, str], ...]  # (Beancount pattern, ERP account), in order
+
+    def get(self, account: str) -> str | None:
+        for pattern, target in self.patterns:
+            if fnmatch.fnmatchcase(account, pattern):
+                return target
+        return None
+
+
+class JournalLine(NamedTuple):
+    journal: str  # "<yyyymmdd>-<n>": the n-th exported transaction of that date
+    date: datetime.date
+    account: str  # the ERP account (or the Beancount account, without a map)
+    beancount_account: str
+    debit: Decimal | None
+    credit: Decimal | None
+    currency: str
+    description: str  # the transaction's narration (else its payee)
+    reference: str  # its links (invoice, memo ids), space-separated
+    customer: str
+
+
+class ExportProblem(NamedTuple):
+    entry: data.Directive | None  # None: a problem of the map
+    message: str
+
+
+def read_map(text: str, source: str) -> AccountMap:
+    """Parse a map file; raise ValueError with a message naming `source`."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"{source}: not valid YAML ({error})") from error
+    accounts = document.get("accounts") if isinstance(document, dict) else None
+    if not isinstance(accounts, dict) or not accounts:
+        raise ValueError(
+            f'{source}: needs "accounts:", a mapping of account patterns to ERP accounts'
+        )
+    patterns = []
+    for pattern, target in accounts.items():
+        if not isinstance(pattern, str) or not isinstance(target, (str, int)) or target == "":
+            raise ValueError(f"{source}: {pattern!r}: map each account pattern to an ERP account")
+        patterns.append((pattern, str(target)))
+    return AccountMap(tuple(patterns))
+
+
+def journal_lines(
+    entries: Iterable[data.Directive],
+    since: datetime.date,
+    until: datetime.date,
+    account_map: AccountMap | None = None,
+) -> tuple[list[JournalLine], list[ExportProblem]]:
+    """The journal lines of the transactions dated `since` to `until` (both included), in the
+    books' order, and what stops the export (nothing is to be exported when there is any)."""
+    lines: list[JournalLine] = []
+    problems: list[ExportProblem] = []
+    unmapped: dict[str, data.Transaction] = {}
+    number_of_day: dict[datetime.date, int] = {}
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or not since <= entry.date <= until:
+            continue
+        if any(p.cost is not None or p.price is not None for p in entry.postings):
+            problems.append(
+                ExportProblem(
+                    entry, "converts currencies (a posting at a price or cost): not exported"
+                )
+            )
+            continue
+        number_of_day[entry.date] = number_of_day.get(entry.date, 0) + 1
+        journal = f"{entry.date:%Y%m%d}-{number_of_day[entry.date]}"
+        description = entry.narration or entry.payee or ""
+        reference = " ".join(sorted(entry.links or ()))
+        customer = str(entry.meta.get("customer", ""))
+        sums: dict[str, Decimal] = {}
+        for posting in entry.postings:
+            number = units(posting)
+            if number is None or number[0] == ZERO:
+                continue
+            amount, currency = number
+            target = posting.account if account_map is None else account_map.get(posting.account)
+            if target is None:
+                unmapped.setdefault(posting.account, entry)
+                target = ""
+            sums[currency] = sums.get(currency, ZERO) + amount
+            lines.append(
+                JournalLine(
+                    journal,
+                    entry.date,
+                    target,
+                    posting.account,
+                    amount if amount > ZERO else None,
+                    -amount if amount < ZERO else None,
+                    currency,
+                    description,
+                    reference,
+                    customer,
+                )
+            )
+        for currency, total in sorted(sums.items()):
+            if total != ZERO:
+                problems.append(
+                    ExportProblem(entry, f"does not balance in {currency} (off by {total})")
+                )
+    for account, entry in sorted(unmapped.items()):
+        first = f'{entry.date} "{entry.narration}"'
+        message = f"account {account} (first posted to by {first}) matches no pattern: add one"
+        problems.append(ExportProblem(None, message))
+    return lines, problems
+
+
+def totals(lines: Sequence[JournalLine]) -> dict[str, tuple[Decimal, Decimal]]:
+    """Debits and credits per currency (equal, for a balanced export)."""
+    result: dict[str, tuple[Decimal, Decimal]] = {}
+    for line in lines:
+        debit, credit = result.get(line.currency, (ZERO, ZERO))
+        result[line.currency] = (debit + (line.debit or ZERO), credit + (line.credit or ZERO))
+    return result
