@@ -170,8 +170,9 @@ def test_render_files_pdfs_where_beancount_attaches_them_to_the_customer(
     # to its invoice or memo.
     path.write_text(LEDGER + 'plugin "beanbill.plugins.documents" "documents"\n')
     (folder / "notes.txt").write_text("not a document")
-    entries, errors, _ = loader.load_file(str(path))
+    entries, errors, options = loader.load_file(str(path))
     assert errors == []
+    assert options["documents"] == [str(out)]  # Fava watches it
     filed = [(e.date, e.account, e.links) for e in entries if isinstance(e, data.Document)]
     assert filed == [
         (day("2026-01-01"), AR, {"INV-ACME-1-20260101"}),

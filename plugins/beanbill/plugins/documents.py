@@ -12,7 +12,9 @@ component>/<YYYY-MM-DD>.<name>`. Beancount's option only sees accounts opened in
 own text, not the customers' accounts the contracts plugin opens; this plugin files a
 `Document` for every open account, and when the name is `<id>.<extension>` and `<id>` is an
 invoice or memo of the books, links it (`^<id>`): Fava then shows the PDF beside its invoice
-(click the link) and serves it. A file Beancount already filed is not filed twice.
+(click the link) and serves it. A file Beancount already filed is not filed twice. The folder
+is added to the loaded options' `documents`, so Fava watches it and a newly rendered document
+reloads the books.
 
 Errors: a documents folder that does not exist.
 """
@@ -49,6 +51,10 @@ def file_documents(
     if not os.path.isdir(folder):
         message = f"documents folder {folder} does not exist (render into it: beanbill render)"
         return entries, [DocumentsError(data.new_metadata(ledger, 0), message, None)]
+    # Fava watches the documents folders (a newly rendered PDF reloads the books) and uploads
+    # into the first; Beancount's own option only reads them when the ledger is parsed.
+    if folder not in options_map["documents"]:
+        options_map["documents"].append(folder)
     try:
         return entries + found_documents(entries, folder), []
     except Exception as error:  # a bug: report it, keep the ledger loadable
