@@ -37,6 +37,7 @@ from beanbill import cli
 from beanbill.adjustments import line_groups
 from beanbill.billing import AccruedLine, Billed, Invoice, InvoiceLine, LineKind, bill
 from beanbill.books import read_settlement
+from beanbill.closing import close_month, format_closing
 from beanbill.compiler import compile_folder
 from beanbill.load import load_folder
 from beanbill.model import RecognitionMethod, Timing
@@ -1303,6 +1304,29 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         if not errors:  # `beanbill compile` writes nothing for books with a problem
             first = compiled_text(ledger, root / "first.beancount")
             assert compiled_text(ledger, root / "second.beancount") == first
+            check_close(data.draw, entries, ledger)
+
+
+def check_close(draw: Draw, entries: list[data.Directive], ledger: Path) -> None:
+    """A month of the books, closed, still checks clean: every balance the close asserts is
+    the books' (sub-accounts, currencies, closed accounts), every invoice digest matches."""
+    months = sorted({e.date.replace(day=1) for e in transactions(entries)})
+    if not months:
+        return
+    month = draw(st.sampled_from(months))
+    label = f"{month:%Y-%m}"
+    close_file = ledger.parent / "closed" / f"{label}.beancount"
+    close_file.parent.mkdir(exist_ok=True)
+    close_file.write_text(format_closing(close_month(entries, month)), encoding="utf-8")
+    closed_ledger = ledger.parent / "closed-main.beancount"
+    text = ledger.read_text(encoding="utf-8").replace(
+        'plugin "beanbill.plugins.chart"',
+        'plugin "beanbill.plugins.close"\nplugin "beanbill.plugins.chart"',
+    )
+    closed_ledger.write_text(f'{text}\ninclude "closed/{label}.beancount"\n', encoding="utf-8")
+    _, errors, _ = loader.load_file(str(closed_ledger))
+    assert [e.message for e in errors] == []
+    event("closed a month of the books")
 
 
 # --- invalid inputs ------------------------------------------------------------------------
