@@ -220,6 +220,8 @@ def test_a_document_whose_books_changed_is_rendered_again_and_said(
     [
         (["--id", "INV-NOPE"], "no invoice or memo INV-NOPE in the books; nothing written"),
         (["--templates", "/nonexistent"], "no invoice.html.j2 in /nonexistent"),
+        (["--statements", "2026-03-15", "--id", "CM-1"], "--id names invoices and memos"),
+        (["--customer", "acme"], "--customer goes with --statements; nothing written"),
     ],
 )
 def test_render_refuses_what_it_cannot_do_and_writes_nothing(

@@ -278,6 +278,10 @@ def include_close(ledger: str, path: str) -> bool:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
+    if args.statements and args.id:
+        return refuse_render("--id names invoices and memos; --statements renders statements")
+    if args.customer and not args.statements:
+        return refuse_render("--customer goes with --statements")
     folder = os.path.dirname(args.ledger)
     templates = args.templates or os.path.join(folder, os.pardir, "templates")
     if not os.path.isfile(os.path.join(templates, "invoice.html.j2")):
