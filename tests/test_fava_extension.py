@@ -64,3 +64,17 @@ def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> N
     assert "INV-ACME-1-20260201" in invoices
     assert "INV-ACME-1-20260301" not in invoices  # issued after the filter
     assert "<td>2026-02</td>" in waterfall and "<td>2026-01</td>" not in waterfall
+
+
+def test_a_reload_shows_the_new_books(tmp_path: Path) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME}, LEDGER)
+    app = create_app([ledger], load=True)
+    client = app.test_client()
+    assert client.get(PAGE).get_data(as_text=True).count("<td>paid</td>") == 1
+    # February's invoice paid: Fava reloads the same extension object with the new books.
+    ledger.write_text(
+        LEDGER + f'\n2026-02-10 * "Acme Corp" "Payment" ^INV-ACME-1-20260201\n'
+        f"  Assets:Cash:Bank   330.00 USD\n  {AR}  -330.00 USD\n"
+    )
+    app.config["LEDGERS"]["test-books"].load_file()
+    assert client.get(PAGE).get_data(as_text=True).count("<td>paid</td>") == 2

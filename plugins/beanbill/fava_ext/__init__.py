@@ -22,6 +22,7 @@ from fava.ext import FavaExtensionBase
 
 from beanbill.books import read_settlement
 from beanbill.reports import Table, aging_table, invoices_table, revenue_table
+from beanbill.settlement import Settlement
 from beanbill.tables import numeric_columns
 
 
@@ -35,11 +36,18 @@ class BillingReports(FavaExtensionBase):
     """The billing reports page."""
 
     report_title = "Billing"
+    _settlement: Settlement | None = None  # of the books as last loaded
+
+    def after_load_file(self) -> None:
+        """Fava keeps one extension object across reloads: forget the old books' settlement."""
+        self._settlement = None
 
     def reports(self) -> list[Report]:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
-        settlement = read_settlement(entries)
+        if self._settlement is None:  # read once per load, not on every request
+            self._settlement = read_settlement(entries)
+        settlement = self._settlement
         since, until = self.months()
         as_of = until or settlement.last_date or datetime.date.today()
         tables = [
