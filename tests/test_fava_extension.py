@@ -4,6 +4,7 @@ CLI's reports, as of Fava's time filter, with each invoice linked to its journal
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from fava.application import create_app
@@ -48,6 +49,9 @@ def test_the_billing_page_shows_the_cli_reports(
     assert html.count("<td>paid</td>") == 1 and html.count("<td>open</td>") == 2
     link = '<a href="/test-books/journal/?filter=%5EINV-ACME-1-20260101">INV-ACME-1-20260101</a>'
     assert link in html
+    # ... and to the contract clause it was compiled from, in Fava's editor.
+    contract = quote(str(tmp_path / "contracts" / "customers" / "acme.yaml"), safe="/")
+    assert f"/test-books/editor/?file_path={contract}&amp;line=3" in html
     # The same numbers as `beanbill invoices`.
     assert cli.main(["invoices", str(tmp_path / "main.beancount"), "--format", "csv"]) == 0
     for line in capsys.readouterr().out.splitlines()[1:]:

@@ -14,13 +14,16 @@ payment, write-off or wallet movement, as the CLI does).
 from __future__ import annotations
 
 import datetime
-from typing import NamedTuple, cast
+from collections.abc import Mapping
+from typing import Any, NamedTuple, cast
 
 from beancount.core import data
 from fava.context import g
 from fava.ext import FavaExtensionBase
 
+from beanbill.active import error_meta
 from beanbill.books import read_settlement
+from beanbill.ledger import SOURCE_KEY
 from beanbill.reports import Table, aging_table, invoices_table, revenue_table
 from beanbill.settlement import Settlement
 from beanbill.tables import numeric_columns
@@ -30,6 +33,9 @@ class Report(NamedTuple):
     title: str
     table: Table
     numeric: list[bool]
+    # invoice id → (contract file, line): where the invoice was compiled from, for a link to
+    # it in Fava's editor (the contracts plugin registers the contract files with Fava)
+    sources: dict[str, tuple[str, int]]
 
 
 class BillingReports(FavaExtensionBase):
@@ -58,8 +64,9 @@ class BillingReports(FavaExtensionBase):
                 aging_table(settlement, as_of, totals=True),
             ),
         ]
+        sources = contract_sources(entries, self.ledger.options)
         return [
-            Report(title, table, numeric_columns(len(table.headers), table.rows))
+            Report(title, table, numeric_columns(len(table.headers), table.rows), sources)
             for title, table in tables
         ]
 
@@ -70,3 +77,18 @@ class BillingReports(FavaExtensionBase):
         if date_range is None:
             return None, None
         return date_range.begin, date_range.end - datetime.timedelta(days=1)
+
+
+def contract_sources(
+    entries: list[data.Directive], options: Mapping[str, Any]
+) -> dict[str, tuple[str, int]]:
+    """Each compiled invoice's contract file and line."""
+    sources = {}
+    for entry in entries:
+        meta = entry.meta
+        if isinstance(entry, data.Transaction) and {"due-date", "invoice-id", SOURCE_KEY} <= set(
+            meta
+        ):
+            where = error_meta(meta, dict(options))
+            sources[str(meta["invoice-id"])] = (str(where["filename"]), int(where["lineno"]))
+    return sources
