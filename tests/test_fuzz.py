@@ -39,6 +39,9 @@ from beanbill.billing import AccruedLine, Billed, Invoice, InvoiceLine, LineKind
 from beanbill.books import read_settlement
 from beanbill.closing import close_month, format_closing
 from beanbill.compiler import compile_folder
+from beanbill.documents import directory_of, documents
+from beanbill.export import journal_lines
+from beanbill.export import totals as export_totals
 from beanbill.load import load_folder
 from beanbill.model import RecognitionMethod, Timing
 from beanbill.money import minor_unit, round_money
@@ -1300,11 +1303,43 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         check_recognition(entries, invoices, by_engine.accrued)
         check_receivables(transactions(entries))
         check_reports(entries)
+        check_documents_and_export(entries)
         record_coverage(entries)
         if not errors:  # `beanbill compile` writes nothing for books with a problem
             first = compiled_text(ledger, root / "first.beancount")
             assert compiled_text(ledger, root / "second.beancount") == first
             check_close(data.draw, entries, ledger)
+
+
+def check_documents_and_export(entries: list[data.Directive]) -> None:
+    """Every invoice and memo document adds up (lines to the subtotal, subtotal and taxes to
+    the total) to what its entry moves on the receivable; the whole books export as journals
+    that balance, with nothing refused."""
+    by_id: dict[str, data.Transaction] = {}
+    for entry in transactions(entries):
+        if entry.meta.get("adjustment") in ("credit_memo", "debit_memo"):
+            by_id[str(entry.meta["memo-id"])] = entry
+        elif "due-date" in entry.meta:
+            by_id[str(entry.meta["invoice-id"])] = entry
+    found = documents(entries, directory_of(None))
+    assert {d.id for d in found} == set(by_id)
+    for document in found:
+        assert sum((line.amount for line in document.lines), ZERO) == document.subtotal
+        assert document.subtotal + sum((t for _, t in document.taxes), ZERO) == document.total
+        receivable = sum(
+            (
+                p.units.number
+                for p in by_id[document.id].postings
+                if p.account == document.receivable
+            ),
+            ZERO,
+        )
+        assert abs(receivable) == document.total, document.id
+    days = [e.date for e in transactions(entries)]
+    if days:
+        lines, problems = journal_lines(entries, min(days), max(days))
+        assert problems == []
+        assert all(debit == credit for debit, credit in export_totals(lines).values())
 
 
 def check_close(draw: Draw, entries: list[data.Directive], ledger: Path) -> None:
