@@ -162,3 +162,16 @@ def test_a_map_that_is_not_a_mapping_is_refused(
     code, _, err = export(tmp_path, capsys, "--map", str(tmp_path / "map.yaml"))
     assert code == 1
     assert 'map.yaml: needs "accounts:", a mapping of account patterns to ERP accounts' in err
+
+
+def test_the_demo_map_covers_the_demo_books(capsys: pytest.CaptureFixture[str]) -> None:
+    root = Path(__file__).resolve().parent.parent
+    ledger, erp_map = root / "ledgers" / "main.beancount", root / "ledgers" / "erp-map.yaml"
+    args = ["export", str(ledger), "--from", "2026-01-01", "--to", "2026-12-31"]
+    assert cli.main([*args, "--map", str(erp_map), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert {row["account"] for row in json.loads(out)} <= {
+        "1000", "1200", "1210", "1300", "1400", "2200", "2400", "2410", "2420", "4000", "4900",
+        "6100", "6200", "3000",
+    }  # fmt: skip
+    assert err.startswith("beanbill export: 254 journals, 902 lines, 2026-01-01 to 2026-12-31")
