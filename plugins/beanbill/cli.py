@@ -214,25 +214,26 @@ def cmd_close(args: argparse.Namespace) -> int:
     label = month_label(month)
     today = datetime.date.today()
     if add_months(month, 1) > today:
-        return refuse_close(
-            f"{label} is not over yet (today is {today}): close a month once it ended"
+        return refuse(
+            args, f"{label} is not over yet (today is {today}): close a month once it ended"
         )
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors)
-        return refuse_close(f"the books have {len(errors)} problem(s): close only books that check")
+        return refuse(args, f"the books have {len(errors)} problem(s): close only books that check")
     if CLOSE_PLUGIN not in [name for name, _ in options["plugin"]]:
-        return refuse_close(
+        return refuse(
+            args,
             f"{args.ledger} does not load the plugin that enforces a close: add plugin "
-            f'"{CLOSE_PLUGIN}" after beanbill\'s settlement plugin, then close again'
+            f'"{CLOSE_PLUGIN}" after beanbill\'s settlement plugin, then close again',
         )
     path = os.path.join(os.path.dirname(args.ledger), "closed", f"{label}.beancount")
     if os.path.exists(path) or any(
         isinstance(e, data.Custom) and e.type == CLOSED and e.date.replace(day=1) == month
         for e in entries
     ):
-        return refuse_close(
-            f"{label} is already closed ({path}); reopening one is deleting its file"
+        return refuse(
+            args, f"{label} is already closed ({path}); reopening one is deleting its file"
         )
     closing = close_month(entries, month)
     write_atomically(path, [format_closing(closing)])
@@ -250,13 +251,14 @@ def cmd_close(args: argparse.Namespace) -> int:
     return 0
 
 
+def refuse(args: argparse.Namespace, message: str) -> int:
+    """A command that writes files (close, render, export) stops before writing any."""
+    sys.stderr.write(f"beanbill {args.command}: {message}; nothing written\n")
+    return 1
+
+
 def counted(items: Sequence[object], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
-
-
-def refuse_close(message: str) -> int:
-    sys.stderr.write(f"beanbill close: {message}; nothing written\n")
-    return 1
 
 
 def include_close(ledger: str, path: str) -> bool:
@@ -279,27 +281,27 @@ def include_close(ledger: str, path: str) -> bool:
 
 def cmd_render(args: argparse.Namespace) -> int:
     if args.statements and args.id:
-        return refuse_render("--id names invoices and memos; --statements renders statements")
+        return refuse(args, "--id names invoices and memos; --statements renders statements")
     if args.customer and not args.statements:
-        return refuse_render("--customer goes with --statements")
+        return refuse(args, "--customer goes with --statements")
     folder = os.path.dirname(args.ledger)
     templates = args.templates or os.path.join(folder, os.pardir, "templates")
     if not os.path.isfile(os.path.join(templates, "invoice.html.j2")):
-        return refuse_render(f"no invoice.html.j2 in {templates}: name the folder with --templates")
+        return refuse(args, f"no invoice.html.j2 in {templates}: name the folder with --templates")
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors)
-        return refuse_render(f"the books have {len(errors)} problem(s)")
+        return refuse(args, f"the books have {len(errors)} problem(s)")
     directory = ledger_directory(args.ledger, options)
     found: Sequence[Document | Statement]
     if args.statements:
         found = statements(read_settlement(entries), args.statements, directory, args.customer)
         if args.customer and not found:
-            return refuse_render(f"customer {args.customer} owes nothing on {args.statements}")
+            return refuse(args, f"customer {args.customer} owes nothing on {args.statements}")
     else:
         found, unknown = select(documents(entries, directory), args.id)
         if unknown:
-            return refuse_render(f"no invoice or memo {', '.join(unknown)} in the books")
+            return refuse(args, f"no invoice or memo {', '.join(unknown)} in the books")
     renderer = Renderer(templates, args.locale)
     out = args.out or os.path.join(folder, "documents")
     written: dict[str, list[str]] = {"new": [], "updated": [], "unchanged": []}
@@ -328,11 +330,6 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
-def refuse_render(message: str) -> int:
-    sys.stderr.write(f"beanbill render: {message}; nothing written\n")
-    return 1
-
-
 def ledger_directory(ledger: str, options: dict[str, Any]) -> Directory:
     """The names of the ledger's contracts folder (company, customers, products, taxes)."""
     for name, config in options["plugin"]:
@@ -344,20 +341,20 @@ def ledger_directory(ledger: str, options: dict[str, Any]) -> Directory:
 
 def cmd_export(args: argparse.Namespace) -> int:
     if args.until < args.since:
-        return refuse_export(f"--to {args.until} is before --from {args.since}")
+        return refuse(args, f"--to {args.until} is before --from {args.since}")
     account_map = None
     if args.map:
         try:
             with open(args.map, encoding="utf-8") as file:
                 account_map = read_map(file.read(), args.map)
         except OSError as error:
-            return refuse_export(f"cannot read the map {args.map} ({error.strerror or error})")
+            return refuse(args, f"cannot read the map {args.map} ({error.strerror or error})")
         except ValueError as error:
-            return refuse_export(str(error))
+            return refuse(args, str(error))
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors)
-        return refuse_export(f"the books have {len(errors)} problem(s)")
+        return refuse(args, f"the books have {len(errors)} problem(s)")
     lines, problems = journal_lines(entries, args.since, args.until, account_map)
     if problems:
         for problem in problems:
@@ -367,7 +364,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 source = error_meta(problem.entry.meta, options)
                 where = f"{source.get('filename', '?')}:{source.get('lineno', 0)}"
             sys.stderr.write(f"{where}: {problem.message}\n")
-        return refuse_export(f"{len(problems)} problem(s)")
+        return refuse(args, f"{len(problems)} problem(s)")
     headers = ["journal", "date", "account", "beancount account", "debit", "credit"]
     headers += ["currency", "description", "reference", "customer"]
     rows: list[list[Cell]] = []
@@ -390,11 +387,6 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"{args.until}{'; ' + balanced if balanced else ''}\n"
     )
     return 0
-
-
-def refuse_export(message: str) -> int:
-    sys.stderr.write(f"beanbill export: {message}; nothing written\n")
-    return 1
 
 
 def parser() -> argparse.ArgumentParser:
