@@ -17,18 +17,17 @@ come from a `Directory`, built from the contracts folder when there is one.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from beancount.core import data
 
 from beanbill import model as m
 from beanbill.books import is_invoice, units
 from beanbill.receivables import InvoiceRow, aging, invoice_rows
-from beanbill.settlement import Settlement
+from beanbill.settlement import RECEIVABLE_PARENT, Settlement
 
-RECEIVABLE_PARENT = "Assets:AccountsReceivable:Customers:"
 SALES_TAX_PARENT = "Liabilities:SalesTax"
 INVOICE, CREDIT_MEMO, DEBIT_MEMO, STATEMENT = "invoice", "credit_memo", "debit_memo", "statement"
 ZERO = Decimal(0)
@@ -93,7 +92,7 @@ def documents(entries: Iterable[data.Directive], directory: Directory) -> list[D
     """Every invoice and memo of the books, by date then id."""
     found = []
     for entry in entries:
-        if not isinstance(entry, data.Transaction) or RECEIVABLE_PARENT not in receivable(entry):
+        if not isinstance(entry, data.Transaction) or not receivable(entry):
             continue
         kind = entry.meta.get("adjustment")
         if kind in (CREDIT_MEMO, DEBIT_MEMO):
@@ -111,14 +110,20 @@ def receivable(entry: data.Transaction) -> str:
     return ""
 
 
-def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
-    lines = []
+def product_postings(
+    entry: data.Transaction,
+) -> Iterator[tuple[str, dict[str, Any], Decimal]]:
+    """(product, posting metadata, amount) of each posting with a `product`: a document line."""
     for posting in entry.postings:
         meta = posting.meta or {}
         number = units(posting)
-        if "product" not in meta or number is None:
-            continue
-        product = str(meta["product"])
+        if "product" in meta and number is not None:
+            yield str(meta["product"]), meta, number[0]
+
+
+def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
+    lines = []
+    for product, meta, amount in product_postings(entry):
         lines.append(
             DocumentLine(
                 str(meta.get("description") or directory.products.get(product, product)),
@@ -127,7 +132,7 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
                 date_or_none(meta.get("service-end")),
                 decimal_or_none(meta.get("quantity")),
                 decimal_or_none(meta.get("unit-price")),
-                -number[0],
+                -amount,
             )
         )
     return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)
@@ -135,13 +140,8 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
 
 def memo_document(entry: data.Transaction, kind: str, directory: Directory) -> Document:
     by_product: dict[str, Decimal] = {}
-    for posting in entry.postings:
-        meta = posting.meta or {}
-        number = units(posting)
-        if "product" not in meta or number is None:
-            continue
-        product = str(meta["product"])
-        by_product[product] = by_product.get(product, ZERO) + number[0]
+    for product, _, amount in product_postings(entry):
+        by_product[product] = by_product.get(product, ZERO) + amount
     sign = 1 if kind == CREDIT_MEMO else -1  # lines as the amounts credited (or debited)
     lines = tuple(
         DocumentLine(directory.products.get(product, product), "", None, None, None, None, sign * v)
