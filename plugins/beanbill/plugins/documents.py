@@ -62,26 +62,31 @@ def file_documents(
 
 
 def found_documents(entries: list[data.Directive], folder: str) -> list[data.Directive]:
-    opened = {e.account for e in entries if isinstance(e, data.Open)}
-    filed = {e.filename for e in entries if isinstance(e, data.Document)}
-    ids = document_ids(entries)
-    found: list[data.Directive] = []
+    dated = []  # (account, path, date, stem) of each dated file; the folder is read first, so
+    # books without documents (the large ones) are not walked three more times for nothing
     for root, name, _, files in account.walk(folder):
-        if name not in opened:
-            continue
         for file in sorted(files):
             match = DATED.fullmatch(file)
-            path = os.path.join(root, file)
-            if match is None or path in filed:
+            if match is None:
                 continue
             try:
                 date = datetime.date(*(int(match.group(i)) for i in (1, 2, 3)))
             except ValueError:
                 continue  # not a date: not a document file
             stem = os.path.splitext(match.group(4))[0]
-            links = frozenset({stem}) if stem in ids else frozenset()
-            meta = data.new_metadata(FILENAME, 0)
-            found.append(data.Document(meta, date, name, path, frozenset(), links))
+            dated.append((name, os.path.join(root, file), date, stem))
+    if not dated:
+        return []
+    opened = {e.account for e in entries if isinstance(e, data.Open)}
+    filed = {e.filename for e in entries if isinstance(e, data.Document)}
+    ids = document_ids(entries)
+    found: list[data.Directive] = []
+    for name, path, date, stem in dated:
+        if name not in opened or path in filed:
+            continue
+        links = frozenset({stem}) if stem in ids else frozenset()
+        meta = data.new_metadata(FILENAME, 0)
+        found.append(data.Document(meta, date, name, path, frozenset(), links))
     return found
 
 
