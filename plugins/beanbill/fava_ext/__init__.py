@@ -42,18 +42,22 @@ class BillingReports(FavaExtensionBase):
     """The billing reports page."""
 
     report_title = "Billing"
-    _settlement: Settlement | None = None  # of the books as last loaded
+    # of the books as last loaded: their settlement, and each invoice's contract file and line
+    _loaded: tuple[Settlement, dict[str, tuple[str, int]]] | None = None
 
     def after_load_file(self) -> None:
-        """Fava keeps one extension object across reloads: forget the old books' settlement."""
-        self._settlement = None
+        """Fava keeps one extension object across reloads: forget what the old books gave."""
+        self._loaded = None
 
     def reports(self) -> list[Report]:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
-        if self._settlement is None:  # read once per load, not on every request
-            self._settlement = read_settlement(entries)
-        settlement = self._settlement
+        if self._loaded is None:  # read once per load, not on every request
+            self._loaded = (
+                read_settlement(entries),
+                contract_sources(entries, self.ledger.options),
+            )
+        settlement, sources = self._loaded
         since, until = self.months()
         as_of = until or settlement.last_date or datetime.date.today()
         tables = [
@@ -64,7 +68,6 @@ class BillingReports(FavaExtensionBase):
                 aging_table(settlement, as_of, totals=True),
             ),
         ]
-        sources = contract_sources(entries, self.ledger.options)
         return [
             Report(title, table, numeric_columns(len(table.headers), table.rows), sources)
             for title, table in tables
