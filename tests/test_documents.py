@@ -17,19 +17,13 @@ from beanbill.books import read_settlement
 from beanbill.documents import Document, DocumentLine, documents, statements
 from beanbill.render import Renderer
 from tests.test_adjustments import ACME, write_books
+from tests.test_settlement import LEDGER
 
 D = Decimal
 day = datetime.date.fromisoformat
 AR = "Assets:AccountsReceivable:Customers:Acme"
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = str(ROOT / "templates")
-LEDGER = """\
-option "operating_currency" "USD"
-plugin "beanbill.plugins.contracts" "{path: contracts, until: 2026-12-31}"
-plugin "beanbill.plugins.recognition"
-plugin "beanbill.plugins.settlement"
-plugin "beanbill.plugins.chart"
-"""
 DISCOUNTED = ACME.replace(
     "        taxes: [ca]\n",
     "        taxes: [ca]\n"
