@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,143 @@ def test_the_demo_map_covers_the_demo_books(capsys: pytest.CaptureFixture[str]) 
         "6100", "6200", "3000",
     }  # fmt: skip
     assert err.startswith("beanbill export: 254 journals, 902 lines, 2026-01-01 to 2026-12-31")
+    for erp, journal in (("quickbooks", "Journal No."), ("netsuite", "External ID")):
+        assert cli.main([*args, "--map", str(erp_map), "--format", erp]) == 0
+        rows = list(csv.DictReader(io.StringIO(capsys.readouterr()[0])))
+        assert (len(rows), len({row[journal] for row in rows})) == (902, 254)
+    # The demo invoices in EUR and JPY too: Xero's manual journals take USD only.
+    assert cli.main([*args, "--map", str(erp_map), "--format", "xero"]) == 1
+    err = capsys.readouterr()[1]
+    assert "33 journal(s) in EUR, the first 20260201-3 (2026-02-01 Invoice INV-GLOBEX-1" in err
+    assert "journal(s) in JPY, the first" in err
+
+
+def erp_export(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], erp: str, settings: str = "", **kw: str
+) -> tuple[int, list[dict[str, str]], str]:
+    (tmp_path / "map.yaml").write_text(MAP + settings)
+    code, out, err = export(
+        tmp_path, capsys, "--map", str(tmp_path / "map.yaml"), "--format", erp, **kw
+    )
+    return code, list(csv.DictReader(io.StringIO(out))), err
+
+
+def test_quickbooks_gets_its_journal_entry_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rows, _ = erp_export(tmp_path, capsys, "quickbooks")
+    assert code == 0
+    invoice = "Invoice INV-ACME-1-20260101 — Acme Corp"
+    assert [list(r.values()) for r in rows if r["Journal No."] in ("20260101-2", "20260120-1")] == [
+        ["20260101-2", "01/01/2026", "1200", "440.00", "", invoice, "Acme Corp", "USD"],
+        ["20260101-2", "01/01/2026", "2400", "", "300.00", invoice, "", "USD"],
+        ["20260101-2", "01/01/2026", "2400", "", "100.00", invoice, "", "USD"],
+        ["20260101-2", "01/01/2026", "2200", "", "40.00", invoice, "", "USD"],
+        # The payment's narration does not name the invoice: its link is added.
+        ["20260120-1", "01/20/2026", "1000", "440.00", "", "Payment (INV-ACME-1-20260101)", "",
+         "USD"],
+        ["20260120-1", "01/20/2026", "1200", "", "440.00", "Payment (INV-ACME-1-20260101)",
+         "Acme Corp", "USD"],
+    ]  # fmt: skip
+    assert list(rows[0]) == [
+        "Journal No.", "Journal Date", "Account Name", "Debits", "Credits", "Description", "Name",
+        "Currency",
+    ]  # fmt: skip
+    settings = 'quickbooks: {date_format: "%d/%m/%Y"}\n'
+    code, rows, _ = erp_export(tmp_path, capsys, "quickbooks", settings)
+    assert code == 0 and rows[-1]["Journal Date"] == "31/01/2026"
+
+
+def test_xero_gets_its_manual_journal_import_in_the_base_currency(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rows, _ = erp_export(tmp_path, capsys, "xero")
+    assert code == 0
+    payment = [r for r in rows if r["*Narration"].startswith("20260120-1 ")]
+    assert [list(r.values()) for r in payment] == [
+        ["20260120-1 Payment (INV-ACME-1-20260101)", "20 Jan 2026",
+         "Payment (INV-ACME-1-20260101)", "1000", "Tax Exempt", "440.00", "", "", "", ""],
+        ["20260120-1 Payment (INV-ACME-1-20260101)", "20 Jan 2026", "Acme Corp", "1200",
+         "Tax Exempt", "-440.00", "", "", "", ""],
+    ]  # fmt: skip
+    # Rows sharing narration and date make one Xero journal: one narration per journal.
+    assert len({r["*Narration"] for r in rows}) == 4
+    assert sum(Decimal(r["*Amount"]) for r in rows) == 0
+
+    ledger = LEDGER + (
+        "2026-01-01 open Assets:Cash:BankEUR\n"
+        '2026-01-25 * "Cash sale"\n'
+        "  Assets:Cash:BankEUR             50.00 EUR\n"
+        "  Income:ProfessionalServices    -50.00 EUR\n"
+    )
+    code, rows, err = erp_export(tmp_path, capsys, "xero", ledger=ledger)
+    assert code == 1 and rows == []
+    assert err.splitlines()[-2:] == [
+        "beanbill export: 1 journal(s) in EUR, the first 20260125-1 (2026-01-25 Cash sale): "
+        "Xero's manual journals are in the base currency, USD",
+        "beanbill export: 1 problem(s); nothing written",
+    ]
+    code, rows, _ = erp_export(
+        tmp_path, capsys, "xero", "xero: {tax_rate: BAS Excluded, currency: EUR}\n", ledger=ledger
+    )
+    assert code == 1  # now the USD journals are the foreign ones
+    no_currency = LEDGER.replace('option "operating_currency" "USD"\n', "")
+    code, _, err = erp_export(tmp_path, capsys, "xero", ledger=no_currency)
+    assert code == 1
+    assert 'say the Xero organisation\'s base currency: "xero: {currency: USD}" in the map' in err
+
+
+def test_netsuite_gets_its_journal_entry_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rows, _ = erp_export(tmp_path, capsys, "netsuite", "netsuite: {subsidiary: Demo Inc.}\n")
+    assert code == 0
+    assert list(rows[2].items()) == [
+        ("External ID", "beanbill-20260101-2"), ("Date", "01/01/2026"), ("Subsidiary", "Demo Inc."),
+        ("Currency", "USD"), ("Memo", "Invoice INV-ACME-1-20260101 — Acme Corp"),
+        ("Account", "1200"), ("Debit", "440.00"), ("Credit", ""), ("Line Memo", AR),
+        ("Name", "Acme Corp"),
+    ]  # fmt: skip
+    assert len({r["External ID"] for r in rows}) == 4
+
+
+def test_a_journal_in_two_currencies_is_refused_by_one_currency_erps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = LEDGER + (
+        "2026-01-01 open Assets:Cash:BankEUR\n"
+        '2026-01-25 * "Two sales"\n'
+        "  Assets:Cash:BankEUR             50.00 EUR\n"
+        "  Income:ProfessionalServices    -50.00 EUR\n"
+        "  Assets:Cash:Bank                60.00 USD\n"
+        "  Income:ProfessionalServices    -60.00 USD\n"
+    )
+    for erp, name in (("quickbooks", "QuickBooks"), ("netsuite", "NetSuite")):
+        code, _, err = erp_export(tmp_path, capsys, erp, ledger=ledger)
+        assert code == 1
+        assert (
+            "beanbill export: journal 20260125-1 (2026-01-25 Two sales) has lines in EUR and "
+            f"USD: a {name} journal entry is in one currency\n"
+        ) in err
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ("sap: {}\n", "unknown key 'sap' (a map has accounts, quickbooks, xero, netsuite)"),
+        ("xero: {taxrate: x}\n", "xero: unknown setting 'taxrate' (it takes currency, tax_rate)"),
+        ('netsuite: {date_format: "%m/%d"}\n', "netsuite: date_format '%m/%d' does not write"),
+        ("quickbooks: [1]\n", "quickbooks: give its settings (date_format)"),
+    ],
+)
+def test_a_map_with_wrong_erp_settings_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settings: str, message: str
+) -> None:
+    code, _, err = erp_export(tmp_path, capsys, "csv", settings)
+    assert code == 1 and message in err
+
+
+def test_an_erp_layout_needs_a_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = export(tmp_path, capsys, "--format", "quickbooks")
+    assert code == 1 and out == ""
+    assert "--format quickbooks needs --map: the ERP's accounts; nothing written" in err

@@ -34,7 +34,8 @@ from beanbill.documents import (
     select,
     statements,
 )
-from beanbill.export import journal_lines, read_map, totals
+from beanbill.erp import LAYOUTS, Context
+from beanbill.export import JournalLine, journal_lines, read_map, totals
 from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
@@ -342,6 +343,8 @@ def ledger_directory(ledger: str, options: dict[str, Any]) -> Directory:
 def cmd_export(args: argparse.Namespace) -> int:
     if args.until < args.since:
         return refuse(args, f"--to {args.until} is before --from {args.since}")
+    if args.format in LAYOUTS and not args.map:
+        return refuse(args, f"--format {args.format} needs --map: the ERP's accounts")
     account_map = None
     if args.map:
         try:
@@ -365,14 +368,20 @@ def cmd_export(args: argparse.Namespace) -> int:
                 where = f"{source.get('filename', '?')}:{source.get('lineno', 0)}"
             sys.stderr.write(f"{where}: {problem.message}\n")
         return refuse(args, f"{len(problems)} problem(s)")
-    headers = ["journal", "date", "account", "beancount account", "debit", "credit"]
-    headers += ["currency", "description", "reference", "customer"]
-    rows: list[list[Cell]] = []
-    for line in lines:
-        rows.append([line.journal, str(line.date), line.account, line.beancount_account])
-        rows[-1] += [line.debit, line.credit, line.currency, line.description]
-        rows[-1] += [line.reference, line.customer]
-    text = render(headers, rows, args.format)
+    if args.format in LAYOUTS:
+        context = Context(
+            account_map.settings.get(args.format, {}) if account_map else {},
+            ledger_directory(args.ledger, options).account_names,
+            (options["operating_currency"] or [None])[0],
+        )
+        layout = LAYOUTS[args.format](lines, context)
+        for message in layout.problems:
+            sys.stderr.write(f"beanbill export: {message}\n")
+        if layout.problems:
+            return refuse(args, f"{len(layout.problems)} problem(s)")
+        text = render(layout.headers, layout.rows, "csv")
+    else:
+        text = render(*journal_table(lines), args.format)
     if args.output in (None, "-"):
         sys.stdout.write(text)
     else:
@@ -387,6 +396,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"{args.until}{'; ' + balanced if balanced else ''}\n"
     )
     return 0
+
+
+def journal_table(lines: Sequence[JournalLine]) -> tuple[list[str], list[list[Cell]]]:
+    headers = ["journal", "date", "account", "beancount account", "debit", "credit"]
+    headers += ["currency", "description", "reference", "customer"]
+    rows: list[list[Cell]] = []
+    for line in lines:
+        rows.append([line.journal, str(line.date), line.account, line.beancount_account])
+        rows[-1] += [line.debit, line.credit, line.currency, line.description]
+        rows[-1] += [line.reference, line.customer]
+    return headers, rows
 
 
 def parser() -> argparse.ArgumentParser:
@@ -461,7 +481,7 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--from", dest="since", type=date_arg, required=True, help="YYYY-MM-DD")
     export.add_argument("--to", dest="until", type=date_arg, required=True, help="YYYY-MM-DD")
     export.add_argument("--map", help="YAML file mapping account patterns to ERP accounts")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--format", choices=("csv", "json", *LAYOUTS), default="csv")
     export.add_argument("-o", "--output", help="write to FILE (atomically) instead of stdout")
     export.set_defaults(run=cmd_export)
 

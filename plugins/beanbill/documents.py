@@ -46,6 +46,7 @@ class Directory(NamedTuple):
     customers: dict[str, Party]  # by customer id
     products: dict[str, str]  # product id → name
     taxes: dict[str, str]  # Liabilities:SalesTax… account → the tax's name
+    account_names: dict[str, str]  # a customer's account component ("Acme") → its name
 
 
 class DocumentLine(NamedTuple):
@@ -78,13 +79,14 @@ class Document(NamedTuple):
 
 def directory_of(contracts: m.ContractSet | None) -> Directory:
     if contracts is None:
-        return Directory("", {}, {}, {})
+        return Directory("", {}, {}, {}, {})
     catalog = contracts.catalog
     return Directory(
         catalog.company.name,
         {c.id: Party(c.name, c.email, c.address) for c in contracts.customers},
         {p.id: p.name for p in catalog.products.values()},
         {t.account: t.name for t in catalog.tax_rates.values()},
+        {c.account: c.name for c in contracts.customers},
     )
 
 

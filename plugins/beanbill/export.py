@@ -11,9 +11,16 @@ order (`*` matches any run of characters, `:` included):
 
 With a map, every account the period posts to must match a pattern (else nothing is
 exported: an unmapped account would leave the ERP's journal unbalanced or wrong); without one,
-accounts keep their Beancount names. A journal is one transaction; its lines balance per
-currency (debits = credits), which the export checks. Transactions that convert currencies
-(a posting at a price or cost) are refused: an ERP journal is in one currency.
+accounts keep their Beancount names. A map may also hold the settings of an ERP's import
+layout (`erp.py`), under the ERP's name:
+
+    quickbooks: {date_format: "%d/%m/%Y"}
+    xero: {tax_rate: BAS Excluded, currency: AUD}
+    netsuite: {subsidiary: Demo SaaS Inc.}
+
+A journal is one transaction; its lines balance per currency (debits = credits), which the
+export checks. Transactions that convert currencies (a posting at a price or cost) are
+refused: an ERP journal is in one currency.
 """
 
 from __future__ import annotations
@@ -32,8 +39,18 @@ from beanbill.books import units
 ZERO = Decimal(0)
 
 
+# The settings each ERP's layout takes from the map (erp.py says what they mean).
+ERP_SETTINGS: dict[str, frozenset[str]] = {
+    "quickbooks": frozenset({"date_format"}),
+    "xero": frozenset({"tax_rate", "currency"}),
+    "netsuite": frozenset({"date_format", "subsidiary"}),
+}
+SAMPLE_DATE = datetime.date(2026, 12, 31)
+
+
 class AccountMap(NamedTuple):
     patterns: tuple[tuple[str, str], ...]  # (Beancount pattern, ERP account), in order
+    settings: dict[str, dict[str, str]]  # ERP name → its layout's settings
 
     def get(self, account: str) -> str | None:
         for pattern, target in self.patterns:
@@ -76,7 +93,46 @@ def read_map(text: str, source: str) -> AccountMap:
         if not isinstance(pattern, str) or not isinstance(target, (str, int)) or target == "":
             raise ValueError(f"{source}: {pattern!r}: map each account pattern to an ERP account")
         patterns.append((pattern, str(target)))
-    return AccountMap(tuple(patterns))
+    settings = {}
+    for key, value in document.items():
+        if key == "accounts":
+            continue
+        if key not in ERP_SETTINGS:
+            known = ", ".join(["accounts", *ERP_SETTINGS])
+            raise ValueError(f"{source}: unknown key {key!r} (a map has {known})")
+        settings[key] = read_settings(key, value, source)
+    return AccountMap(tuple(patterns), settings)
+
+
+def read_settings(erp: str, value: object, source: str) -> dict[str, str]:
+    allowed = ERP_SETTINGS[erp]
+    if not isinstance(value, dict):
+        raise ValueError(f"{source}: {erp}: give its settings ({', '.join(sorted(allowed))})")
+    settings = {}
+    for key, setting in value.items():
+        if key not in allowed:
+            raise ValueError(
+                f"{source}: {erp}: unknown setting {key!r} (it takes {', '.join(sorted(allowed))})"
+            )
+        if isinstance(setting, bool) or not isinstance(setting, (str, int)) or setting == "":
+            raise ValueError(f"{source}: {erp}: {key} must be a text or a number")
+        settings[key] = str(setting)
+    date_format = settings.get("date_format")
+    if date_format is not None and not reads_back(date_format):
+        raise ValueError(
+            f"{source}: {erp}: date_format {date_format!r} does not write a whole date "
+            'that reads back (e.g. "%m/%d/%Y")'
+        )
+    return settings
+
+
+def reads_back(date_format: str) -> bool:
+    """Whether `date_format` (strftime) writes a date from which the same date is read."""
+    try:
+        text = SAMPLE_DATE.strftime(date_format)
+        return datetime.datetime.strptime(text, date_format).date() == SAMPLE_DATE
+    except ValueError:
+        return False
 
 
 def journal_lines(
