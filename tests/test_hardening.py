@@ -49,7 +49,7 @@ def test_an_internal_bug_is_one_clear_error_not_a_traceback(
     def broken(*args: object) -> None:
         raise KeyError("platform")
 
-    monkeypatch.setattr(contracts_plugin, "compile_folder", broken)
+    monkeypatch.setattr(contracts_plugin, "compile_texts", broken)
     _, errors, _ = loader.load_file(str(write_books(tmp_path)))
     assert len(errors) == 1
     message = errors[0].message

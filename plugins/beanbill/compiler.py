@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from beancount.core import data
@@ -15,7 +16,7 @@ from beancount.core import data
 from beanbill.adjustments import customer_adjustments
 from beanbill.billing import AccruedLine, Engine
 from beanbill.ledger import Converter
-from beanbill.load import load_folder
+from beanbill.load import FolderTexts, load_folder_texts, read_folder
 from beanbill.problems import Problem
 from beanbill.rules import (
     AccountsToOpen,
@@ -40,13 +41,18 @@ def default_until(today: datetime.date | None = None) -> datetime.date:
     return datetime.date(today.year, 12, 31)
 
 
-def compile_folder(folder: str, until: datetime.date, opened: set[str]) -> Compiled:
+def compile_folder(folder: str, until: datetime.date, opened: AbstractSet[str]) -> Compiled:
     """Compile a contracts folder into directives (accounts in `opened` are not re-opened)."""
-    contracts, problems = load_folder(folder)
+    return compile_texts(read_folder(folder), until, opened)
+
+
+def compile_texts(texts: FolderTexts, until: datetime.date, opened: AbstractSet[str]) -> Compiled:
+    """Compile what `read_folder` read of a contracts folder."""
+    contracts, problems = load_folder_texts(texts)
     if contracts is None:
-        return Compiled([], 0, problems, (os.path.abspath(folder),))
+        return Compiled([], 0, problems, (texts.folder,))
     engine = Engine(contracts, until)
-    converter = Converter(os.path.dirname(os.path.abspath(folder)))
+    converter = Converter(os.path.dirname(texts.folder))
     to_open = AccountsToOpen(books_start(contracts))
     invoices: list[data.Transaction] = []
     adjustments: list[data.Transaction] = []

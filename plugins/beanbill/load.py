@@ -1,14 +1,15 @@
 """Load a contracts folder (catalog.yaml, customers/*.yaml, usage/*.csv) into the model.
 
-`load_folder` reads the files; `load_texts` does the validation on texts already read, so
-tests and the plugin share one path. Every problem names its file, line and the customer or
-contract it is about; a customer file with a problem is left out whole (never half-loaded),
-and a broken catalog stops everything that depends on it.
+`load_folder` reads the files (`read_folder`) and validates them; `load_texts` does the
+validation on texts already read, so tests and the plugin share one path. Every problem names
+its file, line and the customer or contract it is about; a customer file with a problem is
+left out whole (never half-loaded), and a broken catalog stops everything that depends on it.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import re
 from collections.abc import Callable, Collection, Iterator
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from yaml.nodes import Node
 
@@ -1005,8 +1006,45 @@ def load_texts(
     return contract_set, sorted(out.problems)
 
 
+class FolderTexts(NamedTuple):
+    """A contracts folder's files, read but not yet validated."""
+
+    folder: str  # absolute
+    catalog: tuple[str, str] | None  # (file, text); None: missing or unreadable
+    customers: list[tuple[str, str]]
+    usage: list[tuple[str, str]]
+    files_read: tuple[str, ...]  # files and folders, for cache and reload
+    problems: list[Problem]  # the files that could not be read
+
+    def digest(self) -> bytes:
+        """A fingerprint of everything the folder's compile depends on."""
+        hashed = hashlib.blake2b(self.folder.encode())
+        for file, text in [*([self.catalog] if self.catalog else []), *self.customers, *self.usage]:
+            hashed.update(b"\0%d\0%s\0%d\0" % (len(file), file.encode(), len(text)))
+            hashed.update(text.encode())
+        hashed.update(repr((self.files_read, self.problems)).encode())
+        return hashed.digest()
+
+
 def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
     """Read `folder`/catalog.yaml, customers/*.yaml and usage/*.csv and validate them."""
+    return load_folder_texts(read_folder(folder))
+
+
+def load_folder_texts(texts: FolderTexts) -> tuple[m.ContractSet | None, list[Problem]]:
+    """Validate what `read_folder` read."""
+    if texts.catalog is None:
+        return None, texts.problems
+    contract_set, problems = load_texts(texts.catalog, texts.customers, texts.usage)
+    if contract_set is not None:
+        contract_set = m.ContractSet(
+            contract_set.catalog, contract_set.customers, contract_set.usage, texts.files_read
+        )
+    return contract_set, sorted(problems + texts.problems)
+
+
+def read_folder(folder: str) -> FolderTexts:
+    """Read `folder`/catalog.yaml, customers/*.yaml and usage/*.csv."""
     folder = os.path.abspath(folder)
     catalog_file = os.path.join(folder, "catalog.yaml")
     files_read = [folder, catalog_file]
@@ -1014,7 +1052,7 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
         problem = Problem(
             m.Source(catalog_file, 0), f"no catalog.yaml in the contracts folder {folder}"
         )
-        return None, [problem]
+        return FolderTexts(folder, None, [], [], (folder,), [problem])
     unreadable: list[Problem] = []
     real_folder = os.path.realpath(folder)
 
@@ -1055,17 +1093,10 @@ def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
     customers = texts("customers", ".yaml") + texts("customers", ".yml")
     usage = texts("usage", ".csv")
     catalog_text = read(catalog_file)
-    if catalog_text is None:
-        return None, unreadable
-    contract_set, problems = load_texts((catalog_file, catalog_text), customers, usage)
-    if contract_set is not None:
-        contract_set = m.ContractSet(
-            contract_set.catalog,
-            contract_set.customers,
-            contract_set.usage,
-            tuple(sorted(set(files_read))),
-        )
-    return contract_set, sorted(problems + unreadable)
+    catalog = None if catalog_text is None else (catalog_file, catalog_text)
+    return FolderTexts(
+        folder, catalog, customers, usage, tuple(sorted(set(files_read))), unreadable
+    )
 
 
 def _inside(real: str, real_folder: str) -> bool:

@@ -17,6 +17,13 @@ An entry dated outside the span the ledger opens one of its accounts in (before 
 after a Close) is left out too, with an error at its YAML line.
 The files and folders read are added to the `include` option, so Beancount's cache and Fava's
 reload notice an edited or added contract or usage file.
+
+Fava reloads the whole ledger whenever any of its files changes (a bank import, a hand-written
+entry) and keeps this module imported between loads. A load that finds the contracts folder's
+texts, the horizon and the ledger's opened accounts as they were at that folder's last compile
+reuses that compile's directives instead of billing every customer again (Beancount's
+directives are immutable, and no plugin changes their metadata in place). Any edit to a
+contract or usage file, an added or removed file, or another horizon compiles afresh.
 """
 
 from __future__ import annotations
@@ -29,8 +36,9 @@ import yaml
 from beancount.core import data
 
 from beanbill.active import ActiveAccounts, error_meta
-from beanbill.compiler import compile_folder, default_until
+from beanbill.compiler import Compiled, compile_texts, default_until
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
+from beanbill.load import read_folder
 from beanbill.model import Source
 from beanbill.problems import Problem, subject
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
@@ -96,6 +104,27 @@ def is_inside(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
+# The last compiles, by folder (a few: Fava may serve several ledgers), with what they were
+# compiled from: the folder's digest, the horizon and the accounts the ledger opened.
+RECENT_COMPILES = 4
+recent: dict[str, tuple[tuple[bytes, datetime.date, frozenset[str]], Compiled]] = {}
+
+
+def compile_or_reuse(settings: ContractsConfig, opened: frozenset[str]) -> Compiled:
+    texts = read_folder(settings.folder)
+    key = (texts.digest(), settings.until, opened)
+    last = recent.pop(texts.folder, None)
+    if last is not None and last[0] == key:
+        compiled = last[1]
+    else:
+        with paused_garbage_collector():
+            compiled = compile_texts(texts, settings.until, opened)
+    recent[texts.folder] = (key, compiled)
+    while len(recent) > RECENT_COMPILES:
+        del recent[next(iter(recent))]
+    return compiled
+
+
 def compile_contracts(
     entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
 ) -> tuple[list[data.Directive], list[BeanbillError]]:
@@ -106,10 +135,9 @@ def compile_contracts(
     except ValueError as error:
         source = Source(ledger_file, 0)
         return entries, [to_error(Problem(source, f"beanbill.plugins.contracts: {error}"))]
-    opened = {entry.account for entry in entries if isinstance(entry, data.Open)}
+    opened = frozenset(entry.account for entry in entries if isinstance(entry, data.Open))
     try:
-        with paused_garbage_collector():
-            compiled = compile_folder(settings.folder, settings.until, opened)
+        compiled = compile_or_reuse(settings, opened)
     except Exception as error:  # a bug: report it, keep the ledger loadable
         return entries, [internal_error("beanbill.plugins.contracts", error)]
     watched = options_map.setdefault("include", [])
