@@ -14,8 +14,9 @@ from beancount.core import data
 
 from beanbill import cli
 from beanbill.books import read_settlement
-from beanbill.documents import Document, DocumentLine, documents, statements
+from beanbill.documents import Document, DocumentLine, documents
 from beanbill.render import Renderer
+from beanbill.statements import statements
 from tests.test_adjustments import ACME, write_books
 from tests.test_settlement import LEDGER
 
@@ -243,13 +244,15 @@ def test_a_statement_lists_what_the_customer_owes_by_age(tmp_path: Path) -> None
     entries, errors, options = loader.load_file(str(path))
     assert errors == []
     directory = cli.ledger_directory(str(path), options)
-    (statement,) = statements(read_settlement(entries), day("2026-03-15"), directory)
+    (statement,) = statements(entries, read_settlement(entries), day("2026-03-15"), directory)
     assert (statement.customer_id, statement.receivable, statement.date) == (
         "acme",
         AR,
         day("2026-03-15"),
     )
-    (owed,) = statement.owed
+    (section,) = statement.sections
+    owed = section.owed
+    assert owed is not None and section.activity is None and section.credit is None
     # January: 407.00 - 22.00 credited + 34.10 debited; February and March: 297.00 each.
     assert [(r.invoice, r.open, r.days_overdue) for r in owed.invoices] == [
         ("INV-ACME-1-20260101", D("419.10"), 43),
@@ -265,7 +268,7 @@ def test_a_statement_lists_what_the_customer_owes_by_age(tmp_path: Path) -> None
     }
     assert owed.total == D("1013.10")
     # Nothing owed before the first invoice: no statement.
-    assert statements(read_settlement(entries), day("2025-12-31"), directory) == []
+    assert statements(entries, read_settlement(entries), day("2025-12-31"), directory) == []
 
 
 def test_render_statements_files_one_per_customer_on_its_date(
@@ -279,4 +282,84 @@ def test_render_statements_files_one_per_customer_on_its_date(
     for text in ("Statement", "INV-ACME-1-20260101", "$419.10", "31-60 days past due", "$1,013.10"):
         assert text in html
     assert cli.main([*args, "--statements", "2026-03-15", "--customer", "nobody"]) == 1
-    assert "customer nobody owes nothing on 2026-03-15; nothing written" in capsys.readouterr().err
+    assert (
+        "customer nobody has no open invoice, credit or activity to state on 2026-03-15; "
+        "nothing written"
+    ) in capsys.readouterr().err
+
+
+CREDIT = '  - {type: credit, id: CR-1, date: 2026-02-01, amount: "400.00", reason: Promotion}\n'
+OVERPAYMENT = """
+2026-02-05 * "Acme Corp" "Payment" ^INV-ACME-1-20260101
+  Assets:Cash:Bank   469.10 USD
+  Assets:AccountsReceivable:Customers:Acme  -469.10 USD
+"""
+
+
+def test_a_statement_with_a_period_shows_the_activity_and_the_credit_held(
+    tmp_path: Path,
+) -> None:
+    path = write_books(tmp_path, {"acme": DISCOUNTED + MEMOS + CREDIT}, LEDGER + OVERPAYMENT)
+    entries, errors, options = loader.load_file(str(path))
+    assert errors == []
+    directory = cli.ledger_directory(str(path), options)
+    settlement = read_settlement(entries)
+    (statement,) = statements(
+        entries, settlement, day("2026-02-15"), directory, since=day("2026-02-01")
+    )
+    (section,) = statement.sections
+    activity = section.activity
+    assert activity is not None
+    # January: 407.00 invoiced, 22.00 credited, 34.10 debited.
+    assert (statement.since, activity.opening) == (day("2026-02-01"), D("419.10"))
+    assert [(r.date, r.description, r.charge, r.credit) for r in activity.rows] == [
+        (day("2026-02-01"), "Invoice INV-ACME-1-20260201 — Acme <b>&</b> Co", D("297.00"), None),
+        (day("2026-02-01"), "Wallet applied to INV-ACME-1-20260201", None, D("297.00")),
+        (day("2026-02-05"), "Payment (INV-ACME-1-20260101)", None, D("469.10")),
+        (
+            day("2026-02-05"),
+            "Overpayment of INV-ACME-1-20260101 to Acme's unapplied cash",
+            D("50.00"),
+            None,
+        ),
+    ]
+    assert [r.balance for r in activity.rows] == [D("716.10"), D("419.10"), D("-50.00"), D("0.00")]
+    assert activity.closing == D("0.00")
+    # Everything is paid; 400.00 of credit less the 297.00 applied, and the 50.00 overpaid.
+    assert section.owed is None
+    assert section.credit == (D("103.00"), D("50.00"))
+    # Without a period: no activity, and a customer owing nothing still gets its credit stated.
+    (statement,) = statements(entries, settlement, day("2026-02-15"), directory)
+    assert [(s.activity, s.owed, s.credit) for s in statement.sections] == [
+        (None, None, (D("103.00"), D("50.00")))
+    ]
+
+
+def test_render_an_activity_statement(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_books(tmp_path, {"acme": DISCOUNTED + MEMOS + CREDIT}, LEDGER + OVERPAYMENT)
+    args = ["render", str(path), "--templates", TEMPLATES, "--format", "html"]
+    assert cli.main([*args, "--statements", "2026-03-15", "--from", "2026-02-01"]) == 0
+    capsys.readouterr()
+    html = (tmp_path / "documents" / AR.replace(":", "/") / "2026-03-15.statement.html").read_text()
+    for text in (
+        "Period</td><td>2026-02-01 to 2026-03-15",
+        "Account activity in USD",
+        "Opening balance",
+        "Payment (INV-ACME-1-20260101)",
+        "Closing balance",
+        "Open invoices in USD",  # March: 297.00, of which the wallet's last 103.00 paid
+        "$194.00",
+        "Payments received beyond what was due, held for you",
+        "$50.00",
+    ):
+        assert text in html
+    assert "Prepaid and promotional credit" not in html  # used up in March
+    assert "Please pay the open invoices by their due dates" in html
+    assert cli.main([*args, "--statements", "2026-02-15"]) == 0
+    html = (tmp_path / "documents" / AR.replace(":", "/") / "2026-02-15.statement.html").read_text()
+    assert "Nothing due in USD" in html and "Nothing is due on your account. Thank you." in html
+    assert "Prepaid and promotional credit, applied to your next invoices" in html
+    assert cli.main([*args, "--from", "2026-02-01"]) == 1
+    assert "--from goes with --statements; nothing written" in capsys.readouterr().err
+    assert cli.main([*args, "--statements", "2026-01-31", "--from", "2026-02-01"]) == 1
+    assert "--from 2026-02-01 is after the statements' date 2026-01-31" in capsys.readouterr().err

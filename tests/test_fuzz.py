@@ -51,6 +51,7 @@ from beanbill.receivables import aging, invoice_rows
 from beanbill.recognition import Obligation, schedule
 from beanbill.revenue_report import PostingRow, waterfall
 from beanbill.settlement import Settlement
+from beanbill.statements import statements
 
 EXAMPLES = int(os.environ.get("BEANBILL_FUZZ_EXAMPLES", "30"))
 FUZZ = settings(
@@ -1308,6 +1309,7 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         if not errors:  # `beanbill compile` writes nothing for books with a problem
             first = compiled_text(ledger, root / "first.beancount")
             assert compiled_text(ledger, root / "second.beancount") == first
+            check_statements(entries)
             check_close(data.draw, entries, ledger)
 
 
@@ -1340,6 +1342,30 @@ def check_documents_and_export(entries: list[data.Directive]) -> None:
         lines, problems = journal_lines(entries, min(days), max(days))
         assert problems == []
         assert all(debit == credit for debit, credit in export_totals(lines).values())
+
+
+def check_statements(entries: list[data.Directive]) -> None:
+    """A statement over the whole books: each customer's activity runs from nothing, row by
+    row, to a closing balance that is what its open invoices add up to."""
+    days = [e.date for e in transactions(entries)]
+    if not days:
+        return
+    settlement = read_settlement(entries)
+    for statement in statements(
+        entries, settlement, max(days), directory_of(None), since=min(days)
+    ):
+        for section in statement.sections:
+            activity = section.activity
+            owed = section.owed.total if section.owed else ZERO
+            assert activity is not None or owed == ZERO
+            if activity is None:
+                continue
+            assert activity.opening == ZERO
+            balance = ZERO
+            for row in activity.rows:
+                balance += (row.charge or ZERO) - (row.credit or ZERO)
+                assert row.balance == balance
+            assert activity.closing == balance == owed, statement.customer_id
 
 
 def check_close(draw: Draw, entries: list[data.Directive], ledger: Path) -> None:

@@ -77,6 +77,13 @@ def units(posting: data.Posting) -> tuple[Decimal, str] | None:
     return posting.units.number, str(posting.units.currency)
 
 
+def described(narration: str, references: Sequence[str]) -> str:
+    """A transaction's narration, followed by the references (invoice and memo ids) it does
+    not name: "Payment (INV-ACME-1-20260101)"."""
+    missing = [ref for ref in references if ref not in narration]
+    return narration + (f" ({' '.join(missing)})" if missing else "")
+
+
 def ids_in(value: Any) -> list[str]:
     return [part for part in ID_SEPARATORS.split(str(value)) if part]
 

@@ -25,15 +25,7 @@ from beancount.parser import printer
 from beanbill.active import error_meta
 from beanbill.books import read_settlement
 from beanbill.closing import CLOSED, close_month, format_closing, month_label
-from beanbill.documents import (
-    Directory,
-    Document,
-    Statement,
-    directory_of,
-    documents,
-    select,
-    statements,
-)
+from beanbill.documents import Directory, Document, directory_of, documents, select
 from beanbill.erp import LAYOUTS, Context
 from beanbill.export import JournalLine, journal_lines, read_map, totals
 from beanbill.ledger import GENERATED_PREFIX, sort_key
@@ -45,6 +37,7 @@ from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
 from beanbill.reports import aging_table, invoices_table, revenue_table
 from beanbill.settlement import STATUSES, Settlement
+from beanbill.statements import Statement, statements
 from beanbill.tables import FORMATS, Cell, render
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
@@ -283,8 +276,11 @@ def include_close(ledger: str, path: str) -> bool:
 def cmd_render(args: argparse.Namespace) -> int:
     if args.statements and args.id:
         return refuse(args, "--id names invoices and memos; --statements renders statements")
-    if args.customer and not args.statements:
-        return refuse(args, "--customer goes with --statements")
+    for option, given in (("--customer", args.customer), ("--from", args.since)):
+        if given and not args.statements:
+            return refuse(args, f"{option} goes with --statements")
+    if args.since and args.statements and args.since > args.statements:
+        return refuse(args, f"--from {args.since} is after the statements' date {args.statements}")
     folder = os.path.dirname(args.ledger)
     templates = args.templates or os.path.join(folder, os.pardir, "templates")
     if not os.path.isfile(os.path.join(templates, "invoice.html.j2")):
@@ -296,9 +292,20 @@ def cmd_render(args: argparse.Namespace) -> int:
     directory = ledger_directory(args.ledger, options)
     found: Sequence[Document | Statement]
     if args.statements:
-        found = statements(read_settlement(entries), args.statements, directory, args.customer)
+        found = statements(
+            entries,
+            read_settlement(entries),
+            args.statements,
+            directory,
+            args.customer,
+            args.since,
+        )
         if args.customer and not found:
-            return refuse(args, f"customer {args.customer} owes nothing on {args.statements}")
+            return refuse(
+                args,
+                f"customer {args.customer} has no open invoice, credit or activity to state on "
+                f"{args.statements}",
+            )
     else:
         found, unknown = select(documents(entries, directory), args.id)
         if unknown:
@@ -371,7 +378,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in LAYOUTS:
         context = Context(
             account_map.settings.get(args.format, {}) if account_map else {},
-            ledger_directory(args.ledger, options).account_names,
+            customer_names(ledger_directory(args.ledger, options)),
             (options["operating_currency"] or [None])[0],
         )
         layout = LAYOUTS[args.format](lines, context)
@@ -396,6 +403,15 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"{args.until}{'; ' + balanced if balanced else ''}\n"
     )
     return 0
+
+
+def customer_names(directory: Directory) -> dict[str, str]:
+    """A customer's account component → its name."""
+    return {
+        key: directory.customers[customer].name
+        for key, customer in directory.accounts.items()
+        if customer in directory.customers
+    }
 
 
 def journal_table(lines: Sequence[JournalLine]) -> tuple[list[str], list[list[Cell]]]:
@@ -468,6 +484,13 @@ def parser() -> argparse.ArgumentParser:
         type=date_arg,
         metavar="DATE",
         help="statements of account as of DATE (YYYY-MM-DD) instead of invoices and memos",
+    )
+    render_.add_argument(
+        "--from",
+        dest="since",
+        type=date_arg,
+        metavar="DATE",
+        help="with --statements: add the account's activity from DATE to the statements' date",
     )
     render_.add_argument("--customer", help="with --statements: only this customer (id)")
     render_.add_argument("--format", choices=RENDER_FORMATS, default="pdf")

@@ -7,8 +7,7 @@ wallet top-ups); postings to `Liabilities:SalesTax…` are its taxes. A memo is 
 with `adjustment: credit_memo` or `debit_memo`: its lines are its postings grouped by product
 (a memo's share already recognised and the share not yet recognised are one line on paper).
 
-A statement of account is what a customer owes on a date: its invoices with an open balance,
-per currency, and their aging (beanbill.receivables, over the settlement of the books).
+Statements of account are in `statements.py`.
 
 The names the entries do not carry (the customer's address, a product's name, a tax's name)
 come from a `Directory`, built from the contracts folder when there is one.
@@ -25,8 +24,7 @@ from beancount.core import data
 
 from beanbill import model as m
 from beanbill.books import is_invoice, units
-from beanbill.receivables import InvoiceRow, aging, invoice_rows
-from beanbill.settlement import RECEIVABLE_PARENT, Settlement
+from beanbill.settlement import RECEIVABLE_PARENT
 
 SALES_TAX_PARENT = "Liabilities:SalesTax"
 INVOICE, CREDIT_MEMO, DEBIT_MEMO, STATEMENT = "invoice", "credit_memo", "debit_memo", "statement"
@@ -46,7 +44,7 @@ class Directory(NamedTuple):
     customers: dict[str, Party]  # by customer id
     products: dict[str, str]  # product id → name
     taxes: dict[str, str]  # Liabilities:SalesTax… account → the tax's name
-    account_names: dict[str, str]  # a customer's account component ("Acme") → its name
+    accounts: dict[str, str]  # a customer's account component ("Acme") → its id ("acme")
 
 
 class DocumentLine(NamedTuple):
@@ -86,7 +84,7 @@ def directory_of(contracts: m.ContractSet | None) -> Directory:
         {c.id: Party(c.name, c.email, c.address) for c in contracts.customers},
         {p.id: p.name for p in catalog.products.values()},
         {t.account: t.name for t in catalog.tax_rates.values()},
-        {c.account: c.name for c in contracts.customers},
+        {c.account: c.id for c in contracts.customers},
     )
 
 
@@ -197,63 +195,6 @@ def document(
         subtotal=sum((line.amount for line in lines), ZERO),
         total=total * sign,
     )
-
-
-class Owed(NamedTuple):
-    """What a customer owes in one currency on a statement's date."""
-
-    currency: str
-    invoices: tuple[InvoiceRow, ...]  # the invoices with an open balance, by date
-    buckets: dict[str, Decimal]  # the open balance by days past due (receivables.BUCKETS)
-    total: Decimal
-
-
-class Statement(NamedTuple):
-    """A statement of account: what a customer owes on a date, invoice by invoice."""
-
-    kind: str  # "statement"
-    id: str  # "statement": the file is <date>.statement.pdf
-    date: datetime.date
-    seller: str
-    customer_id: str
-    customer: Party
-    receivable: str
-    owed: tuple[Owed, ...]  # by currency
-
-
-def statements(
-    settlement: Settlement, as_of: datetime.date, directory: Directory, customer: str | None = None
-) -> list[Statement]:
-    """A statement for each customer (or the one named) owing anything on `as_of`."""
-    rows = [row for row in invoice_rows(settlement, as_of, customer) if row.open > ZERO]
-    aged = {(a.customer, a.currency): a for a in aging(rows)}
-    by_customer: dict[str, list[InvoiceRow]] = {}
-    for row in rows:
-        by_customer.setdefault(row.customer, []).append(row)
-    found = []
-    for customer_id, owed_rows in sorted(by_customer.items()):
-        owed = tuple(
-            Owed(
-                currency,
-                tuple(r for r in owed_rows if r.currency == currency),
-                aged[(customer_id, currency)].buckets,
-                aged[(customer_id, currency)].total,
-            )
-            for currency in sorted({r.currency for r in owed_rows})
-        )
-        found.append(
-            Statement(
-                kind=STATEMENT,
-                id=STATEMENT,
-                date=as_of,
-                seller=directory.company,
-                customer_id=customer_id,
-                customer=directory.customers.get(customer_id) or Party(customer_id),
-                receivable=owed_rows[0].receivable,
-                owed=owed,
-            )
-        )
-    return found
 
 
 def date_or_none(value: object) -> datetime.date | None:

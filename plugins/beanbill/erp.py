@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
+from beanbill.books import described
 from beanbill.export import ZERO, JournalLine
-from beanbill.settlement import CONTRA_PARENT, RECEIVABLE_PARENT, WALLET_PARENT
+from beanbill.settlement import CONTRA_PARENT, RECEIVABLE_PARENT, WALLET_PARENT, component
 from beanbill.tables import Cell
 
 XERO_DATE = "%d %b %Y"
@@ -51,16 +52,14 @@ class Context(NamedTuple):
 
 def memo(line: JournalLine) -> str:
     """The journal's description, with its references when it does not already name them."""
-    missing = [ref for ref in line.reference.split() if ref not in line.description]
-    return line.description + (f" ({' '.join(missing)})" if missing else "")
+    return described(line.description, line.reference.split())
 
 
 def customer_name(line: JournalLine, names: Mapping[str, str]) -> str:
     """The customer whose account the line posts to (receivable, overpayment, wallet), or ""."""
-    for parent in CUSTOMER_PARENTS:
-        if line.beancount_account.startswith(parent):
-            key = line.beancount_account[len(parent) :].split(":", 1)[0]
-            return names.get(key, key)
+    if line.beancount_account.startswith(CUSTOMER_PARENTS):
+        key = component(line.beancount_account)
+        return names.get(key, key)
     return ""
 
 

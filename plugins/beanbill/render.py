@@ -19,7 +19,8 @@ from decimal import Decimal
 import jinja2
 from babel.numbers import format_currency, format_decimal
 
-from beanbill.documents import INVOICE, STATEMENT, Document, Statement
+from beanbill.documents import INVOICE, STATEMENT, Document
+from beanbill.statements import Statement
 
 TEMPLATE_OF = {INVOICE: "invoice.html.j2", STATEMENT: "statement.html.j2"}
 MEMO_TEMPLATE = "memo.html.j2"
