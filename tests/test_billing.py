@@ -1291,9 +1291,23 @@ def test_an_account_opens_with_the_least_source_of_its_first_date_in_any_order()
 
     entries = [entry(2, 5), entry(1, 9), entry(1, 7), entry(3, 1)]
     for order in (entries, entries[::-1]):
-        to_open = AccountsToOpen(D(2025, 12, 1))
+        to_open = AccountsToOpen()
         for noted in order:
             to_open.note(noted)
-        assert to_open.opens() == [
+        assert to_open.opens(D(2025, 12, 1)) == [
             OpenAccount(D(2025, 12, 1), "Liabilities:DeferredRevenue", Source("c.yaml", 7))
+        ]
+        assert to_open.opens(None) == [
+            OpenAccount(D(2026, 1, 1), "Liabilities:DeferredRevenue", Source("c.yaml", 7))
+        ]
+    # Customer by customer, merged: the same first use, whichever customer noted it.
+    for first, second in ((entries[:2], entries[2:]), (entries[2:], entries[:2])):
+        merged, other = AccountsToOpen(), AccountsToOpen()
+        for noted in first:
+            merged.note(noted)
+        for noted in second:
+            other.note(noted)
+        merged.merge(other)
+        assert merged.opens(None) == [
+            OpenAccount(D(2026, 1, 1), "Liabilities:DeferredRevenue", Source("c.yaml", 7))
         ]

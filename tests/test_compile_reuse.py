@@ -4,6 +4,7 @@ on any change, a bank import included), and compiles afresh on any change to the
 
 from __future__ import annotations
 
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -108,3 +109,114 @@ def test_any_change_to_what_the_compile_reads_compiles_afresh(tmp_path: Path) ->
     assert [o.meta["filename"] for o in opens if o.account == "Income:ProfessionalServices"] == [
         str(ledger)
     ]
+
+
+BETA = ACME.replace("acme", "beta").replace("Acme", "Beta").replace("ACME", "BETA")
+
+
+def generated_invoices(ledger: Path) -> dict[str, data.Transaction]:
+    """The contracts plugin's invoice directives, by id (as compiled, before settlement)."""
+    compiled = last_compile(ledger.parent / "contracts")
+    return {
+        str(d.meta["invoice-id"]): d
+        for d in compiled.directives
+        if isinstance(d, data.Transaction) and "due-date" in d.meta
+    }
+
+
+def fresh_text(ledger: Path) -> tuple[str, list[str]]:
+    contracts.recent.clear()
+    entries, errors, _ = loader.load_file(str(ledger))
+    return text(entries), [e.message for e in errors]
+
+
+def test_a_customer_whose_file_changed_is_billed_again_and_only_it(tmp_path: Path) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME, "beta": BETA}, LEDGER)
+    customers = tmp_path / "contracts" / "customers"
+    load(ledger)
+    before = generated_invoices(ledger)
+    (customers / "beta.yaml").write_text(BETA.replace('"300.00"', '"310.00"'))
+    after_entries = load(ledger)
+    after = generated_invoices(ledger)
+    assert after.keys() == before.keys()
+    for invoice_id, directive in after.items():
+        reused = directive is before[invoice_id]
+        assert reused == invoice_id.startswith("INV-ACME-"), invoice_id
+    assert after["INV-BETA-1-20260201"].postings[0].units.number == 341
+    assert fresh_text(ledger) == (text(after_entries), [])
+
+
+def test_usage_changed_for_one_customer_bills_only_it_again(tmp_path: Path) -> None:
+    metered = (
+        "  api: {name: API calls, metric: api_calls, aggregation: sum, revenue_rule: services}\n"
+    )
+    line = (
+        "          - product: api\n"
+        "            billing: {cadence: monthly, timing: arrears}\n"
+        '            pricing: {model: per_unit, unit_price: "0.10"}\n'
+    )
+    with_api = {
+        name: text_.replace("        taxes: [ca]\n", line + "        taxes: [ca]\n")
+        for name, text_ in (("acme", ACME), ("beta", BETA))
+    }
+    ledger = write_books(tmp_path, with_api, LEDGER)
+    catalog = tmp_path / "contracts" / "catalog.yaml"
+    catalog.write_text(catalog.read_text() + metered)
+    (tmp_path / "contracts" / "usage").mkdir()
+    usage = tmp_path / "contracts" / "usage" / "2026-01.csv"
+    header = "timestamp,customer,metric,quantity\n"
+    usage.write_text(header + "2026-01-10,acme,api_calls,100\n2026-01-11,beta,api_calls,200\n")
+    load(ledger)
+    before = generated_invoices(ledger)
+    usage.write_text(header + "2026-01-10,acme,api_calls,100\n2026-01-11,beta,api_calls,250\n")
+    after_entries = load(ledger)
+    after = generated_invoices(ledger)
+    assert after["INV-ACME-1-20260201"] is before["INV-ACME-1-20260201"]
+    assert after["INV-BETA-1-20260201"] is not before["INV-BETA-1-20260201"]
+    beta = after["INV-BETA-1-20260201"]
+    api = [p for p in beta.postings if (p.meta or {}).get("product") == "api"]
+    assert [p.units.number for p in api] == [-25]
+    assert fresh_text(ledger) == (text(after_entries), [])
+
+
+def test_a_catalog_or_horizon_change_bills_everyone_again(tmp_path: Path) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME, "beta": BETA}, LEDGER)
+    catalog = tmp_path / "contracts" / "catalog.yaml"
+    load(ledger)
+    before = generated_invoices(ledger)
+    catalog.write_text(catalog.read_text().replace('rate: "10%"', 'rate: "8%"'))
+    load(ledger)
+    after = generated_invoices(ledger)
+    assert all(after[i] is not before[i] for i in before)
+    assert after["INV-ACME-1-20260201"].postings[0].units.number == D("324.00")
+    ledger.write_text(LEDGER.replace("until: 2026-12-31", "until: 2026-11-30"))
+    load(ledger)
+    again = generated_invoices(ledger)
+    assert all(again[i] is not after[i] for i in again)
+    assert "INV-ACME-1-20261201" not in again
+
+
+def test_an_invoice_id_clash_is_found_with_reused_customers_as_when_compiled_afresh(
+    tmp_path: Path,
+) -> None:
+    # zeta invoices under its own id (consolidate: true); alpha's contract then takes that id.
+    zeta = (
+        ACME.replace("acme", "zeta")
+        .replace("Acme", "Zeta")
+        .replace("name: Zeta Corp}", "name: Zeta Corp, consolidate: true}")
+    )
+    alpha = ACME.replace("acme", "alpha").replace("Acme", "Alpha").replace("ACME-1", "ALPHA-1")
+    no_payment = LEDGER[: LEDGER.index("\n2026-01-20")]
+    ledger = write_books(tmp_path, {"alpha": alpha, "zeta": zeta}, no_payment)
+    load(ledger)
+    assert "INV-zeta-20260101" in generated_invoices(ledger)
+    (tmp_path / "contracts" / "customers" / "alpha.yaml").write_text(
+        alpha.replace("ALPHA-1", "zeta")
+    )
+    entries, errors, _ = loader.load_file(str(ledger))
+    messages = [e.message for e in errors]
+    assert any(
+        "invoice id INV-zeta-20260101 is already an invoice of customer alpha" in m
+        for m in messages
+    )
+    assert fresh_text(ledger) == (text(entries), messages)

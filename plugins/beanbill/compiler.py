@@ -10,13 +10,16 @@ import datetime
 import os
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from beancount.core import data
 
+from beanbill import model as m
 from beanbill.adjustments import customer_adjustments
 from beanbill.billing import AccruedLine, Engine
+from beanbill.journal import Declaration
 from beanbill.ledger import Converter
-from beanbill.load import FolderTexts, load_folder_texts, read_folder
+from beanbill.load import FolderTexts, Parsed, load_folder_texts, read_folder
 from beanbill.problems import Problem
 from beanbill.rules import (
     AccountsToOpen,
@@ -27,12 +30,36 @@ from beanbill.rules import (
 )
 
 
+class CustomerUnit(NamedTuple):
+    """One customer's share of a compile: its invoices and adjustments as directives, what
+    the rest of the compile needs of it, and what it was compiled from (for reuse)."""
+
+    customer: m.Customer
+    events: tuple[m.UsageEvent, ...]  # its usage
+    invoices: list[data.Transaction]
+    adjustments: list[data.Transaction]
+    accrued: list[AccruedLine]
+    declarations: list[Declaration]
+    problems: list[Problem]
+    accounts: AccountsToOpen  # the accounts its entries post to, by first use
+    invoice_ids: frozenset[str]  # the ids of the invoices it issued
+
+
+class Memo(NamedTuple):
+    """What a compile keeps for the next compile of the same folder."""
+
+    parsed: Parsed | None  # the catalog and customer files as validated
+    until: datetime.date
+    units: dict[str, CustomerUnit]  # by customer id
+
+
 @dataclass(frozen=True)
 class Compiled:
     directives: list[data.Directive]  # unsorted: Beancount sorts a plugin's output
     invoice_count: int
     problems: list[Problem]
     files_read: tuple[str, ...]
+    memo: Memo | None = None
 
 
 def default_until(today: datetime.date | None = None) -> datetime.date:
@@ -46,14 +73,27 @@ def compile_folder(folder: str, until: datetime.date, opened: AbstractSet[str]) 
     return compile_texts(read_folder(folder), until, opened)
 
 
-def compile_texts(texts: FolderTexts, until: datetime.date, opened: AbstractSet[str]) -> Compiled:
-    """Compile what `read_folder` read of a contracts folder."""
-    contracts, problems = load_folder_texts(texts)
+def compile_texts(
+    texts: FolderTexts,
+    until: datetime.date,
+    opened: AbstractSet[str],
+    previous: Memo | None = None,
+) -> Compiled:
+    """Compile what `read_folder` read of a contracts folder. With the `previous` compile's
+    memo, a customer whose file, catalog, usage and horizon are unchanged is not billed
+    again: its share of that compile is reused (the same directives)."""
+    contracts, problems, parsed = load_folder_texts(texts, previous.parsed if previous else None)
     if contracts is None:
         return Compiled([], 0, problems, (texts.folder,))
-    engine = Engine(contracts, until)
+    reusable = previous.units if previous is not None and previous.until == until else {}
+    catalog = contracts.catalog
     converter = Converter(os.path.dirname(texts.folder))
-    to_open = AccountsToOpen(books_start(contracts))
+    usage: dict[str, list[m.UsageEvent]] = {}
+    for event in contracts.usage:
+        usage.setdefault(event.customer, []).append(event)
+    units: dict[str, CustomerUnit] = {}
+    issued: dict[str, str] = {}  # invoice id → the customer it was issued to
+    to_open = AccountsToOpen()
     invoices: list[data.Transaction] = []
     adjustments: list[data.Transaction] = []
     accrued: list[AccruedLine] = []
@@ -62,23 +102,33 @@ def compile_texts(texts: FolderTexts, until: datetime.date, opened: AbstractSet[
     # before the next customer is billed. Holding every customer's invoice lines until the end
     # made the compile's memory, and its time, grow faster than the books at scale.
     for customer in contracts.customers:
-        customer_invoices, customer_accrued = engine.bill_customer(customer)
-        adjusted = customer_adjustments(customer, customer_invoices, contracts.catalog)
-        invoices += [
-            converter.transaction(to_open.note(e)) for e in invoice_entries(customer_invoices)
-        ]
-        adjustments += [converter.transaction(to_open.note(e)) for e in adjusted.entries]
-        accrued += customer_accrued
-        declarations += adjusted.declarations
-        problems += adjusted.problems
+        events = tuple(usage.get(customer.id, ()))
+        unit = reusable.get(customer.id)
+        if unit is None or unit.customer is not customer or unit.events != events:
+            unit = compile_customer(catalog, customer, events, until, converter, {})
+        if any(invoice_id in issued for invoice_id in unit.invoice_ids):
+            # An invoice id another customer was issued first: bill it again knowing those
+            # (the clashing invoices are left out, with a problem); such a share is not kept.
+            unit = compile_customer(catalog, customer, events, until, converter, issued)
+        else:
+            units[customer.id] = unit
+        issued.update(dict.fromkeys(unit.invoice_ids, customer.id))
+        invoices += unit.invoices
+        adjustments += unit.adjustments
+        accrued += unit.accrued
+        declarations += unit.declarations
+        problems += unit.problems
+        to_open.merge(unit.accounts)
     # In date and id order, as `bill` gives them: Beancount's sort keeps this order among the
     # entries it ranks equal, so the plugin's entries come in the same order however billed.
     invoices.sort(key=lambda t: (t.date, t.meta["invoice-id"]))
-    accruals = [
-        converter.transaction(to_open.note(e)) for e in accrual_entries(accrued, contracts.catalog)
-    ]
+    accruals = [converter.transaction(to_open.note(e)) for e in accrual_entries(accrued, catalog)]
     directives: list[data.Directive] = [
-        *(converter.open(o) for o in to_open.opens() if o.account not in opened),
+        *(
+            converter.open(o)
+            for o in to_open.opens(books_start(contracts))
+            if o.account not in opened
+        ),
         *(converter.custom(declaration) for declaration in declarations),
         *invoices,
         *accruals,
@@ -87,6 +137,35 @@ def compile_texts(texts: FolderTexts, until: datetime.date, opened: AbstractSet[
     return Compiled(
         directives,
         len(invoices),
-        sorted([*problems, *engine.finish()]),
+        sorted(problems),
         contracts.files_read,
+        Memo(parsed, until, units),
+    )
+
+
+def compile_customer(
+    catalog: m.Catalog,
+    customer: m.Customer,
+    events: tuple[m.UsageEvent, ...],
+    until: datetime.date,
+    converter: Converter,
+    issued: dict[str, str],
+) -> CustomerUnit:
+    """One customer billed, its adjustments applied, and the entries converted; `issued`: the
+    invoice ids other customers were issued before it."""
+    engine = Engine(m.ContractSet(catalog, (customer,), events), until)
+    engine.issued_to.update(issued)
+    customer_invoices, accrued = engine.bill_customer(customer)
+    adjusted = customer_adjustments(customer, customer_invoices, catalog)
+    accounts = AccountsToOpen()
+    return CustomerUnit(
+        customer,
+        events,
+        [converter.transaction(accounts.note(e)) for e in invoice_entries(customer_invoices)],
+        [converter.transaction(accounts.note(e)) for e in adjusted.entries],
+        accrued,
+        list(adjusted.declarations),
+        [*adjusted.problems, *engine.finish()],
+        accounts,
+        frozenset(invoice.id for invoice in customer_invoices),
     )

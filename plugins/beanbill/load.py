@@ -964,46 +964,95 @@ def load_texts(
     usage: list[tuple[str, str]],
 ) -> tuple[m.ContractSet | None, list[Problem]]:
     """Validate file texts, given as (file name, text) pairs, into a ContractSet."""
+    contract_set, problems, _ = validate_texts(catalog, customers, usage)
+    return contract_set, problems
+
+
+class CustomerParse(NamedTuple):
+    """A customer file read against a catalog."""
+
+    customer: m.Customer | None  # None: the file has problems, and is left out whole
+    problems: tuple[Problem, ...]
+    named: str  # the customer id it gives (else its file's stem)
+
+
+class Parsed(NamedTuple):
+    """What one validation of a folder's texts keeps for the next, which reuses what did not
+    change: the catalog, and each customer file read against it (the same text gives the same
+    `Customer` object, which the compiler's reuse of a customer's billing relies on)."""
+
+    catalog: tuple[str, str]  # (file, text)
+    the_catalog: m.Catalog
+    catalog_problems: tuple[Problem, ...]
+    customers: dict[tuple[str, str], CustomerParse]  # by (file, text)
+
+
+def validate_texts(
+    catalog: tuple[str, str],
+    customers: list[tuple[str, str]],
+    usage: list[tuple[str, str]],
+    previous: Parsed | None = None,
+) -> tuple[m.ContractSet | None, list[Problem], Parsed | None]:
+    """`load_texts`, reusing `previous` where the catalog and a customer file are unchanged;
+    also what this validation keeps for the next."""
     out = Collector()
-    try:
-        catalog_doc = Document(*catalog)
-    except Invalid as error:
-        out.add(Document(catalog[0], ""), error)
-        return None, out.problems
-    the_catalog = None
-    try:
-        the_catalog = _catalog(catalog_doc, out)
-    except Invalid as error:
-        out.add(catalog_doc, error)
-    if the_catalog is None:
-        return None, sorted(out.problems)
+    if previous is not None and previous.catalog == catalog:
+        the_catalog = previous.the_catalog
+        out.problems.extend(previous.catalog_problems)
+        reusable = previous.customers
+    else:
+        try:
+            catalog_doc = Document(*catalog)
+        except Invalid as error:
+            out.add(Document(catalog[0], ""), error)
+            return None, out.problems, None
+        parsed_catalog = None
+        try:
+            parsed_catalog = _catalog(catalog_doc, out)
+        except Invalid as error:
+            out.add(catalog_doc, error)
+        if parsed_catalog is None:
+            return None, sorted(out.problems), None
+        the_catalog = parsed_catalog
+        reusable = {}
+    catalog_problems = tuple(out.problems)
+    parses: dict[tuple[str, str], CustomerParse] = {}
     loaded: list[m.Customer] = []
     named: set[str] = set()  # ids of the customer files read, loaded or not
     for file, text in sorted(customers):
-        stem = os.path.splitext(os.path.basename(file))[0]  # customers/<id>.yaml
-        try:
-            doc = Document(file, text)
-        except Invalid as error:
-            out.add(Document(file, ""), error)
-            named.add(stem)
-            continue
-        reader = CustomerReader(doc, the_catalog, out)
-        before = out.count()
-        try:
-            customer = reader.read()
-        except Invalid as error:
-            customer = None
-            out.add(doc, error, subject(reader.customer_id))
-        named.add(reader.customer_id or stem)
-        if customer is not None and out.count() == before:
-            loaded.append(customer)
+        parse = reusable.get((file, text)) or parse_customer(file, text, the_catalog)
+        parses[(file, text)] = parse
+        out.problems.extend(parse.problems)
+        named.add(parse.named)
+        if parse.customer is not None:
+            loaded.append(parse.customer)
     kept = _check_unique(loaded, out)
     kept_ids = {c.id for c in kept}
     # The usage of a customer left out for its own problems is skipped, not "unknown".
     events, usage_problems = read_usage(usage, the_catalog, kept_ids, named - kept_ids)
     out.problems.extend(usage_problems)
     contract_set = m.ContractSet(the_catalog, tuple(sorted(kept, key=lambda c: c.id)), events)
-    return contract_set, sorted(out.problems)
+    parsed = Parsed(catalog, the_catalog, catalog_problems, parses)
+    return contract_set, sorted(out.problems), parsed
+
+
+def parse_customer(file: str, text: str, catalog: m.Catalog) -> CustomerParse:
+    stem = os.path.splitext(os.path.basename(file))[0]  # customers/<id>.yaml
+    out = Collector()
+    try:
+        doc = Document(file, text)
+    except Invalid as error:
+        out.add(Document(file, ""), error)
+        return CustomerParse(None, tuple(out.problems), stem)
+    reader = CustomerReader(doc, catalog, out)
+    try:
+        customer = reader.read()
+    except Invalid as error:
+        customer = None
+        out.add(doc, error, subject(reader.customer_id))
+    return CustomerParse(
+        customer if not out.problems else None, tuple(out.problems), reader.customer_id or stem
+    )
 
 
 class FolderTexts(NamedTuple):
@@ -1028,19 +1077,24 @@ class FolderTexts(NamedTuple):
 
 def load_folder(folder: str) -> tuple[m.ContractSet | None, list[Problem]]:
     """Read `folder`/catalog.yaml, customers/*.yaml and usage/*.csv and validate them."""
-    return load_folder_texts(read_folder(folder))
+    contract_set, problems, _ = load_folder_texts(read_folder(folder))
+    return contract_set, problems
 
 
-def load_folder_texts(texts: FolderTexts) -> tuple[m.ContractSet | None, list[Problem]]:
-    """Validate what `read_folder` read."""
+def load_folder_texts(
+    texts: FolderTexts, previous: Parsed | None = None
+) -> tuple[m.ContractSet | None, list[Problem], Parsed | None]:
+    """Validate what `read_folder` read (reusing `previous`: see `validate_texts`)."""
     if texts.catalog is None:
-        return None, texts.problems
-    contract_set, problems = load_texts(texts.catalog, texts.customers, texts.usage)
+        return None, texts.problems, None
+    contract_set, problems, parsed = validate_texts(
+        texts.catalog, texts.customers, texts.usage, previous
+    )
     if contract_set is not None:
         contract_set = m.ContractSet(
             contract_set.catalog, contract_set.customers, contract_set.usage, texts.files_read
         )
-    return contract_set, sorted(problems + texts.problems)
+    return contract_set, sorted(problems + texts.problems), parsed
 
 
 def read_folder(folder: str) -> FolderTexts:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from beanbill.billing import CHARGE, CREDITS, AccruedLine, Invoice, InvoiceLine
 from beanbill.journal import Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
-from beanbill.model import ADVANCE, Catalog, ContractSet
+from beanbill.model import ADVANCE, Catalog, ContractSet, Source
 from beanbill.money import ZERO
 from beanbill.recognition import Obligation, schedule
 
@@ -171,27 +171,34 @@ class AccountsToOpen:
     first posting if that is earlier; its source is that of the first posting's entry (the
     least source among entries of the same date, so the order entries come in does not
     matter). Entries are noted one by one as they stream past, so that each can be converted,
-    and dropped, as soon as it is made."""
+    and dropped, as soon as it is made; what one customer's entries noted can be merged into
+    the whole compile's."""
 
-    def __init__(self, books_start: datetime.date | None) -> None:
-        self.books_start = books_start
-        self._first: dict[str, tuple[datetime.date, OpenAccount]] = {}  # by first posting
+    def __init__(self) -> None:
+        self._first: dict[str, tuple[datetime.date, Source]] = {}  # by first posting
 
     def note(self, entry: Entry) -> Entry:
+        first = (entry.date, entry.source)
         for posting in entry.postings:
             known = self._first.get(posting.account)
-            if (
-                known is None
-                or entry.date < known[0]
-                or (entry.date == known[0] and entry.source < known[1].source)
-            ):
-                date = min(entry.date, self.books_start) if self.books_start else entry.date
-                opening = OpenAccount(date, posting.account, entry.source)
-                self._first[posting.account] = (entry.date, opening)
+            if known is None or first < known:
+                self._first[posting.account] = first
         return entry
 
-    def opens(self) -> list[OpenAccount]:
-        return sorted((o for _, o in self._first.values()), key=lambda o: (o.date, o.account))
+    def merge(self, other: AccountsToOpen) -> None:
+        for account, first in other._first.items():
+            known = self._first.get(account)
+            if known is None or first < known:
+                self._first[account] = first
+
+    def opens(self, books_start: datetime.date | None) -> list[OpenAccount]:
+        return sorted(
+            (
+                OpenAccount(min(date, books_start) if books_start else date, account, source)
+                for account, (date, source) in self._first.items()
+            ),
+            key=lambda o: (o.date, o.account),
+        )
 
 
 REVENUE_RULE = "beanbill-revenue-rule"

@@ -19,11 +19,13 @@ The files and folders read are added to the `include` option, so Beancount's cac
 reload notice an edited or added contract or usage file.
 
 Fava reloads the whole ledger whenever any of its files changes (a bank import, a hand-written
-entry) and keeps this module imported between loads. A load that finds the contracts folder's
-texts, the horizon and the ledger's opened accounts as they were at that folder's last compile
-reuses that compile's directives instead of billing every customer again (Beancount's
-directives are immutable, and no plugin changes their metadata in place). Any edit to a
-contract or usage file, an added or removed file, or another horizon compiles afresh.
+entry, a contract) and keeps this module imported between loads. A load that finds the
+contracts folder's texts, the horizon and the ledger's opened accounts as they were at that
+folder's last compile reuses that compile's directives instead of billing every customer
+again (Beancount's directives are immutable, and no plugin changes their metadata in place).
+When something changed, the compile reuses what it can of the last one: the catalog and each
+customer file whose text is unchanged are not validated again, and a customer whose file,
+usage, catalog and horizon are all unchanged is not billed again.
 """
 
 from __future__ import annotations
@@ -118,7 +120,9 @@ def compile_or_reuse(settings: ContractsConfig, opened: frozenset[str]) -> Compi
         compiled = last[1]
     else:
         with paused_garbage_collector():
-            compiled = compile_texts(texts, settings.until, opened)
+            compiled = compile_texts(
+                texts, settings.until, opened, last[1].memo if last is not None else None
+            )
     recent[texts.folder] = (key, compiled)
     while len(recent) > RECENT_COMPILES:
         del recent[next(iter(recent))]
