@@ -193,7 +193,7 @@ def test_a_document_whose_books_changed_is_rendered_again_and_said(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = books(tmp_path)
-    args = ["render", str(path), "--templates", TEMPLATES, "--id", "INV-ACME-1-20260301"]
+    args = ["render", str(path), "--templates", TEMPLATES, "--invoice", "INV-ACME-1-20260301"]
     assert cli.main(args) == 0
     capsys.readouterr()
     customer = tmp_path / "contracts" / "customers" / "acme.yaml"

@@ -477,7 +477,12 @@ def parser() -> argparse.ArgumentParser:
     render_ = commands.add_parser("render", help="invoices and memos as PDF (or HTML) documents")
     render_.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     render_.add_argument(
-        "--id", action="append", default=[], help="an invoice or memo id (repeatable; default: all)"
+        "--id",
+        "--invoice",
+        dest="id",
+        action="append",
+        default=[],
+        help="an invoice or memo id (repeatable; default: all)",
     )
     render_.add_argument(
         "--statements",
