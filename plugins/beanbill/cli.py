@@ -1,5 +1,5 @@
-"""The `beanbill` command line: compile, check, report on, close, render, export and serve the
-books.
+"""The `beanbill` command line: compile, check, diff, report on, close, render, export and
+serve the books.
 
 Every command takes the ledger file as an optional first argument (default
 ledgers/main.beancount). Problems are printed as `file:line: message`; the exit status is 1
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import difflib
 import glob
 import ipaddress
 import os
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -36,6 +38,8 @@ from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
 from beanbill.reports import aging_table, invoices_table, revenue_table
+from beanbill.review import CHANGES, compare
+from beanbill.revision import RevisionError, repository_root, write_revision
 from beanbill.settlement import STATUSES, Settlement
 from beanbill.statements import Statement, statements
 from beanbill.tables import FORMATS, Cell, render
@@ -123,6 +127,60 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    ledger = os.path.abspath(args.ledger)
+    try:
+        root = repository_root(os.path.dirname(ledger))
+    except RevisionError as error:
+        sys.stderr.write(f"beanbill diff: {error}\n")
+        return 1
+    relative = os.path.relpath(ledger, root)
+    entries, errors, _ = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        sys.stderr.write(f"beanbill diff: the books have {len(errors)} problem(s)\n")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="beanbill-diff-") as folder:
+        try:
+            write_revision(root, args.base, folder)
+        except RevisionError as error:
+            sys.stderr.write(f"beanbill diff: {error}\n")
+            return 1
+        base_ledger = os.path.join(folder, relative)
+        base_entries: list[data.Directive] = []
+        if os.path.isfile(base_ledger):
+            base_entries, base_errors, _ = loader.load_file(base_ledger)
+            if base_errors:
+                sys.stderr.write(
+                    f"beanbill diff: the books at {args.base} have {len(base_errors)} problem(s) "
+                    f"(`git stash` or check out {args.base}, then `beanbill check` names them)\n"
+                )
+                return 1
+    changes = compare(base_entries, entries)
+    counts = {kind: sum(1 for c in changes if c.change == kind) for kind in CHANGES}
+    print(
+        f"beanbill diff: {args.base} -> the working tree, invoices and memos: "
+        + ", ".join(f"{count} {kind}" for kind, count in counts.items())
+    )
+    if changes:
+        headers = ["change", "id", "date", "customer", "before", "after"]
+        rows: list[list[Cell]] = [
+            [c.change, c.id, str(c.date), c.customer, c.before, c.after] for c in changes
+        ]
+        sys.stdout.write("\n" + render(headers, rows, "table"))
+    if not args.summary:
+        before = list(format_compiled(generated(base_entries), relative))
+        after = list(format_compiled(generated(entries), relative))
+        lines = difflib.unified_diff(
+            "".join(before).splitlines(keepends=True),
+            "".join(after).splitlines(keepends=True),
+            f"{args.base}:{relative} (compiled)",
+            f"{relative} (compiled)",
+        )
+        sys.stdout.write("".join(["\n", *lines]) if changes else "")
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -512,6 +570,14 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json", *LAYOUTS), default="csv")
     export.add_argument("-o", "--output", help="write to FILE (atomically) instead of stdout")
     export.set_defaults(run=cmd_export)
+
+    diff = commands.add_parser(
+        "diff", help="what the working tree changes in the books, against a git revision"
+    )
+    diff.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    diff.add_argument("--base", default="HEAD", help="the git revision to compare with")
+    diff.add_argument("--summary", action="store_true", help="only the invoices and memos changed")
+    diff.set_defaults(run=cmd_diff)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
