@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import yaml
 from beancount import loader
 from beancount.core import data
-from beancount.parser import parser
+from beancount.parser import parser, printer
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
@@ -38,15 +38,16 @@ from beanbill.adjustments import line_groups
 from beanbill.billing import AccruedLine, Billed, Invoice, InvoiceLine, LineKind, bill
 from beanbill.books import read_settlement
 from beanbill.closing import close_month, format_closing
-from beanbill.compiler import compile_folder
+from beanbill.compiler import Compiled, compile_folder, compile_texts
 from beanbill.documents import directory_of, documents
 from beanbill.export import journal_lines
 from beanbill.export import totals as export_totals
-from beanbill.load import load_folder
+from beanbill.load import load_folder, read_folder
 from beanbill.model import RecognitionMethod, Timing
 from beanbill.money import minor_unit, round_money
 from beanbill.periods import month_end
 from beanbill.plugins.recognition import declared_rules, line_of
+from beanbill.problems import Problem
 from beanbill.receivables import aging, invoice_rows
 from beanbill.recognition import Obligation, schedule
 from beanbill.revenue_report import PostingRow, waterfall
@@ -1254,6 +1255,14 @@ def compiled_text(ledger: Path, target: Path) -> bytes:
     return target.read_bytes()
 
 
+def compiled_output(compiled: Compiled) -> tuple[list[str], list[Problem], int]:
+    return (
+        [printer.format_entry(d) for d in compiled.directives],
+        compiled.problems,
+        compiled.invoice_count,
+    )
+
+
 def describe_world(world: World, root: Path) -> str:
     parts = []
     for path in sorted(root.rglob("*")):
@@ -1734,6 +1743,8 @@ def test_random_invalid_inputs_end_in_errors_with_file_and_line(data: st.DataObj
     draw_blind_adjustments(draw, world)
     with folder() as root:
         ledger = write_world(world, root)
+        contracts_folder = str(root / "contracts")
+        before = compile_texts(read_folder(contracts_folder), world.until, frozenset())
         for _ in range(draw(st.integers(1, 3))):
             customers = sorted(world.customers)
             target = pick(draw, ["catalog", *["customer"] * 4, "usage", "usage", "ledger"])
@@ -1772,6 +1783,11 @@ def test_random_invalid_inputs_end_in_errors_with_file_and_line(data: st.DataObj
         elapsed = time.monotonic() - began
         assert elapsed < SECONDS_PER_CASE
         check_errors_name_real_lines(errors, root, ledger)
+        # Compiled again reusing what the edits left unchanged: as compiled afresh.
+        texts = read_folder(contracts_folder)
+        reused = compile_texts(texts, world.until, frozenset(), before.memo)
+        fresh = compile_texts(texts, world.until, frozenset())
+        assert compiled_output(reused) == compiled_output(fresh)
         event("errors" if errors else "no error")
         for error in errors[:1]:
             event(f"first error: {str(error.message)[:40]}")
