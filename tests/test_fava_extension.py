@@ -3,6 +3,7 @@ CLI's reports, as of Fava's time filter, with each invoice linked to its journal
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import quote
 
@@ -62,7 +63,13 @@ def test_the_billing_page_shows_the_cli_reports(
 def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> None:
     html = page(tmp_path, "?time=2026-02")
     # (Fava embeds every link of the ledger in each page: look at the tables only.)
-    waterfall = html[html.index("Revenue waterfall") : html.index("Invoices as of")]
+    waterfall = html[html.index("Revenue waterfall") : html.index("Deferred revenue roll-forward")]
+    rollforward = html[html.index("Deferred revenue roll-forward") : html.index("Invoices as of")]
+    assert rollforward.startswith("Deferred revenue roll-forward, 2026-02-01 to 2026-02-28")
+    # February: nothing owed at its start (January's fee was released on 31 January); its fee
+    # billed on the 1st and released on the 28th.
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", rollforward)
+    assert cells[:8] == ["ACME-1", "USD", "0.00", "300.00", "300.00", "0.00", "0.00", "0.00"]
     invoices = html[html.index("Invoices as of") : html.index("Receivables aging")]
     assert invoices.startswith("Invoices as of 2026-02-28")
     assert "INV-ACME-1-20260201" in invoices

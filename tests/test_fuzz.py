@@ -50,7 +50,9 @@ from beanbill.plugins.recognition import declared_rules, line_of
 from beanbill.problems import Problem
 from beanbill.receivables import aging, invoice_rows
 from beanbill.recognition import Obligation, schedule
+from beanbill.reports import deferred_moves
 from beanbill.revenue_report import PostingRow, waterfall
+from beanbill.rollforward import roll_forward
 from beanbill.settlement import Settlement
 from beanbill.statements import statements
 
@@ -1216,6 +1218,36 @@ def check_reports(entries: list[data.Directive]) -> None:
                 if p.currency == currency and p.account in balance and p.date <= last_day:
                     balance[p.account] += p.amount
             assert (row.deferred, row.unbilled) == (-balance[DEFERRED], balance[UNBILLED]), row
+    check_rollforward(postings, entries)
+
+
+def check_rollforward(postings: list[PostingRow], entries: list[data.Directive]) -> None:
+    """The deferred revenue roll-forward of each month with a posting: per currency its total
+    opens at the balance before the month, closes at the balance at its end, and each
+    contract's row adds up. (What it recognised of the opening balance is taken invoice by
+    invoice, so a contract whose discounts leave an invoice's balance below zero can show more
+    of it than its net opening balance.)"""
+    for first in sorted({p.date.replace(day=1) for p in postings if p.account == DEFERRED}):
+        last = month_end(first)
+        rows = roll_forward(deferred_moves(entries), first, last)
+        for row in rows:
+            assert row.opening + row.billed - row.recognised + row.adjusted == row.closing
+            assert row.from_opening >= ZERO
+        for total in (r for r in rows if r.contract == "total"):
+            balances = [
+                -sum(
+                    (
+                        p.amount
+                        for p in postings
+                        if p.account == DEFERRED and p.currency == total.currency and p.date <= day
+                    ),
+                    ZERO,
+                )
+                for day in (first - datetime.timedelta(days=1), last)
+            ]
+            assert [total.opening, total.closing] == balances, total
+            contracts = [r for r in rows if r.currency == total.currency and r != total]
+            assert sum((r.closing for r in contracts), ZERO) == total.closing
 
 
 def record_coverage(entries: list[data.Directive]) -> None:

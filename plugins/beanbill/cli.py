@@ -1,5 +1,5 @@
-"""The `beanbill` command line: compile, check, diff, report on, close, render, export and
-serve the books.
+"""The `beanbill` command line: compile, check, diff, report on (revenue, rollforward, invoices,
+aging), close, render, export and serve the books.
 
 Every command takes the ledger file as an optional first argument (default
 ledgers/main.beancount). Problems are printed as `file:line: message`; the exit status is 1
@@ -37,7 +37,7 @@ from beanbill.periods import add_months
 from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
-from beanbill.reports import aging_table, invoices_table, revenue_table
+from beanbill.reports import aging_table, invoices_table, revenue_table, rollforward_table
 from beanbill.review import CHANGES, compare
 from beanbill.revision import RevisionError, repository_root, write_revision
 from beanbill.settlement import STATUSES, Settlement
@@ -258,6 +258,21 @@ def cmd_aging(args: argparse.Namespace) -> int:
     if args.format == "table":
         sys.stdout.write(f"Receivables aging as of {as_of} (days past due)\n")
     sys.stdout.write(render(*table, args.format))
+    return 0
+
+
+def cmd_rollforward(args: argparse.Namespace) -> int:
+    if args.until < args.since:
+        sys.stderr.write(f"beanbill rollforward: --to {args.until} is before --from {args.since}\n")
+        return 1
+    entries, errors, _ = load(args.ledger)
+    if errors:
+        print_errors(errors)
+        sys.stderr.write(f"beanbill rollforward: the books have {len(errors)} problem(s)\n")
+        return 1
+    if args.format == "table":
+        sys.stdout.write(f"Deferred revenue from {args.since} to {args.until}\n")
+    sys.stdout.write(render(*rollforward_table(entries, args.since, args.until), args.format))
     return 0
 
 
@@ -517,6 +532,15 @@ def parser() -> argparse.ArgumentParser:
     )
     invoices.add_argument("--format", choices=FORMATS, default="table")
     invoices.set_defaults(run=cmd_invoices)
+
+    rollforward = commands.add_parser(
+        "rollforward", help="deferred revenue per contract: opening, billed, recognised, closing"
+    )
+    rollforward.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
+    rollforward.add_argument("--from", dest="since", type=date_arg, required=True)
+    rollforward.add_argument("--to", dest="until", type=date_arg, required=True)
+    rollforward.add_argument("--format", choices=FORMATS, default="table")
+    rollforward.set_defaults(run=cmd_rollforward)
 
     aging_ = commands.add_parser("aging", help="receivables aging per customer, as of a date")
     aging_.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)

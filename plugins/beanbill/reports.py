@@ -1,19 +1,23 @@
 """The billing reports as tables (headers and rows), from loaded books: shared by the CLI
-(`beanbill revenue`, `invoices`, `aging`) and the Fava extension, so both show the same
-numbers."""
+(`beanbill revenue`, `invoices`, `aging`, `rollforward`) and the Fava extension, so both show
+the same numbers."""
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
 from beancount.core import data
 
+from beanbill.books import is_invoice, units
 from beanbill.periods import month_end
+from beanbill.plugins.recognition import GENERATED_FILE as RECOGNITION_FILE
 from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
 from beanbill.revenue_report import PostingRow, income_accounts, waterfall
+from beanbill.rollforward import ADJUSTED, BILLED, RECOGNISED, DeferredMove, roll_forward
+from beanbill.rules import DEFERRED_REVENUE
 from beanbill.settlement import Settlement
 from beanbill.tables import Cell
 
@@ -85,4 +89,36 @@ def aging_table(
         aged += aging_totals(aged)
     headers = ["customer", "currency", *BUCKETS, "total"]
     rows: list[list[Cell]] = [[a.customer, a.currency, *a.buckets.values(), a.total] for a in aged]
+    return Table(headers, rows)
+
+
+def deferred_moves(entries: Iterable[data.Directive]) -> Iterator[DeferredMove]:
+    """Every posting to Deferred Revenue, as the move of a contract's liability: billed by an
+    invoice, recognised by the recognition plugin, or adjusted (memos, hand-written entries)."""
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        kind = None
+        for posting in entry.postings:
+            number = units(posting)
+            if posting.account != DEFERRED_REVENUE or number is None:
+                continue
+            if kind is None:
+                if entry.meta.get("filename") == RECOGNITION_FILE:
+                    kind = RECOGNISED
+                else:
+                    kind = BILLED if is_invoice(entry) else ADJUSTED
+            meta = posting.meta or {}
+            invoice = str(meta.get("invoice-id") or entry.meta.get("invoice-id") or "")
+            contract = str(entry.meta.get("contract") or invoice or "(no contract)")
+            yield DeferredMove(entry.date, contract, invoice, kind, -number[0], number[1])
+
+
+def rollforward_table(
+    entries: Iterable[data.Directive], since: datetime.date, until: datetime.date
+) -> Table:
+    """The deferred revenue roll-forward from `since` to `until`, per contract and currency."""
+    headers = ["contract", "currency", "opening", "billed", "recognised"]
+    headers += ["of which opening", "adjusted", "closing"]
+    rows: list[list[Cell]] = [list(r) for r in roll_forward(deferred_moves(entries), since, until)]
     return Table(headers, rows)

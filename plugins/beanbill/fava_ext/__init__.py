@@ -1,14 +1,16 @@
-"""beanbill in Fava: a "Billing" page with the revenue waterfall, the invoices and the
-receivables aging - the tables of `beanbill revenue`, `invoices` and `aging`
-(beanbill.reports), so the page and the CLI show the same numbers.
+"""beanbill in Fava: a "Billing" page with the revenue waterfall, the deferred revenue
+roll-forward, the invoices and the receivables aging - the tables of `beanbill revenue`,
+`rollforward`, `invoices` and `aging` (beanbill.reports), so the page and the CLI show the
+same numbers.
 
 Usage, in the ledger:
 
     2020-01-01 custom "fava-extension" "beanbill.fava_ext"
 
-Fava's time filter picks the months of the waterfall and the date the invoices and the aging
-are as of (the filter's last day; without a filter, the date of the last invoice, memo,
-payment, write-off or wallet movement, as the CLI does).
+Fava's time filter picks the months of the waterfall, the period of the roll-forward, and the
+date the invoices and the aging are as of (the filter's last day; without a filter, the date
+of the last invoice, memo, payment, write-off or wallet movement, as the CLI does, and the
+roll-forward runs from the books' first transaction).
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from fava.ext import FavaExtensionBase
 from beanbill.active import error_meta
 from beanbill.books import read_settlement
 from beanbill.ledger import SOURCE_KEY
-from beanbill.reports import Table, aging_table, invoices_table, revenue_table
+from beanbill.reports import (
+    Table,
+    aging_table,
+    invoices_table,
+    revenue_table,
+    rollforward_table,
+)
 from beanbill.settlement import Settlement
 from beanbill.tables import numeric_columns
 
@@ -60,8 +68,13 @@ class BillingReports(FavaExtensionBase):
         settlement, sources = self._loaded
         since, until = self.months()
         as_of = until or settlement.last_date or datetime.date.today()
+        first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
         tables = [
             ("Revenue waterfall", revenue_table(entries, since, until)),
+            (
+                f"Deferred revenue roll-forward, {first} to {as_of}",
+                rollforward_table(entries, first, as_of),
+            ),
             (f"Invoices as of {as_of}", invoices_table(settlement, as_of)),
             (
                 f"Receivables aging as of {as_of} (days past due)",
