@@ -12,6 +12,7 @@ from beancount import loader
 from beancount.core import data
 from beancount.parser import printer
 
+from beanbill import cli
 from beanbill.compiler import Compiled
 from beanbill.plugins import contracts
 from tests.test_adjustments import ACME, by_meta, write_books
@@ -220,3 +221,18 @@ def test_an_invoice_id_clash_is_found_with_reused_customers_as_when_compiled_afr
         for m in messages
     )
     assert fresh_text(ledger) == (text(entries), messages)
+
+
+def test_documents_take_their_names_from_the_compile_the_load_just_made(tmp_path: Path) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME, "beta": BETA}, LEDGER)
+    _, errors, options = loader.load_file(str(ledger))
+    assert errors == []
+    folder = str(tmp_path / "contracts")
+    reused = contracts.last_contracts(folder)
+    assert reused is not None and [c.id for c in reused.customers] == ["acme", "beta"]
+    from_compile = cli.ledger_directory(str(ledger), options)
+    contracts.recent.clear()
+    assert contracts.last_contracts(folder) is None
+    assert cli.ledger_directory(str(ledger), options) == from_compile  # read again: the same
+    assert from_compile.customers["beta"].name == "Beta Corp"
+    assert from_compile.accounts == {"Acme": "acme", "Beta": "beta"}

@@ -34,6 +34,7 @@ from beanbill.ledger import GENERATED_PREFIX, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months
+from beanbill.plugins.contracts import last_contracts
 from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
@@ -416,7 +417,8 @@ def ledger_directory(ledger: str, options: dict[str, Any]) -> Directory:
     for name, config in options["plugin"]:
         if name == "beanbill.plugins.contracts":
             folder = contracts_config(config, ledger).folder
-            return directory_of(load_folder(folder)[0])
+            # The contracts the load just compiled, else read again (the plugin keeps none).
+            return directory_of(last_contracts(folder) or load_folder(folder)[0])
     return directory_of(None)
 
 

@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 from beancount.core import data
 
+from beanbill import model as m
 from beanbill.active import ActiveAccounts, error_meta
 from beanbill.compiler import Compiled, compile_texts, default_until
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
@@ -127,6 +128,18 @@ def compile_or_reuse(settings: ContractsConfig, opened: frozenset[str]) -> Compi
     while len(recent) > RECENT_COMPILES:
         del recent[next(iter(recent))]
     return compiled
+
+
+def last_contracts(folder: str) -> m.ContractSet | None:
+    """The catalog and customers of `folder` as this process last compiled it (the books just
+    loaded), without their usage: for the names documents and exports show. None when it has
+    not compiled it, or kept nothing of it."""
+    last = recent.get(os.path.abspath(folder))
+    parsed = last[1].memo.parsed if last is not None and last[1].memo is not None else None
+    if parsed is None:
+        return None
+    customers = [p.customer for p in parsed.customers.values() if p.customer is not None]
+    return m.ContractSet(parsed.the_catalog, tuple(sorted(customers, key=lambda c: c.id)), ())
 
 
 def compile_contracts(
