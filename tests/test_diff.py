@@ -57,6 +57,13 @@ def test_a_changed_price_shows_the_invoices_it_changes(
         "changed  INV-ACME-1-20260101  2026-01-01  acme      440.00 USD  451.00 USD",
         "changed  INV-ACME-1-20260201  2026-02-01  acme      330.00 USD  341.00 USD",
         "changed  INV-ACME-1-20260301  2026-03-01  acme      330.00 USD  341.00 USD",
+        "",
+        "Revenue recognised per month that moves:",
+        "month    currency  recognised before   after  change",
+        "-------  --------  -----------------  ------  ------",
+        "2026-01  USD                  400.00  410.00   10.00",
+        "2026-02  USD                  300.00  310.00   10.00",
+        "2026-03  USD                  300.00  310.00   10.00",
     ]
     code, out, _ = diff(ledger, capsys)
     assert code == 0
@@ -73,7 +80,7 @@ def test_added_and_removed_customers_and_a_payment(
         file.write(PAYMENT)
     code, out, _ = diff(ledger, capsys, "--summary")
     assert code == 0
-    rows = [line.split() for line in out.splitlines()[4:]]
+    rows = [line.split() for line in out.splitlines()[4:8]]
     assert rows == [
         ["added", "INV-BETA-1-20260101", "2026-01-01", "beta", "440.00", "USD"],
         ["status", "INV-ACME-1-20260201", "2026-02-01", "acme", "open", "paid"],
@@ -85,7 +92,7 @@ def test_added_and_removed_customers_and_a_payment(
     (tmp_path / "contracts" / "customers" / "beta.yaml").unlink()
     code, out, _ = diff(ledger, capsys, "--summary")
     assert out.splitlines()[0].endswith("0 added, 3 removed, 0 changed, 0 status")
-    assert [line.split()[:2] for line in out.splitlines()[4:]] == [
+    assert [line.split()[:2] for line in out.splitlines()[4:7]] == [
         ["removed", "INV-BETA-1-20260101"],
         ["removed", "INV-BETA-1-20260201"],
         ["removed", "INV-BETA-1-20260301"],

@@ -39,7 +39,7 @@ from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
 from beanbill.reports import aging_table, invoices_table, revenue_table, rollforward_table
-from beanbill.review import CHANGES, compare
+from beanbill.review import CHANGES, compare, revenue_changes
 from beanbill.revision import RevisionError, repository_root, write_revision
 from beanbill.settlement import STATUSES, Settlement
 from beanbill.statements import Statement, statements
@@ -171,6 +171,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
             [c.change, c.id, str(c.date), c.customer, c.before, c.after] for c in changes
         ]
         sys.stdout.write("\n" + render(headers, rows, "table"))
+    revenue = revenue_changes(base_entries, entries)
+    if revenue:
+        headers = ["month", "currency", "recognised before", "after", "change"]
+        rows = [[r.month, r.currency, r.before, r.after, r.after - r.before] for r in revenue]
+        sys.stdout.write("\nRevenue recognised per month that moves:\n")
+        sys.stdout.write(render(headers, rows, "table"))
     if not args.summary:
         before = list(format_compiled(generated(base_entries), relative))
         after = list(format_compiled(generated(entries), relative))

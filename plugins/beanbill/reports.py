@@ -27,6 +27,17 @@ class Table(NamedTuple):
     rows: list[list[Cell]]
 
 
+def posting_rows(entries: Iterable[data.Directive]) -> list[PostingRow]:
+    """Every posting of the books as a plain row, for the revenue waterfall."""
+    return [
+        PostingRow(entry.date, posting.account, posting.units.number, posting.units.currency)
+        for entry in entries
+        if isinstance(entry, data.Transaction)
+        for posting in entry.postings
+        if posting.units is not None and isinstance(posting.units.number, Decimal)
+    ]
+
+
 def revenue_table(
     entries: Iterable[data.Directive],
     since: datetime.date | None = None,
@@ -34,15 +45,8 @@ def revenue_table(
 ) -> Table:
     """The revenue waterfall per month and currency (`since`, `until`: any day of the first
     and last month)."""
-    rows = [
-        PostingRow(entry.date, posting.account, posting.units.number, posting.units.currency)
-        for entry in entries
-        if isinstance(entry, data.Transaction)
-        for posting in entry.postings
-        if posting.units is not None and isinstance(posting.units.number, Decimal)
-    ]
     first = since.replace(day=1) if since else None
-    months = waterfall(rows, first, month_end(until) if until else None)
+    months = waterfall(posting_rows(entries), first, month_end(until) if until else None)
     accounts = income_accounts(months)
     headers = ["month", "currency", *accounts, "recognised", "deferred", "unbilled"]
     table: list[list[Cell]] = [

@@ -1,5 +1,6 @@
 """What a change does to the books, for its review: the invoices and memos of two versions of
-the same books compared (added, removed, changed, or only their settlement status moved).
+the same books compared (added, removed, changed, or only their settlement status moved), and
+the revenue recognised per month that moved.
 
 An invoice or memo is "changed" when what it bills changes: its date, amounts, lines and
 their metadata. Where its clause sits in the YAML (`beanbill-source`, which moves when lines
@@ -18,6 +19,9 @@ from beancount.core import data
 from beancount.parser import printer
 
 from beanbill.books import is_invoice, units
+from beanbill.money import ZERO
+from beanbill.reports import posting_rows
+from beanbill.revenue_report import waterfall
 from beanbill.settlement import RECEIVABLE_PARENT
 
 CHANGES = ("added", "removed", "changed", "status")
@@ -32,6 +36,27 @@ class DocumentChange(NamedTuple):
     customer: str
     before: str  # its total (a status change: its status), or "" when added
     after: str  # likewise, or "" when removed
+
+
+class RevenueChange(NamedTuple):
+    month: str  # YYYY-MM
+    currency: str
+    before: Decimal
+    after: Decimal
+
+
+def revenue_changes(
+    before: Iterable[data.Directive], after: Iterable[data.Directive]
+) -> list[RevenueChange]:
+    """The months whose recognised revenue (all Income accounts) differs, per currency."""
+    old = {(m.month, m.currency): m.total for m in waterfall(posting_rows(before))}
+    new = {(m.month, m.currency): m.total for m in waterfall(posting_rows(after))}
+    return [
+        RevenueChange(month, currency, old.get(key, ZERO), new.get(key, ZERO))
+        for key in sorted(set(old) | set(new))
+        for month, currency in [key]
+        if old.get(key, ZERO) != new.get(key, ZERO)
+    ]
 
 
 def billed_documents(entries: Iterable[data.Directive]) -> dict[str, data.Transaction]:
