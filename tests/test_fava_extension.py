@@ -10,7 +10,7 @@ from urllib.parse import quote
 import pytest
 from fava.application import create_app
 
-from beanbill import cli
+from beanbill import cli, fava_ext
 from tests.test_adjustments import ACME, write_books
 
 AR = "Assets:AccountsReceivable:Customers:Acme"
@@ -43,36 +43,54 @@ def test_the_billing_page_shows_the_cli_reports(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     html = page(tmp_path)
-    for title in ("Revenue waterfall", "Invoices as of 2026-03-01", "Receivables aging as of"):
+    for title in (
+        "Revenue waterfall",
+        "Deferred revenue roll-forward, 2026-01-01 to 2026-03-01",
+        "Invoices open on 2026-03-01",
+        "Receivables aging as of",
+    ):
         assert title in html
-    # January's invoice: 440.00, paid; March's: 330.00, open.
-    assert '<td class="num">440.00</td>' in html
-    assert html.count("<td>paid</td>") == 1 and html.count("<td>open</td>") == 2
-    link = '<a href="/test-books/journal/?filter=%5EINV-ACME-1-20260101">INV-ACME-1-20260101</a>'
+    # Without a time filter, the invoices still open: February's and March's (330.00 each);
+    # January's (440.00) was paid.
+    invoices = html[html.index("Invoices open on") : html.index("Receivables aging")]
+    assert invoices.count("<td>open</td>") == 2 and "<td>paid</td>" not in invoices
+    link = '<a href="/test-books/journal/?filter=%5EINV-ACME-1-20260201">INV-ACME-1-20260201</a>'
     assert link in html
     # ... and to the contract clause it was compiled from, in Fava's editor.
     contract = quote(str(tmp_path / "contracts" / "customers" / "acme.yaml"), safe="/")
     assert f"/test-books/editor/?file_path={contract}&amp;line=3" in html
     # The same numbers as `beanbill invoices`.
     assert cli.main(["invoices", str(tmp_path / "main.beancount"), "--format", "csv"]) == 0
-    for line in capsys.readouterr().out.splitlines()[1:]:
-        invoice, *_, total = line.split(",")[:6]
-        assert f">{invoice}</a>" in html and f">{total}<" in html
+    listed = [line.split(",") for line in capsys.readouterr().out.splitlines()[1:]]
+    for invoice, *_, total in (row[:6] for row in listed if row[12] == "open"):
+        assert f">{invoice}</a>" in invoices and f">{total}<" in invoices
+
+
+def test_a_long_invoice_list_is_cut_to_the_latest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fava_ext, "INVOICE_ROWS_SHOWN", 1)
+    html = page(tmp_path, "?time=2026")
+    invoices = html[html.index("Invoices issued 2026-01-01") : html.index("Receivables aging")]
+    assert ">INV-ACME-1-20260301</a>" in invoices
+    assert ">INV-ACME-1-20260201</a>" not in invoices
+    assert "and 2 earlier: narrow Fava's time filter" in invoices
 
 
 def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> None:
     html = page(tmp_path, "?time=2026-02")
     # (Fava embeds every link of the ledger in each page: look at the tables only.)
     waterfall = html[html.index("Revenue waterfall") : html.index("Deferred revenue roll-forward")]
-    rollforward = html[html.index("Deferred revenue roll-forward") : html.index("Invoices as of")]
+    rollforward = html[html.index("Deferred revenue roll-forward") : html.index("Invoices issued")]
     assert rollforward.startswith("Deferred revenue roll-forward, 2026-02-01 to 2026-02-28")
     # February: nothing owed at its start (January's fee was released on 31 January); its fee
     # billed on the 1st and released on the 28th.
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", rollforward)
     assert cells[:8] == ["ACME-1", "USD", "0.00", "300.00", "300.00", "0.00", "0.00", "0.00"]
-    invoices = html[html.index("Invoices as of") : html.index("Receivables aging")]
-    assert invoices.startswith("Invoices as of 2026-02-28")
+    invoices = html[html.index("Invoices issued") : html.index("Receivables aging")]
+    assert invoices.startswith("Invoices issued 2026-02-01 to 2026-02-28")
     assert "INV-ACME-1-20260201" in invoices
+    assert "INV-ACME-1-20260101" not in invoices  # issued before the filter
     assert "INV-ACME-1-20260301" not in invoices  # issued after the filter
     assert "<td>2026-02</td>" in waterfall and "<td>2026-01</td>" not in waterfall
 
@@ -81,11 +99,13 @@ def test_a_reload_shows_the_new_books(tmp_path: Path) -> None:
     ledger = write_books(tmp_path, {"acme": ACME}, LEDGER)
     app = create_app([ledger], load=True)
     client = app.test_client()
-    assert client.get(PAGE).get_data(as_text=True).count("<td>paid</td>") == 1
+    assert ">INV-ACME-1-20260201</a>" in client.get(PAGE).get_data(as_text=True)
     # February's invoice paid: Fava reloads the same extension object with the new books.
     ledger.write_text(
         LEDGER + f'\n2026-02-10 * "Acme Corp" "Payment" ^INV-ACME-1-20260201\n'
         f"  Assets:Cash:Bank   330.00 USD\n  {AR}  -330.00 USD\n"
     )
     app.config["LEDGERS"]["test-books"].load_file()
-    assert client.get(PAGE).get_data(as_text=True).count("<td>paid</td>") == 2
+    html = client.get(PAGE).get_data(as_text=True)
+    assert ">INV-ACME-1-20260201</a>" not in html  # no longer open
+    assert ">INV-ACME-1-20260301</a>" in html

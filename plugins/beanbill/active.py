@@ -57,12 +57,26 @@ def error_meta(meta: dict[str, Any], options_map: dict[str, Any]) -> dict[str, A
     """Where to report a problem with an entry of metadata `meta`: the YAML line a generated
     entry came from (found among the files the contracts plugin registered), else the entry's
     own file and line."""
-    filename = str(meta.get("filename", ""))
-    if filename.startswith(GENERATED_PREFIX) and SOURCE_KEY in meta:
-        relative, _, line = str(meta[SOURCE_KEY]).rpartition(":")
-        suffix = os.sep + os.path.normpath(relative)
+    return SourceFinder(options_map).meta(meta)
+
+
+class SourceFinder:
+    """`error_meta` for many entries: the files the contracts plugin registered (the ledger's
+    `include` option), indexed by name once."""
+
+    def __init__(self, options_map: dict[str, Any]) -> None:
+        self._by_name: dict[str, list[str]] = {}
         for path in options_map.get("include", []):
-            if str(path).endswith(suffix):
-                return data.new_metadata(str(path), int(line))
-        return data.new_metadata(relative, int(line))
-    return meta
+            self._by_name.setdefault(os.path.basename(str(path)), []).append(str(path))
+
+    def meta(self, meta: dict[str, Any]) -> dict[str, Any]:
+        filename = str(meta.get("filename", ""))
+        if filename.startswith(GENERATED_PREFIX) and SOURCE_KEY in meta:
+            relative, _, line = str(meta[SOURCE_KEY]).rpartition(":")
+            normal = os.path.normpath(relative)
+            suffix = os.sep + normal
+            for path in self._by_name.get(os.path.basename(normal), []):
+                if path.endswith(suffix):
+                    return data.new_metadata(path, int(line))
+            return data.new_metadata(relative, int(line))
+        return meta

@@ -36,6 +36,7 @@ from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months
 from beanbill.plugins.contracts import last_contracts
 from beanbill.plugins.contracts import parse_config as contracts_config
+from beanbill.receivables import invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
 from beanbill.reports import aging_table, invoices_table, revenue_table, rollforward_table
@@ -249,7 +250,7 @@ def cmd_invoices(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     settlement, as_of = loaded
-    table = invoices_table(settlement, as_of, args.customer, args.status)
+    table = invoices_table(invoice_rows(settlement, as_of, args.customer, args.status))
     if args.format == "table":
         sys.stdout.write(f"Invoices as of {as_of}\n")
     sys.stdout.write(render(*table, args.format))
@@ -261,7 +262,8 @@ def cmd_aging(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     settlement, as_of = loaded
-    table = aging_table(settlement, as_of, args.customer, totals=args.format == "table")
+    rows = invoice_rows(settlement, as_of, args.customer)
+    table = aging_table(rows, totals=args.format == "table")
     if args.format == "table":
         sys.stdout.write(f"Receivables aging as of {as_of} (days past due)\n")
     sys.stdout.write(render(*table, args.format))

@@ -14,11 +14,10 @@ from beancount.core import data
 from beanbill.books import is_invoice, units
 from beanbill.periods import month_end
 from beanbill.plugins.recognition import GENERATED_FILE as RECOGNITION_FILE
-from beanbill.receivables import BUCKETS, aging, aging_totals, invoice_rows
+from beanbill.receivables import BUCKETS, InvoiceRow, aging, aging_totals
 from beanbill.revenue_report import PostingRow, income_accounts, waterfall
 from beanbill.rollforward import ADJUSTED, BILLED, RECOGNISED, DeferredMove, roll_forward
 from beanbill.rules import DEFERRED_REVENUE
-from beanbill.settlement import Settlement
 from beanbill.tables import Cell
 
 
@@ -63,37 +62,27 @@ def revenue_table(
     return Table(headers, table)
 
 
-def invoices_table(
-    settlement: Settlement,
-    as_of: datetime.date,
-    customer: str | None = None,
-    status: str | None = None,
-) -> Table:
-    """Every invoice issued by `as_of`, with what paid, credited and is still open of it."""
+def invoices_table(rows: Iterable[InvoiceRow]) -> Table:
+    """Invoices (`receivables.invoice_rows`), with what paid, credited and is still open."""
     headers = ["invoice", "customer", "date", "due", "currency", "total", "paid", "wallet"]
     headers += ["credited", "debited", "written off", "open", "status", "days overdue"]
     table: list[list[Cell]] = []
-    for r in invoice_rows(settlement, as_of, customer, status):
+    for r in rows:
         table.append([r.invoice, r.customer, str(r.date), str(r.due_date), r.currency, r.total])
         table[-1] += [r.paid, r.wallet, r.credited, r.debited, r.written_off, r.open]
         table[-1] += [r.status, r.days_overdue]
     return Table(headers, table)
 
 
-def aging_table(
-    settlement: Settlement,
-    as_of: datetime.date,
-    customer: str | None = None,
-    totals: bool = False,
-) -> Table:
-    """Open receivables per customer and currency, by days past due (with `totals`: a total
-    row per currency)."""
-    aged = aging(invoice_rows(settlement, as_of, customer))
+def aging_table(rows: Iterable[InvoiceRow], totals: bool = False) -> Table:
+    """The open balances of `rows` per customer and currency, by days past due (with
+    `totals`: a total row per currency)."""
+    aged = aging(rows)
     if totals:
         aged += aging_totals(aged)
     headers = ["customer", "currency", *BUCKETS, "total"]
-    rows: list[list[Cell]] = [[a.customer, a.currency, *a.buckets.values(), a.total] for a in aged]
-    return Table(headers, rows)
+    table: list[list[Cell]] = [[a.customer, a.currency, *a.buckets.values(), a.total] for a in aged]
+    return Table(headers, table)
 
 
 def deferred_moves(entries: Iterable[data.Directive]) -> Iterator[DeferredMove]:

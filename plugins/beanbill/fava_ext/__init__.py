@@ -16,16 +16,17 @@ roll-forward runs from the books' first transaction).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
 from typing import Any, NamedTuple, cast
 
 from beancount.core import data
 from fava.context import g
 from fava.ext import FavaExtensionBase
+from flask import url_for
 
-from beanbill.active import error_meta
+from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
 from beanbill.ledger import SOURCE_KEY
+from beanbill.receivables import invoice_rows
 from beanbill.reports import (
     Table,
     aging_table,
@@ -36,55 +37,97 @@ from beanbill.reports import (
 from beanbill.settlement import Settlement
 from beanbill.tables import numeric_columns
 
+# The invoices table lists at most this many rows: a page of every invoice of large books
+# took minutes to render (36,000 rows: 22 s at 1,000 contracts).
+INVOICE_ROWS_SHOWN = 1000
+
 
 class Report(NamedTuple):
     title: str
     table: Table
     numeric: list[bool]
-    # invoice id → (contract file, line): where the invoice was compiled from, for a link to
-    # it in Fava's editor (the contracts plugin registers the contract files with Fava)
-    sources: dict[str, tuple[str, int]]
+    hidden: int  # rows left out (the invoices table's, beyond INVOICE_ROWS_SHOWN)
+
+
+class Page(NamedTuple):
+    reports: list[Report]
+    # invoice id → (its journal, its contract clause in Fava's editor, or ""): the contracts
+    # plugin registers the contract files with Fava, which makes them editable
+    links: dict[str, tuple[str, str]]
 
 
 class BillingReports(FavaExtensionBase):
     """The billing reports page."""
 
     report_title = "Billing"
-    # of the books as last loaded: their settlement, and each invoice's contract file and line
-    _loaded: tuple[Settlement, dict[str, tuple[str, int]]] | None = None
+    # of the books as last loaded: their settlement, the compiled invoices' metadata (for the
+    # contract clause each came from), and the pages shown so far, by time filter
+    _loaded: tuple[Settlement, dict[str, dict[str, Any]], SourceFinder] | None = None
+    _pages: dict[tuple[datetime.date | None, datetime.date | None], Page]
 
     def after_load_file(self) -> None:
         """Fava keeps one extension object across reloads: forget what the old books gave."""
         self._loaded = None
+        self._pages = {}
 
-    def reports(self) -> list[Report]:
-        # Fava types its entries as protocols of Beancount's; they are Beancount's own.
-        entries = cast("list[data.Directive]", self.ledger.all_entries)
+    def page(self) -> Page:
+        """The page for Fava's time filter (worked out once per filter and load)."""
         if self._loaded is None:  # read once per load, not on every request
+            entries = cast("list[data.Directive]", self.ledger.all_entries)
             self._loaded = (
                 read_settlement(entries),
-                contract_sources(entries, self.ledger.options),
+                compiled_invoices(entries),
+                SourceFinder(dict(self.ledger.options)),
             )
-        settlement, sources = self._loaded
+            self._pages = {}
         since, until = self.months()
+        if (since, until) not in self._pages:
+            self._pages[(since, until)] = self.make_page(since, until)
+        return self._pages[(since, until)]
+
+    def make_page(self, since: datetime.date | None, until: datetime.date | None) -> Page:
+        # Fava types its entries as protocols of Beancount's; they are Beancount's own.
+        entries = cast("list[data.Directive]", self.ledger.all_entries)
+        assert self._loaded is not None
+        settlement, invoices, finder = self._loaded
         as_of = until or settlement.last_date or datetime.date.today()
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
+        rows = invoice_rows(settlement, as_of)
+        if since is None:
+            title = f"Invoices open on {as_of}"
+            listed = [r for r in rows if r.open]
+        else:
+            title = f"Invoices issued {since} to {as_of}"
+            listed = [r for r in rows if r.date >= since]
+        shown = listed[-INVOICE_ROWS_SHOWN:]  # the latest
         tables = [
-            ("Revenue waterfall", revenue_table(entries, since, until)),
+            ("Revenue waterfall", revenue_table(entries, since, until), 0),
             (
                 f"Deferred revenue roll-forward, {first} to {as_of}",
                 rollforward_table(entries, first, as_of),
+                0,
             ),
-            (f"Invoices as of {as_of}", invoices_table(settlement, as_of)),
+            (title, invoices_table(shown), len(listed) - len(shown)),
             (
                 f"Receivables aging as of {as_of} (days past due)",
-                aging_table(settlement, as_of, totals=True),
+                aging_table(rows, totals=True),
+                0,
             ),
         ]
-        return [
-            Report(title, table, numeric_columns(len(table.headers), table.rows), sources)
-            for title, table in tables
+        reports = [
+            Report(title, table, numeric_columns(len(table.headers), table.rows), hidden)
+            for title, table, hidden in tables
         ]
+        links = {}
+        for row in shown:
+            journal = url_for("report", report_name="journal", filter=f"^{row.invoice}")
+            editor = ""
+            if row.invoice in invoices:
+                where = finder.meta(invoices[row.invoice])
+                file, line = str(where["filename"]), int(where["lineno"])
+                editor = url_for("report", report_name="editor", file_path=file, line=line)
+            links[row.invoice] = (journal, editor)
+        return Page(reports, links)
 
     @staticmethod
     def months() -> tuple[datetime.date | None, datetime.date | None]:
@@ -95,16 +138,11 @@ class BillingReports(FavaExtensionBase):
         return date_range.begin, date_range.end - datetime.timedelta(days=1)
 
 
-def contract_sources(
-    entries: list[data.Directive], options: Mapping[str, Any]
-) -> dict[str, tuple[str, int]]:
-    """Each compiled invoice's contract file and line."""
-    sources = {}
-    for entry in entries:
-        meta = entry.meta
-        if isinstance(entry, data.Transaction) and {"due-date", "invoice-id", SOURCE_KEY} <= set(
-            meta
-        ):
-            where = error_meta(meta, dict(options))
-            sources[str(meta["invoice-id"])] = (str(where["filename"]), int(where["lineno"]))
-    return sources
+def compiled_invoices(entries: list[data.Directive]) -> dict[str, dict[str, Any]]:
+    """Each compiled invoice's metadata, by invoice id."""
+    return {
+        str(entry.meta["invoice-id"]): entry.meta
+        for entry in entries
+        if isinstance(entry, data.Transaction)
+        and {"due-date", "invoice-id", SOURCE_KEY} <= entry.meta.keys()
+    }
