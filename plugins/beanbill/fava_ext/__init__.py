@@ -10,7 +10,9 @@ Usage, in the ledger:
 Fava's time filter picks the months of the waterfall, the period of the roll-forward, and the
 date the invoices and the aging are as of (the filter's last day; without a filter, the date
 of the last invoice, memo, payment, write-off or wallet movement, as the CLI does, and the
-roll-forward runs from the books' first transaction).
+roll-forward runs from the books' first transaction). The invoices table lists the invoices
+open on that date (no filter) or issued in the filter's period, at most the latest
+INVOICE_ROWS_SHOWN.
 """
 
 from __future__ import annotations
