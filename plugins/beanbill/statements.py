@@ -98,10 +98,8 @@ def customer_moves(entries: Iterable[data.Directive], as_of: datetime.date) -> d
     """Each customer's moves through `as_of`, by the account component of its accounts."""
     found: dict[str, Moves] = {}
     for entry in entries:
-        if not isinstance(entry, data.Transaction):
+        if not isinstance(entry, data.Transaction) or entry.date > as_of:
             continue
-        if entry.date > as_of:
-            break  # Beancount gives the entries in date order
         in_entry: dict[tuple[str, str], Decimal] = {}
         for posting in entry.postings:
             account = posting.account
