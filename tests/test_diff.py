@@ -127,4 +127,23 @@ def test_diff_says_what_stops_it(tmp_path: Path, capsys: pytest.CaptureFixture[s
         ACME.replace('price: "300.00"', "price: 300.00")
     )
     code, _, err = diff(ledger, capsys)
-    assert code == 1 and err.endswith("beanbill diff: the books have 1 problem(s)\n")
+    assert code == 1 and err.endswith("beanbill diff: 1 problem(s) in the books\n")
+
+
+def test_entries_that_move_without_any_invoice_are_still_diffed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = committed_books(tmp_path)
+    catalog = tmp_path / "contracts" / "catalog.yaml"
+    catalog.write_text(
+        catalog.read_text().replace("Income:ProfessionalServices", "Income:Consulting")
+    )
+    code, out, _ = diff(ledger, capsys)
+    assert code == 0
+    assert out.startswith(
+        "beanbill diff: HEAD -> the working tree, invoices and memos: 0 added, 0 removed, "
+        "0 changed, 0 status\n"
+    )
+    # The onboarding is recognised to another Income account: the same revenue per month.
+    assert "Revenue recognised per month" not in out
+    assert "-  Income:ProfessionalServices" in out and "+  Income:Consulting" in out

@@ -139,10 +139,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sys.stderr.write(f"beanbill diff: {error}\n")
         return 1
     relative = os.path.relpath(ledger, root)
-    entries, errors, _ = load(args.ledger)
-    if errors:
-        print_errors(errors)
-        sys.stderr.write(f"beanbill diff: the books have {len(errors)} problem(s)\n")
+    entries = sound_books(args)
+    if entries is None:
         return 1
     with tempfile.TemporaryDirectory(prefix="beanbill-diff-") as folder:
         try:
@@ -181,13 +179,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if not args.summary:
         before = list(format_compiled(generated(base_entries), relative))
         after = list(format_compiled(generated(entries), relative))
-        lines = difflib.unified_diff(
-            "".join(before).splitlines(keepends=True),
-            "".join(after).splitlines(keepends=True),
-            f"{args.base}:{relative} (compiled)",
-            f"{relative} (compiled)",
+        lines = "".join(
+            difflib.unified_diff(
+                "".join(before).splitlines(keepends=True),
+                "".join(after).splitlines(keepends=True),
+                f"{args.base}:{relative} (compiled)",
+                f"{relative} (compiled)",
+            )
         )
-        sys.stdout.write("".join(["\n", *lines]) if changes else "")
+        sys.stdout.write(f"\n{lines}" if lines else "")
     return 0
 
 
@@ -233,12 +233,20 @@ def date_arg(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from error
 
 
-def settled(args: argparse.Namespace, command: str) -> tuple[Settlement, datetime.date] | None:
-    """The books' settlement and the as-of date (--as-of, else the last settlement event)."""
+def sound_books(args: argparse.Namespace) -> list[data.Directive] | None:
+    """The ledger's entries; None, with its problems said, when it has any."""
     entries, errors, _ = load(args.ledger)
     if errors:
         print_errors(errors)
-        sys.stderr.write(f"beanbill {command}: {len(errors)} problem(s) in the books\n")
+        sys.stderr.write(f"beanbill {args.command}: {len(errors)} problem(s) in the books\n")
+        return None
+    return entries
+
+
+def settled(args: argparse.Namespace) -> tuple[Settlement, datetime.date] | None:
+    """The books' settlement and the as-of date (--as-of, else the last settlement event)."""
+    entries = sound_books(args)
+    if entries is None:
         return None
     settlement = read_settlement(entries)
     as_of = args.as_of or settlement.last_date or datetime.date.today()
@@ -246,7 +254,7 @@ def settled(args: argparse.Namespace, command: str) -> tuple[Settlement, datetim
 
 
 def cmd_invoices(args: argparse.Namespace) -> int:
-    loaded = settled(args, "invoices")
+    loaded = settled(args)
     if loaded is None:
         return 1
     settlement, as_of = loaded
@@ -258,7 +266,7 @@ def cmd_invoices(args: argparse.Namespace) -> int:
 
 
 def cmd_aging(args: argparse.Namespace) -> int:
-    loaded = settled(args, "aging")
+    loaded = settled(args)
     if loaded is None:
         return 1
     settlement, as_of = loaded
@@ -274,10 +282,8 @@ def cmd_rollforward(args: argparse.Namespace) -> int:
     if args.until < args.since:
         sys.stderr.write(f"beanbill rollforward: --to {args.until} is before --from {args.since}\n")
         return 1
-    entries, errors, _ = load(args.ledger)
-    if errors:
-        print_errors(errors)
-        sys.stderr.write(f"beanbill rollforward: the books have {len(errors)} problem(s)\n")
+    entries = sound_books(args)
+    if entries is None:
         return 1
     if args.format == "table":
         sys.stdout.write(f"Deferred revenue from {args.since} to {args.until}\n")
