@@ -109,3 +109,22 @@ def test_a_reload_shows_the_new_books(tmp_path: Path) -> None:
     html = client.get(PAGE).get_data(as_text=True)
     assert ">INV-ACME-1-20260201</a>" not in html  # no longer open
     assert ">INV-ACME-1-20260301</a>" in html
+
+
+def test_each_query_gets_its_own_page(tmp_path: Path) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME}, LEDGER)
+    client = create_app([ledger], load=True).test_client()
+    for query, title in [
+        ("", "Invoices open on 2026-03-01"),
+        ("?time=2026-02", "Invoices issued 2026-02-01 to 2026-02-28"),
+        ("", "Invoices open on 2026-03-01"),  # worked out once, shown again
+    ]:
+        assert title in client.get(PAGE + query).get_data(as_text=True)
+    # Links carry the request's own filters, not those of the page first worked out.
+    html = client.get(PAGE + "?account=Assets").get_data(as_text=True)
+    assert "filter=%5EINV-ACME-1-20260201&amp;account=Assets" in html or (
+        "account=Assets&amp;filter=%5EINV-ACME-1-20260201" in html
+    )
+    html = client.get(PAGE).get_data(as_text=True)
+    invoices = html[html.index("Invoices open on") : html.index("Receivables aging")]
+    assert "INV-ACME-1-20260201" in invoices and "account=Assets" not in invoices

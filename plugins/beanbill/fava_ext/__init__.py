@@ -23,7 +23,7 @@ from typing import Any, NamedTuple, cast
 from beancount.core import data
 from fava.context import g
 from fava.ext import FavaExtensionBase
-from flask import url_for
+from flask import request, url_for
 
 from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
@@ -42,6 +42,7 @@ from beanbill.tables import numeric_columns
 # The invoices table lists at most this many rows: a page of every invoice of large books
 # took minutes to render (36,000 rows: 22 s at 1,000 contracts).
 INVOICE_ROWS_SHOWN = 1000
+PAGES_KEPT = 8  # the last pages worked out, per load
 
 
 class Report(NamedTuple):
@@ -58,14 +59,22 @@ class Page(NamedTuple):
     links: dict[str, tuple[str, str]]
 
 
+class Loaded(NamedTuple):
+    """What the page reads of the books once per load."""
+
+    settlement: Settlement
+    invoices: dict[str, dict[str, Any]]  # compiled invoices' metadata (their contract clause)
+    finder: SourceFinder
+
+
 class BillingReports(FavaExtensionBase):
     """The billing reports page."""
 
     report_title = "Billing"
-    # of the books as last loaded: their settlement, the compiled invoices' metadata (for the
-    # contract clause each came from), and the pages shown so far, by time filter
-    _loaded: tuple[Settlement, dict[str, dict[str, Any]], SourceFinder] | None = None
-    _pages: dict[tuple[datetime.date | None, datetime.date | None], Page]
+    # of the books as last loaded, and the last pages shown, by the request's query (its time
+    # filter, and the filters Fava's links carry on)
+    _loaded: Loaded | None = None
+    _pages: dict[tuple[tuple[str, str], ...], Page]
 
     def after_load_file(self) -> None:
         """Fava keeps one extension object across reloads: forget what the old books gave."""
@@ -73,25 +82,28 @@ class BillingReports(FavaExtensionBase):
         self._pages = {}
 
     def page(self) -> Page:
-        """The page for Fava's time filter (worked out once per filter and load)."""
+        """The page for the request (worked out once per query and load)."""
         if self._loaded is None:  # read once per load, not on every request
             entries = cast("list[data.Directive]", self.ledger.all_entries)
-            self._loaded = (
+            self._loaded = Loaded(
                 read_settlement(entries),
                 compiled_invoices(entries),
                 SourceFinder(dict(self.ledger.options)),
             )
             self._pages = {}
-        since, until = self.months()
-        if (since, until) not in self._pages:
-            self._pages[(since, until)] = self.make_page(since, until)
-        return self._pages[(since, until)]
+        query = tuple(sorted(request.args.items()))
+        page = self._pages.pop(query, None) or self.make_page(self._loaded, *self.months())
+        self._pages[query] = page
+        while len(self._pages) > PAGES_KEPT:
+            del self._pages[next(iter(self._pages))]
+        return page
 
-    def make_page(self, since: datetime.date | None, until: datetime.date | None) -> Page:
+    def make_page(
+        self, loaded: Loaded, since: datetime.date | None, until: datetime.date | None
+    ) -> Page:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
-        assert self._loaded is not None
-        settlement, invoices, finder = self._loaded
+        settlement, invoices, finder = loaded
         as_of = until or settlement.last_date or datetime.date.today()
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
         rows = invoice_rows(settlement, as_of)
