@@ -4,7 +4,7 @@ Beancount refuses a posting to an account outside its open..close span ("Invalid
 inactive account") at the entry's own location: for a generated entry, a synthetic
 `<beanbill:…>` name that the user cannot open. So the plugins that generate entries check them
 first (`ActiveAccounts.inactive`): such an entry is left out and reported at the YAML line it
-was compiled from (`error_meta`), where the user can fix its date.
+was compiled from (`SourceFinder`), where the user can fix its date.
 """
 
 from __future__ import annotations
@@ -53,16 +53,11 @@ class ActiveAccounts:
         return None
 
 
-def error_meta(meta: dict[str, Any], options_map: dict[str, Any]) -> dict[str, Any]:
-    """Where to report a problem with an entry of metadata `meta`: the YAML line a generated
-    entry came from (found among the files the contracts plugin registered), else the entry's
-    own file and line."""
-    return SourceFinder(options_map).meta(meta)
-
-
 class SourceFinder:
-    """`error_meta` for many entries: the files the contracts plugin registered (the ledger's
-    `include` option), indexed by name once."""
+    """Where to report a problem with an entry (`meta`): the YAML line a generated entry came
+    from, found among the files the contracts plugin registered (the ledger's `include`
+    option, indexed by name once for all the entries asked about), else the entry's own file
+    and line."""
 
     def __init__(self, options_map: dict[str, Any]) -> None:
         self._by_name: dict[str, list[str]] = {}

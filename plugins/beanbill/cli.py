@@ -24,7 +24,7 @@ from beancount.core import data
 from beancount.parser import parser as bc_parser
 from beancount.parser import printer
 
-from beanbill.active import error_meta
+from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
 from beanbill.closing import CLOSED, close_month, format_closing, month_label
 from beanbill.documents import Directory, Document, directory_of, documents, select
@@ -456,11 +456,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         return refuse(args, f"the books have {len(errors)} problem(s)")
     lines, problems = journal_lines(entries, args.since, args.until, account_map)
     if problems:
+        finder = SourceFinder(options)
         for problem in problems:
             if problem.entry is None:
                 where = str(args.map)
             else:
-                source = error_meta(problem.entry.meta, options)
+                source = finder.meta(problem.entry.meta)
                 where = f"{source.get('filename', '?')}:{source.get('lineno', 0)}"
             sys.stderr.write(f"{where}: {problem.message}\n")
         return refuse(args, f"{len(problems)} problem(s)")

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from beanbill.active import error_meta
+from beanbill.active import SourceFinder
 from beanbill.closing import lock_problems
 from beanbill.ledger import BeanbillError, internal_error
 
@@ -47,7 +47,8 @@ def check_closed_months(
         problems = lock_problems(entries, options_map)
     except Exception as error:  # a bug: report it, keep the ledger loadable
         return entries, [internal_error("beanbill.plugins.close", error)]
+    finder = SourceFinder(options_map)
     errors: list[CloseError | BeanbillError] = [
-        CloseError(error_meta(p.entry.meta, options_map), p.message, p.entry) for p in problems
+        CloseError(finder.meta(p.entry.meta), p.message, p.entry) for p in problems
     ]
     return entries, errors

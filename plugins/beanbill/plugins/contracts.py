@@ -38,7 +38,7 @@ import yaml
 from beancount.core import data
 
 from beanbill import model as m
-from beanbill.active import ActiveAccounts, error_meta
+from beanbill.active import ActiveAccounts, SourceFinder
 from beanbill.compiler import Compiled, compile_texts, default_until
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
 from beanbill.load import read_folder
@@ -163,12 +163,13 @@ def compile_contracts(
     errors = [to_error(problem) for problem in compiled.problems]
     active = ActiveAccounts(entries)
     kept: list[data.Directive] = []
+    finder = SourceFinder(options_map)
     for directive in compiled.directives:
         if isinstance(directive, data.Transaction) and (reason := active.inactive(directive)):
             meta = directive.meta
             errors.append(
                 BeanbillError(
-                    error_meta(meta, options_map),
+                    finder.meta(meta),
                     f"{subject(meta.get('customer'), meta.get('contract'))}"
                     f"{directive.narration}, dated {directive.date}, posts to {reason}: it is "
                     "left out of the books. Change the dates of the contract (or of the "

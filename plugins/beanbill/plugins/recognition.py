@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from beanbill.active import ActiveAccounts, error_meta
+from beanbill.active import ActiveAccounts, SourceFinder
 from beanbill.ledger import amount, internal_error, paused_garbage_collector
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO
@@ -229,6 +229,7 @@ def recognise(
             for date, value in schedule(line.obligation):
                 by_date_group.setdefault((date, line.group), []).append((line, value))
     active = ActiveAccounts(entries)
+    finder = SourceFinder(options_map)
     new: list[data.Directive] = []
     for index, ((date, group), pieces) in enumerate(sorted(by_date_group.items())):
         release = release_transaction(date, group, pieces, index)
@@ -244,7 +245,7 @@ def recognise(
             "Change the service dates (the contract's), or the account's open or close in the "
             "ledger"
         )
-        errors.append(RecognitionError(error_meta(invoice, options_map), message, None))
+        errors.append(RecognitionError(finder.meta(invoice), message, None))
     new.extend(income_opens(entries, new))
     # No sort: Beancount sorts after each plugin, and the releases' line numbers (their order by
     # date and contract) already make that order independent of the input's.

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import data
 
-from beanbill.active import error_meta
+from beanbill.active import SourceFinder
 from beanbill.books import read_settlement, write_back
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector
 
@@ -87,9 +87,10 @@ def settle(
 ) -> tuple[list[data.Directive], list[SettlementError | BeanbillError]]:
     errors: list[SettlementError | BeanbillError] = []
     settlement = read_settlement(entries)
+    finder = SourceFinder(options_map)
     for problem in settlement.problems:
         entry = entries[problem.ref]
-        errors.append(SettlementError(error_meta(entry.meta, options_map), problem.message, entry))
+        errors.append(SettlementError(finder.meta(entry.meta), problem.message, entry))
     if as_of is None:
         as_of = settlement.last_date
     if as_of is None:
