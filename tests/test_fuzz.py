@@ -38,7 +38,7 @@ from beanbill.adjustments import line_groups
 from beanbill.billing import AccruedLine, Billed, Invoice, InvoiceLine, LineKind, bill
 from beanbill.books import read_settlement
 from beanbill.closing import close_month, format_closing
-from beanbill.compiler import Compiled, compile_folder, compile_texts
+from beanbill.compiler import Compiled, compile_texts
 from beanbill.documents import directory_of, documents
 from beanbill.export import journal_lines
 from beanbill.export import totals as export_totals
@@ -682,7 +682,7 @@ def billed(world: World, root: Path) -> Billed:
 def compile_books(world: World, root: Path) -> Books:
     """The world compiled and settled in-process, as the plugins would."""
     write_world(world, root)
-    compiled = compile_folder(str(root / "contracts"), world.until, set())
+    compiled = compile_texts(read_folder(str(root / "contracts")), world.until, set())
     entries = sorted(compiled.directives + payment_entries(world), key=data.entry_sortkey)
     settlement = read_settlement(entries)
     balances: dict[tuple[str, str], list[tuple[D, Decimal]]] = {}

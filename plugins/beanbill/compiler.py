@@ -19,7 +19,7 @@ from beanbill.adjustments import customer_adjustments
 from beanbill.billing import AccruedLine, Engine
 from beanbill.journal import Declaration
 from beanbill.ledger import Converter
-from beanbill.load import FolderTexts, Parsed, load_folder_texts, read_folder
+from beanbill.load import FolderTexts, Parsed, load_folder_texts
 from beanbill.problems import Problem
 from beanbill.rules import (
     AccountsToOpen,
@@ -68,18 +68,14 @@ def default_until(today: datetime.date | None = None) -> datetime.date:
     return datetime.date(today.year, 12, 31)
 
 
-def compile_folder(folder: str, until: datetime.date, opened: AbstractSet[str]) -> Compiled:
-    """Compile a contracts folder into directives (accounts in `opened` are not re-opened)."""
-    return compile_texts(read_folder(folder), until, opened)
-
-
 def compile_texts(
     texts: FolderTexts,
     until: datetime.date,
     opened: AbstractSet[str],
     previous: Memo | None = None,
 ) -> Compiled:
-    """Compile what `read_folder` read of a contracts folder. With the `previous` compile's
+    """Compile what `read_folder` read of a contracts folder into directives (accounts in
+    `opened` are not opened again). With the `previous` compile's
     memo, a customer whose file, catalog, usage and horizon are unchanged is not billed
     again: its share of that compile is reused (the same directives)."""
     contracts, problems, parsed = load_folder_texts(texts, previous.parsed if previous else None)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import NamedTuple
 
 from beancount.core import data
@@ -29,11 +28,11 @@ class Table(NamedTuple):
 def posting_rows(entries: Iterable[data.Directive]) -> list[PostingRow]:
     """Every posting of the books as a plain row, for the revenue waterfall."""
     return [
-        PostingRow(entry.date, posting.account, posting.units.number, posting.units.currency)
+        PostingRow(entry.date, posting.account, *number)
         for entry in entries
         if isinstance(entry, data.Transaction)
         for posting in entry.postings
-        if posting.units is not None and isinstance(posting.units.number, Decimal)
+        if (number := units(posting)) is not None
     ]
 
 
