@@ -4,6 +4,7 @@ on any change, a bank import included), and compiles afresh on any change to the
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from beancount.parser import printer
 
 from beanbill import cli
 from beanbill.compiler import Compiled
-from beanbill.plugins import contracts
+from beanbill.plugins import contracts, recognition
 from tests.test_adjustments import ACME, by_meta, write_books
 from tests.test_export import LEDGER
 
@@ -145,6 +146,37 @@ def test_a_customer_whose_file_changed_is_billed_again_and_only_it(tmp_path: Pat
         assert reused == invoice_id.startswith("INV-ACME-"), invoice_id
     assert after["INV-BETA-1-20260201"].postings[0].units.number == 341
     assert fresh_text(ledger) == (text(after_entries), [])
+
+
+def releases_of(entries: list[data.Directive], contract: str) -> dict[object, data.Transaction]:
+    """The recognition plugin's transactions for `contract`, by date."""
+    return {
+        e.date: e
+        for e in entries
+        if isinstance(e, data.Transaction)
+        and e.meta["filename"] == recognition.GENERATED_FILE
+        and e.meta["contract"] == contract
+    }
+
+
+def test_the_releases_of_unchanged_contracts_are_kept_and_the_edited_ones_worked_out_again(
+    tmp_path: Path,
+) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME, "beta": BETA}, LEDGER)
+    first = load(ledger)
+    (tmp_path / "contracts" / "customers" / "beta.yaml").write_text(
+        BETA.replace('"300.00"', '"310.00"')
+    )
+    second = load(ledger)
+    acme_before, acme_after = releases_of(first, "ACME-1"), releases_of(second, "ACME-1")
+    assert len(acme_after) == 4 and acme_after.keys() == acme_before.keys()
+    assert all(acme_after[day].postings is acme_before[day].postings for day in acme_after)
+    beta_before, beta_after = releases_of(first, "BETA-1"), releases_of(second, "BETA-1")
+    assert beta_after.keys() == beta_before.keys()
+    assert all(beta_after[day].postings is not beta_before[day].postings for day in beta_after)
+    february = beta_after[datetime.date(2026, 2, 28)]
+    assert [p.units.number for p in february.postings] == [D("310.00"), D("-310.00")]
+    assert fresh_text(ledger) == (text(second), [])
 
 
 def test_usage_changed_for_one_customer_bills_only_it_again(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from decimal import Decimal
 from beancount import loader
 from beancount.core import data
 
+from beanbill.plugins import recognition
+
 D = datetime.date
 
 HEADER = """\
@@ -258,3 +260,40 @@ def test_postings_without_revenue_metadata_are_left_alone() -> None:
 """
     entries, errors = load(text)
     assert errors == [] and releases(entries) == {}
+
+
+def recognised(entries: list[data.Directive], options: dict[str, object]) -> list[data.Transaction]:
+    """The recognition plugin's transactions, run on `entries`."""
+    result, errors = recognition.recognise_revenue(entries, options)
+    assert errors == []
+    return [
+        e
+        for e in result
+        if isinstance(e, data.Transaction) and e.meta["filename"] == recognition.GENERATED_FILE
+    ]
+
+
+def test_releases_kept_from_the_last_load_follow_a_changed_revenue_rule() -> None:
+    # The plugin keeps a contract's releases while its entries are the very same objects (as
+    # the contracts plugin hands them back on a reload); a rule moved to another account must
+    # still move the revenue.
+    text = HEADER.replace('plugin "beanbill.plugins.recognition"\n', "") + invoice(
+        "2026-01-01", "300.00", "monthly", "2026-01-01", "2026-03-31"
+    )
+    entries, errors, options = loader.load_string(text)
+    assert errors == []
+    first = recognised(entries, options)
+    again = recognised(entries, options)
+    assert len(again) == 3
+    assert all(a.postings is b.postings for a, b in zip(again, first, strict=True))
+    moved = [
+        e._replace(values=[*e.values[:2], e.values[2]._replace(value="Income:Other")])
+        if isinstance(e, data.Custom) and e.values[0].value == "monthly"
+        else e
+        for e in entries
+    ]
+    after = recognised(moved, options)
+    assert [(p.account, p.units.number) for p in after[0].postings] == [
+        ("Liabilities:DeferredRevenue", Decimal("100.00")),
+        ("Income:Other", Decimal("-100.00")),
+    ]

@@ -22,6 +22,13 @@ contracts plugin declares the catalog's rules, and a hand-written ledger can dec
 A release dated outside the span the ledger opens one of its accounts in (before the Open, or
 after a Close) is left out, with an error at the invoice it releases (at the YAML line of a
 generated invoice).
+
+Fava reloads the whole ledger on any change and keeps this module imported. The plugin keeps
+its last releases of each ledger by group (contract or invoice), with the entries they came
+from: a group whose entries are the very same objects as then (the contracts plugin hands
+back its unchanged directives, and Beancount's directives are immutable) and whose revenue
+rules are unchanged keeps its releases; only their line numbers and the accounts' open and
+close dates are looked at again.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
 __plugins__ = ("recognise_revenue",)
 
 RECOGNISED_ACCOUNTS = (DEFERRED_REVENUE, UNBILLED_REVENUE)
+REVENUE_RULE_KEY = "revenue-rule"
 GENERATED_FILE = "<beanbill:recognition>"
 
 
@@ -61,7 +69,6 @@ class Rule(NamedTuple):
 class Line(NamedTuple):
     """One posting to recognise, with what the release transaction needs to say about it."""
 
-    group: str  # the contract (or invoice) whose releases share a transaction
     account: str  # Deferred or Unbilled
     income: str
     obligation: Obligation
@@ -69,6 +76,39 @@ class Line(NamedTuple):
     product: str | None
     payee: str | None
     invoice: dict[str, Any]  # the metadata of the invoice (or memo) it comes from
+
+
+class Release(NamedTuple):
+    """One release (or accrual) transaction of a group, without its place in the books."""
+
+    date: datetime.date
+    payee: str | None
+    narration: str
+    links: frozenset[str]
+    postings: list[data.Posting]
+    invoice: dict[str, Any]  # the metadata of the first invoice it releases, for errors
+
+
+class GroupReleases(NamedTuple):
+    """A group's releases, and the entries they were worked out from."""
+
+    sources: tuple[data.Transaction, ...]  # the entries holding the group's lines, in order
+    releases: tuple[Release, ...]  # by date
+    errors: tuple[tuple[data.Transaction, RecognitionError], ...]  # malformed lines
+
+
+class Recognised(NamedTuple):
+    """A load's releases by group, and the revenue rules they were worked out with."""
+
+    rules: dict[str, Rule]
+    groups: dict[str, GroupReleases]
+
+
+# The last recognition of each ledger (a few: Fava may serve several). A group whose lines come
+# from the very entries of that recognition (the contracts plugin reuses its unchanged
+# directives) is not worked out again; holding the entries keeps their identities unique.
+RECENT_RECOGNITIONS = 4
+recent: dict[str, Recognised] = {}
 
 
 def declared_rules(
@@ -109,7 +149,7 @@ def parse_weights(text: Any, what: str) -> tuple[tuple[datetime.date, Decimal], 
 def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rule]) -> Line:
     """The Line a posting asks to recognise; ValueError with a message if it is malformed."""
     meta = posting.meta or {}
-    rule_id = str(meta["revenue-rule"])
+    rule_id = str(meta[REVENUE_RULE_KEY])
     rule = rules.get(rule_id)
     if rule is None:
         known = ", ".join(sorted(rules)) or "none is declared"
@@ -134,10 +174,8 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
         amount, units.currency, rule.method, start, end, entry.date, consumed, milestones
     )
     invoice_id = entry.meta.get("invoice-id")
-    group = entry.meta.get("contract") or invoice_id or f"{entry.date} {entry.narration}"
     product = meta.get("product")
     return Line(
-        str(group),
         posting.account,
         rule.account,
         obligation,
@@ -148,11 +186,9 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
     )
 
 
-def release_transaction(
-    date: datetime.date, group: str, pieces: list[tuple[Line, Decimal]], index: int
-) -> data.Transaction:
-    """One transaction: per line a debit of Deferred (a release) or Unbilled (an accrual) by the
-    revenue recognised, and a credit per Income account."""
+def release_of(date: datetime.date, group: str, pieces: list[tuple[Line, Decimal]]) -> Release:
+    """Per line a debit of Deferred (a release) or Unbilled (an accrual) by the revenue
+    recognised, and a credit per Income account."""
     postings: list[data.Posting] = []
     income: dict[tuple[str, str], Decimal] = {}
     for line, value in pieces:
@@ -177,19 +213,72 @@ def release_transaction(
     for (account, currency), value in sorted(income.items()):
         postings.append(data.Posting(account, amount(value, currency), None, None, None, None))
     links = frozenset([line.invoice_id for line, _ in pieces if line.invoice_id])
+    first = pieces[0][0]
+    narration = f"Revenue recognised {date.isoformat()[:7]} — {group}"
+    return Release(date, first.payee, narration, links, postings, first.invoice)
+
+
+def release_transaction(release: Release, group: str, index: int) -> data.Transaction:
+    """The release as a transaction, the `index`-th of the plugin's (its line number)."""
     meta = data.new_metadata(GENERATED_FILE, index)
     meta["contract"] = group
-    payee = pieces[0][0].payee
     return data.Transaction(
         meta,
-        date,
+        release.date,
         "*",
-        payee,
-        f"Revenue recognised {date.isoformat()[:7]} — {group}",
+        release.payee,
+        release.narration,
         data.EMPTY_SET,
-        links,
-        postings,
+        release.links,
+        release.postings,
     )
+
+
+def group_of(entry: data.Transaction) -> str:
+    """The contract (or else the invoice) whose releases share a transaction."""
+    meta = entry.meta
+    return str(meta.get("contract") or meta.get("invoice-id") or f"{entry.date} {entry.narration}")
+
+
+def recognisable_by_group(entries: list[data.Directive]) -> dict[str, list[data.Transaction]]:
+    """The transactions with a posting to recognise, by group, in the entries' order."""
+    groups: dict[str, list[data.Transaction]] = {}
+    for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        for posting in entry.postings:
+            meta = posting.meta
+            if posting.account in RECOGNISED_ACCOUNTS and meta and REVENUE_RULE_KEY in meta:
+                groups.setdefault(group_of(entry), []).append(entry)
+                break
+    return groups
+
+
+def group_releases(
+    group: str, sources: list[data.Transaction], rules: dict[str, Rule]
+) -> GroupReleases:
+    """The releases of a group's lines, one per recognition date."""
+    by_date: dict[datetime.date, list[tuple[Line, Decimal]]] = {}
+    errors: list[tuple[data.Transaction, RecognitionError]] = []
+    for entry in sources:
+        for posting in entry.postings:
+            meta = posting.meta
+            if not (posting.account in RECOGNISED_ACCOUNTS and meta and REVENUE_RULE_KEY in meta):
+                continue
+            try:
+                line = line_of(entry, posting, rules)
+            except ValueError as error:
+                message = f"{posting.account}: {error}"
+                errors.append((entry, RecognitionError(entry.meta, message, entry)))
+                continue
+            for date, value in schedule(line.obligation):
+                by_date.setdefault(date, []).append((line, value))
+    releases = tuple(release_of(date, group, by_date[date]) for date in sorted(by_date))
+    return GroupReleases(tuple(sources), releases, tuple(errors))
+
+
+def same_entries(first: tuple[data.Transaction, ...], second: list[data.Transaction]) -> bool:
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 def recognise_revenue(
@@ -212,32 +301,38 @@ def recognise(
         errors.append(
             RecognitionError(source, "beanbill.plugins.recognition takes no config", None)
         )
-    by_date_group: dict[tuple[datetime.date, str], list[tuple[Line, Decimal]]] = {}
-    for entry in entries:
-        if not isinstance(entry, data.Transaction):
-            continue
-        for posting in entry.postings:
-            if posting.account not in RECOGNISED_ACCOUNTS or not posting.meta:
-                continue
-            if "revenue-rule" not in posting.meta:
-                continue
-            try:
-                line = line_of(entry, posting, rules)
-            except ValueError as error:
-                errors.append(RecognitionError(entry.meta, f"{posting.account}: {error}", entry))
-                continue
-            for date, value in schedule(line.obligation):
-                by_date_group.setdefault((date, line.group), []).append((line, value))
+    ledger = str(options_map.get("filename"))
+    last = recent.pop(ledger, None)
+    previous = last.groups if last is not None and last.rules == rules else {}
+    groups: dict[str, GroupReleases] = {}
+    for group, sources in recognisable_by_group(entries).items():
+        known = previous.get(group)
+        if known is None or not same_entries(known.sources, sources):
+            known = group_releases(group, sources, rules)
+        groups[group] = known
+    recent[ledger] = Recognised(rules, groups)
+    while len(recent) > RECENT_RECOGNITIONS:
+        del recent[next(iter(recent))]
+    malformed = [pair for releases in groups.values() for pair in releases.errors]
+    if malformed:  # in the entries' order
+        position = {id(entry): index for index, entry in enumerate(entries)}
+        malformed.sort(key=lambda pair: position[id(pair[0])])
+        errors.extend(error for _, error in malformed)
+    dated = sorted(
+        (release.date, group, release)
+        for group, releases in groups.items()
+        for release in releases.releases
+    )
     active = ActiveAccounts(entries)
     finder = SourceFinder(options_map)
     new: list[data.Directive] = []
-    for index, ((date, group), pieces) in enumerate(sorted(by_date_group.items())):
-        release = release_transaction(date, group, pieces, index)
-        reason = active.inactive(release)
+    for index, (date, group, release) in enumerate(dated):
+        transaction = release_transaction(release, group, index)
+        reason = active.inactive(transaction)
         if reason is None:
-            new.append(release)
+            new.append(transaction)
             continue
-        invoice = pieces[0][0].invoice
+        invoice = release.invoice
         invoices = ", ".join(sorted(release.links)) or group
         message = (
             f"{subject(invoice.get('customer'), invoice.get('contract'))}the revenue of "
