@@ -8,8 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from beancount import loader
+from beancount.core import data
 
 from beanbill import cli
+from beanbill.reports import revenue_rows
 from beanbill.revenue_report import PostingRow, waterfall
 from tests.test_recognition import HEADER, invoice
 
@@ -66,6 +69,32 @@ def test_a_month_that_credits_the_deferred_balance_back_to_zero_is_shown() -> No
 
 def test_waterfall_of_nothing_is_empty() -> None:
     assert waterfall([PostingRow(D(2026, 1, 1), "Assets:Cash", Decimal(1), "USD")]) == []
+
+
+def test_revenue_rows_are_the_revenue_postings_summed_per_day_account_and_currency() -> None:
+    text = HEADER + invoice("2026-01-01", "300.00", "monthly", "2026-01-01", "2026-03-31")
+    text += invoice(
+        "2026-01-01", "60.00", "monthly", "2026-01-01", "2026-03-31", invoice_id="INV-2"
+    )
+    entries, errors, _ = loader.load_string(text)
+    assert errors == []
+    rows = sorted(revenue_rows(entries), key=lambda r: (r.date, r.account))
+    assert [(r.date, r.account, r.amount, r.currency) for r in rows] == [
+        (D(2026, 1, 1), "Liabilities:DeferredRevenue", Decimal("-360.00"), "USD"),
+        (D(2026, 1, 31), "Income:SalesAndServicesRevenue", Decimal("-120.00"), "USD"),
+        (D(2026, 1, 31), "Liabilities:DeferredRevenue", Decimal("120.00"), "USD"),
+        (D(2026, 2, 28), "Income:SalesAndServicesRevenue", Decimal("-120.00"), "USD"),
+        (D(2026, 2, 28), "Liabilities:DeferredRevenue", Decimal("120.00"), "USD"),
+        (D(2026, 3, 31), "Income:SalesAndServicesRevenue", Decimal("-120.00"), "USD"),
+        (D(2026, 3, 31), "Liabilities:DeferredRevenue", Decimal("120.00"), "USD"),
+    ]  # the receivables are not revenue rows
+    each = [
+        PostingRow(e.date, p.account, p.units.number, p.units.currency)
+        for e in entries
+        if isinstance(e, data.Transaction)
+        for p in e.postings
+    ]
+    assert waterfall(rows) == waterfall(each)
 
 
 def test_revenue_command_prints_the_schedule(

@@ -1,6 +1,6 @@
 """The revenue waterfall: per month, revenue recognised per Income account, and the Deferred
 and Unbilled Revenue balances at the month's end. A pure function over plain postings, shared
-by `beanbill revenue` and (later) the Fava extension.
+by `beanbill revenue`, `beanbill diff` and the Fava extension.
 """
 
 from __future__ import annotations
@@ -36,6 +36,11 @@ class MonthRow:
         return sum(self.recognised.values(), ZERO)
 
 
+def is_revenue_account(account: str) -> bool:
+    """An account the waterfall reads: Income, Deferred or Unbilled Revenue."""
+    return account.startswith("Income:") or account in (DEFERRED_REVENUE, UNBILLED_REVENUE)
+
+
 def months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     """The month ends from `first`'s month to `last`'s month."""
     ends = []
@@ -53,11 +58,7 @@ def waterfall(
 ) -> list[MonthRow]:
     """Month rows (sorted by month, then currency): every month in which a row of that currency
     is dated, or whose Deferred or Unbilled balance in it is not zero."""
-    relevant = [
-        r
-        for r in rows
-        if r.account.startswith("Income:") or r.account in (DEFERRED_REVENUE, UNBILLED_REVENUE)
-    ]
+    relevant = [r for r in rows if is_revenue_account(r.account)]
     if not relevant:
         return []
     first = start or min(r.date for r in relevant)

@@ -20,7 +20,7 @@ from beancount.parser import printer
 
 from beanbill.books import is_invoice, units
 from beanbill.money import ZERO
-from beanbill.reports import posting_rows
+from beanbill.reports import revenue_rows
 from beanbill.revenue_report import waterfall
 from beanbill.settlement import RECEIVABLE_PARENT
 
@@ -49,8 +49,8 @@ def revenue_changes(
     before: Iterable[data.Directive], after: Iterable[data.Directive]
 ) -> list[RevenueChange]:
     """The months whose recognised revenue (all Income accounts) differs, per currency."""
-    old = {(m.month, m.currency): m.total for m in waterfall(posting_rows(before))}
-    new = {(m.month, m.currency): m.total for m in waterfall(posting_rows(after))}
+    old = {(m.month, m.currency): m.total for m in waterfall(revenue_rows(before))}
+    new = {(m.month, m.currency): m.total for m in waterfall(revenue_rows(after))}
     return [
         RevenueChange(month, currency, old.get(key, ZERO), new.get(key, ZERO))
         for key in sorted(set(old) | set(new))
