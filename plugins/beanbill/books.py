@@ -62,6 +62,10 @@ from beanbill.settlement import (
 )
 
 SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF})
+CREDIT_HELD = (
+    WALLET_PARENT,
+    CONTRA_PARENT,
+)  # the accounts of a customer's wallet and unapplied cash
 ID_SEPARATORS = re.compile(r"[,\s]+")
 
 
@@ -131,8 +135,9 @@ class Reader:
     def receivables(entry: data.Transaction) -> dict[tuple[str, str], Decimal]:
         sums: dict[tuple[str, str], Decimal] = {}
         for posting in entry.postings:
-            number = units(posting)
-            if posting.account.startswith(RECEIVABLE_PARENT) and number is not None:
+            if not posting.account.startswith(RECEIVABLE_PARENT):
+                continue
+            if (number := units(posting)) is not None:
                 key = (posting.account, number[1])
                 sums[key] = sums.get(key, ZERO) + number[0]
         return sums
@@ -162,11 +167,7 @@ class Reader:
         source = entry_source(entry)
         invoice_id = str(meta["invoice-id"]) if "invoice-id" in meta else None
         for posting in entry.postings:
-            number = units(posting)
-            if number is None or not (
-                posting.account.startswith(WALLET_PARENT)
-                or posting.account.startswith(CONTRA_PARENT)
-            ):
+            if not posting.account.startswith(CREDIT_HELD) or (number := units(posting)) is None:
                 continue
             funded = invoice_id if kind is None and number[0] < ZERO else None
             lot = meta.get("credit-id") or meta.get("memo-id") or invoice_id or str(entry.date)

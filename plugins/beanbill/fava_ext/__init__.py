@@ -27,7 +27,7 @@ from flask import request, url_for
 
 from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
-from beanbill.ledger import SOURCE_KEY
+from beanbill.ledger import SOURCE_KEY, paused_garbage_collector
 from beanbill.receivables import invoice_rows
 from beanbill.reports import (
     Table,
@@ -82,8 +82,21 @@ class BillingReports(FavaExtensionBase):
         self._pages = {}
 
     def page(self) -> Page:
-        """The page for the request (worked out once per query and load)."""
-        if self._loaded is None:  # read once per load, not on every request
+        """The page for the request (worked out once per query and load; like the plugins,
+        without the cyclic garbage collector rescanning the books' objects meanwhile)."""
+        query = tuple(sorted(request.args.items()))
+        page = self._pages.pop(query, None) if self._loaded is not None else None
+        if page is None:
+            with paused_garbage_collector():
+                page = self.make_page(self.loaded(), *self.months())
+        self._pages[query] = page
+        while len(self._pages) > PAGES_KEPT:
+            del self._pages[next(iter(self._pages))]
+        return page
+
+    def loaded(self) -> Loaded:
+        """What the page reads of the books, once per load."""
+        if self._loaded is None:
             entries = cast("list[data.Directive]", self.ledger.all_entries)
             self._loaded = Loaded(
                 read_settlement(entries),
@@ -91,12 +104,7 @@ class BillingReports(FavaExtensionBase):
                 SourceFinder(dict(self.ledger.options)),
             )
             self._pages = {}
-        query = tuple(sorted(request.args.items()))
-        page = self._pages.pop(query, None) or self.make_page(self._loaded, *self.months())
-        self._pages[query] = page
-        while len(self._pages) > PAGES_KEPT:
-            del self._pages[next(iter(self._pages))]
-        return page
+        return self._loaded
 
     def make_page(
         self, loaded: Loaded, since: datetime.date | None, until: datetime.date | None
