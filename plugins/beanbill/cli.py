@@ -39,7 +39,13 @@ from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.receivables import invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
-from beanbill.reports import aging_table, invoices_table, revenue_table, rollforward_table
+from beanbill.reports import (
+    aging_table,
+    invoices_table,
+    revenue_rows,
+    revenue_table,
+    rollforward_table,
+)
 from beanbill.review import CHANGES, compare, revenue_changes
 from beanbill.revision import RevisionError, repository_root, write_revision
 from beanbill.settlement import STATUSES, Settlement
@@ -221,7 +227,7 @@ def cmd_revenue(args: argparse.Namespace) -> int:
         print_errors(errors)
         sys.stderr.write(f"beanbill revenue: {len(errors)} problem(s) in the books\n")
         return 1
-    table = revenue_table(entries, args.since, args.until)
+    table = revenue_table(revenue_rows(entries), args.since, args.until)
     sys.stdout.write(render(*table, "csv" if args.csv else args.format))
     return 0
 

@@ -47,14 +47,14 @@ def revenue_rows(entries: Iterable[data.Directive]) -> list[PostingRow]:
 
 
 def revenue_table(
-    entries: Iterable[data.Directive],
+    rows: Iterable[PostingRow],
     since: datetime.date | None = None,
     until: datetime.date | None = None,
 ) -> Table:
-    """The revenue waterfall per month and currency (`since`, `until`: any day of the first
-    and last month)."""
+    """The revenue waterfall per month and currency of `rows` (`revenue_rows`; `since`,
+    `until`: any day of the first and last month)."""
     first = since.replace(day=1) if since else None
-    months = waterfall(revenue_rows(entries), first, month_end(until) if until else None)
+    months = waterfall(rows, first, month_end(until) if until else None)
     accounts = income_accounts(months)
     headers = ["month", "currency", *accounts, "recognised", "deferred", "unbilled"]
     table: list[list[Cell]] = [

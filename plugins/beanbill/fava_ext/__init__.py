@@ -33,9 +33,11 @@ from beanbill.reports import (
     Table,
     aging_table,
     invoices_table,
+    revenue_rows,
     revenue_table,
     rollforward_table,
 )
+from beanbill.revenue_report import PostingRow
 from beanbill.settlement import Settlement
 from beanbill.tables import numeric_columns
 
@@ -65,6 +67,7 @@ class Loaded(NamedTuple):
     settlement: Settlement
     invoices: dict[str, dict[str, Any]]  # compiled invoices' metadata (their contract clause)
     finder: SourceFinder
+    revenue: list[PostingRow]  # the waterfall's postings, summed per day
 
 
 class BillingReports(FavaExtensionBase):
@@ -102,6 +105,7 @@ class BillingReports(FavaExtensionBase):
                 read_settlement(entries),
                 compiled_invoices(entries),
                 SourceFinder(dict(self.ledger.options)),
+                revenue_rows(entries),
             )
             self._pages = {}
         return self._loaded
@@ -111,7 +115,7 @@ class BillingReports(FavaExtensionBase):
     ) -> Page:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
-        settlement, invoices, finder = loaded
+        settlement, invoices, finder, revenue = loaded
         as_of = until or settlement.last_date or datetime.date.today()
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
         rows = invoice_rows(settlement, as_of)
@@ -123,7 +127,7 @@ class BillingReports(FavaExtensionBase):
             listed = [r for r in rows if r.date >= since]
         shown = listed[-INVOICE_ROWS_SHOWN:]  # the latest
         tables = [
-            ("Revenue waterfall", revenue_table(entries, since, until), 0),
+            ("Revenue waterfall", revenue_table(revenue, since, until), 0),
             (
                 f"Deferred revenue roll-forward, {first} to {as_of}",
                 rollforward_table(entries, first, as_of),
