@@ -82,6 +82,10 @@ def test_a_small_bench_runs_end_to_end_and_agrees_with_itself(tmp_path: Path) ->
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "identical on both paths at every size" in run.stdout
+    # where each load's time goes, the two reloads' included
+    for label in ("plugin", "text", "reload", "edit reload"):
+        assert f"n=5 {label:>11}: " in run.stdout
+    assert "n=5      reload: parse " in run.stdout and "beanbill.plugins.contracts " in run.stdout
 
 
 def test_best_pair_takes_the_loads_in_turns_and_keeps_each_pairs_ratio() -> None:

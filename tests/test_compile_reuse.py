@@ -179,26 +179,64 @@ def test_the_releases_of_unchanged_contracts_are_kept_and_the_edited_ones_worked
     assert fresh_text(ledger) == (text(second), [])
 
 
-def test_usage_changed_for_one_customer_bills_only_it_again(tmp_path: Path) -> None:
-    metered = (
-        "  api: {name: API calls, metric: api_calls, aggregation: sum, revenue_rule: services}\n"
-    )
-    line = (
-        "          - product: api\n"
-        "            billing: {cadence: monthly, timing: arrears}\n"
-        '            pricing: {model: per_unit, unit_price: "0.10"}\n'
-    )
+METERED = (
+    "          - product: api\n"
+    "            billing: {cadence: monthly, timing: arrears}\n"
+    '            pricing: {model: per_unit, unit_price: "0.10"}\n'
+)
+USAGE_HEADER = "timestamp,customer,metric,quantity\n"
+
+
+def metered_books(tmp_path: Path) -> tuple[Path, Path]:
+    """Acme and Beta with a metered API line, and a usage file with a row for each."""
     with_api = {
-        name: text_.replace("        taxes: [ca]\n", line + "        taxes: [ca]\n")
+        name: text_.replace("        taxes: [ca]\n", METERED + "        taxes: [ca]\n")
         for name, text_ in (("acme", ACME), ("beta", BETA))
     }
     ledger = write_books(tmp_path, with_api, LEDGER)
     catalog = tmp_path / "contracts" / "catalog.yaml"
-    catalog.write_text(catalog.read_text() + metered)
+    catalog.write_text(
+        catalog.read_text()
+        + "  api: {name: API calls, metric: api_calls, aggregation: sum, revenue_rule: services}\n"
+    )
     (tmp_path / "contracts" / "usage").mkdir()
     usage = tmp_path / "contracts" / "usage" / "2026-01.csv"
-    header = "timestamp,customer,metric,quantity\n"
-    usage.write_text(header + "2026-01-10,acme,api_calls,100\n2026-01-11,beta,api_calls,200\n")
+    usage.write_text(
+        USAGE_HEADER + "2026-01-10,acme,api_calls,100\n2026-01-11,beta,api_calls,200\n"
+    )
+    return ledger, usage
+
+
+def usage_events(ledger: Path) -> object:
+    memo = last_compile(ledger.parent / "contracts").memo
+    assert memo is not None and memo.parsed is not None
+    return memo.parsed.usage.events
+
+
+def test_usage_is_read_again_only_when_it_or_the_customers_it_names_change(
+    tmp_path: Path,
+) -> None:
+    ledger, _ = metered_books(tmp_path)
+    beta = tmp_path / "contracts" / "customers" / "beta.yaml"
+    load(ledger)
+    events = usage_events(ledger)
+    assert len(events) == 2  # type: ignore[arg-type]
+    beta.write_text(beta.read_text().replace('"300.00"', '"310.00"'))
+    load(ledger)
+    assert usage_events(ledger) is events  # a price changed: the same customers, the same rows
+    assert fresh_text(ledger) == (text(load(ledger)), [])
+    # Beta's file broken: its usage row is skipped (not "unknown customer"), as afresh
+    beta.write_text(beta.read_text().replace("customer: {id: beta,", "customer: {id: beta, x: 1,"))
+    entries, errors, _ = loader.load_file(str(ledger))
+    assert usage_events(ledger) is not events and len(usage_events(ledger)) == 1  # type: ignore[arg-type]
+    messages = [e.message for e in errors]
+    assert len(messages) == 1 and 'unknown key "x"' in messages[0]
+    assert fresh_text(ledger) == (text(entries), messages)
+
+
+def test_usage_changed_for_one_customer_bills_only_it_again(tmp_path: Path) -> None:
+    ledger, usage = metered_books(tmp_path)
+    header = USAGE_HEADER
     load(ledger)
     before = generated_invoices(ledger)
     usage.write_text(header + "2026-01-10,acme,api_calls,100\n2026-01-11,beta,api_calls,250\n")

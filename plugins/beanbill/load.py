@@ -978,13 +978,26 @@ class CustomerParse(NamedTuple):
 
 class Parsed(NamedTuple):
     """What one validation of a folder's texts keeps for the next, which reuses what did not
-    change: the catalog, and each customer file read against it (the same text gives the same
-    `Customer` object, which the compiler's reuse of a customer's billing relies on)."""
+    change: the catalog, each customer file read against it (the same text gives the same
+    `Customer` object, which the compiler's reuse of a customer's billing relies on), and the
+    usage events read against them."""
 
     catalog: tuple[str, str]  # (file, text)
     the_catalog: m.Catalog
     catalog_problems: tuple[Problem, ...]
     customers: dict[tuple[str, str], CustomerParse]  # by (file, text)
+    usage: UsageRead
+
+
+class UsageRead(NamedTuple):
+    """The usage files' events and problems, and what they were read against (besides the
+    catalog): the texts, the customers kept and the customers left out for their problems."""
+
+    texts: tuple[tuple[str, str], ...]
+    kept: frozenset[str]
+    skipped: frozenset[str]
+    events: tuple[m.UsageEvent, ...]
+    problems: tuple[Problem, ...]
 
 
 def validate_texts(
@@ -993,10 +1006,12 @@ def validate_texts(
     usage: list[tuple[str, str]],
     previous: Parsed | None = None,
 ) -> tuple[m.ContractSet | None, list[Problem], Parsed | None]:
-    """`load_texts`, reusing `previous` where the catalog and a customer file are unchanged;
+    """`load_texts`, reusing `previous` where the catalog and a customer file are unchanged
+    (and the usage events, where the usage files and the customers kept and left out are too);
     also what this validation keeps for the next."""
     out = Collector()
-    if previous is not None and previous.catalog == catalog:
+    same_catalog = previous is not None and previous.catalog == catalog
+    if previous is not None and same_catalog:
         the_catalog = previous.the_catalog
         out.problems.extend(previous.catalog_problems)
         reusable = previous.customers
@@ -1027,12 +1042,16 @@ def validate_texts(
         if parse.customer is not None:
             loaded.append(parse.customer)
     kept = _check_unique(loaded, out)
-    kept_ids = {c.id for c in kept}
+    kept_ids = frozenset(c.id for c in kept)
     # The usage of a customer left out for its own problems is skipped, not "unknown".
-    events, usage_problems = read_usage(usage, the_catalog, kept_ids, named - kept_ids)
-    out.problems.extend(usage_problems)
-    contract_set = m.ContractSet(the_catalog, tuple(sorted(kept, key=lambda c: c.id)), events)
-    parsed = Parsed(catalog, the_catalog, catalog_problems, parses)
+    skipped = frozenset(named - kept_ids)
+    used = previous.usage if previous is not None and same_catalog else None
+    if used is None or (used.texts, used.kept, used.skipped) != (tuple(usage), kept_ids, skipped):
+        events, usage_problems = read_usage(usage, the_catalog, kept_ids, skipped)
+        used = UsageRead(tuple(usage), kept_ids, skipped, events, tuple(usage_problems))
+    out.problems.extend(used.problems)
+    contract_set = m.ContractSet(the_catalog, tuple(sorted(kept, key=lambda c: c.id)), used.events)
+    parsed = Parsed(catalog, the_catalog, catalog_problems, parses, used)
     return contract_set, sorted(out.problems), parsed
 
 

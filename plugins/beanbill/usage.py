@@ -72,7 +72,7 @@ def _rows(file: str, text: str, problems: list[Problem]) -> Iterator[tuple[int, 
 def read_usage(
     files: list[tuple[str, str]],
     catalog: m.Catalog,
-    customers: set[str],
+    customers: Collection[str],
     skipped: Collection[str] = (),
 ) -> tuple[tuple[m.UsageEvent, ...], list[Problem]]:
     """Parse (file name, text) pairs into events sorted by (date, file, line).
@@ -197,7 +197,7 @@ def _event(
     layout: Layout,
     source: m.Source,
     metrics: set[str],
-    customers: set[str],
+    customers: Collection[str],
 ) -> m.UsageEvent:
     if len(row) != layout.width:
         raise ValueError(f"row has {len(row)} cells, the header has {layout.width}")
