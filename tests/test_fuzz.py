@@ -46,6 +46,7 @@ from beanbill.load import load_folder, read_folder
 from beanbill.model import RecognitionMethod, Timing
 from beanbill.money import minor_unit, round_money
 from beanbill.periods import month_end
+from beanbill.plugins import contracts as contracts_plugin
 from beanbill.plugins.recognition import declared_rules, line_of
 from beanbill.problems import Problem
 from beanbill.receivables import aging, invoice_rows
@@ -1346,12 +1347,41 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         check_receivables(transactions(entries))
         check_reports(entries)
         check_documents_and_export(entries)
+        check_reload(ledger, entries, errors)
         record_coverage(entries)
         if not errors:  # `beanbill compile` writes nothing for books with a problem
             first = compiled_text(ledger, root / "first.beancount")
             assert compiled_text(ledger, root / "second.beancount") == first
             check_statements(entries)
             check_close(data.draw, entries, ledger)
+
+
+def check_reload(ledger: Path, entries: list[data.Directive], errors: list[Any]) -> None:
+    """Fava's reload of unchanged books: the contracts plugin reuses its compile and the
+    recognition plugin its releases, and the books are those of the fresh load."""
+
+    def load() -> tuple[str, list[str]]:
+        for cache in ledger.parent.glob(".*.picklecache"):
+            cache.unlink()
+        loaded, problems, _ = loader.load_file(str(ledger))
+        return "".join(map(printer.format_entry, loaded)), [p.message for p in problems]
+
+    saved = contracts_plugin.RECENT_COMPILES
+    contracts_plugin.RECENT_COMPILES = 4
+    try:
+        contracts_plugin.recent.clear()
+        first = load()
+        assert (
+            load()
+            == first
+            == (
+                "".join(map(printer.format_entry, entries)),
+                [e.message for e in errors],
+            )
+        )
+    finally:
+        contracts_plugin.RECENT_COMPILES = saved
+        contracts_plugin.recent.clear()
 
 
 def check_documents_and_export(entries: list[data.Directive]) -> None:
