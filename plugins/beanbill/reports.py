@@ -102,8 +102,7 @@ def deferred_moves(entries: Iterable[data.Directive]) -> Iterator[DeferredMove]:
             continue
         kind = None
         for posting in entry.postings:
-            number = units(posting)
-            if posting.account != DEFERRED_REVENUE or number is None:
+            if posting.account != DEFERRED_REVENUE or (number := units(posting)) is None:
                 continue
             if kind is None:
                 if entry.meta.get("filename") == RECOGNITION_FILE:
