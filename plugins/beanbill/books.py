@@ -162,20 +162,30 @@ class Reader:
         )
 
     def transaction(self, ref: int, entry: data.Transaction) -> None:
+        held: list[tuple[str, tuple[Decimal, str]]] = []  # wallet and contra postings
+        receivables: dict[tuple[str, str], Decimal] = {}
+        for posting in entry.postings:
+            account = posting.account
+            if account.startswith(RECEIVABLE_PARENT):
+                if (number := units(posting)) is not None:
+                    key = (account, number[1])
+                    receivables[key] = receivables.get(key, ZERO) + number[0]
+            elif account.startswith(CREDIT_HELD) and (number := units(posting)) is not None:
+                held.append((account, number))
+        if not held and not receivables:
+            return  # most often a revenue release
         meta = entry.meta
         kind = meta.get("adjustment")
         source = entry_source(entry)
         invoice_id = str(meta["invoice-id"]) if "invoice-id" in meta else None
-        for posting in entry.postings:
-            if not posting.account.startswith(CREDIT_HELD) or (number := units(posting)) is None:
-                continue
+        for account, number in held:
             funded = invoice_id if kind is None and number[0] < ZERO else None
             lot = meta.get("credit-id") or meta.get("memo-id") or invoice_id or str(entry.date)
             self.events.append(
                 BalanceMove(
                     ref,
                     entry.date,
-                    posting.account,
+                    account,
                     number[1],
                     -number[0],
                     str(lot),
@@ -184,7 +194,7 @@ class Reader:
                     source,
                 )
             )
-        for (account, currency), amount in sorted(self.receivables(entry).items()):
+        for (account, currency), amount in sorted(receivables.items()):
             if amount == ZERO and not (kind is None and is_zero_invoice(entry)):
                 continue
             if kind in (CREDIT_MEMO, DEBIT_MEMO):
