@@ -348,7 +348,10 @@ class Engine:
         invoice = InvoiceAccount(event)
         self.invoices[event.invoice_id] = invoice
         fifo = self.by_receivable.setdefault((event.receivable, event.currency), [])
-        bisect.insort(fifo, invoice, key=lambda i: (i.issued.date, i.id))
+        if not fifo or (fifo[-1].issued.date, fifo[-1].id) <= (event.date, event.invoice_id):
+            fifo.append(invoice)  # most invoices come in date order: the last of the FIFO
+        else:
+            bisect.insort(fifo, invoice, key=lambda i: (i.issued.date, i.id))
         self.customers.setdefault(event.receivable, event.customer)
 
     def memo(self, event: MemoPosted) -> None:
