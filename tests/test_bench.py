@@ -7,6 +7,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from beancount import loader
 from beancount.core import data
 
@@ -70,11 +71,20 @@ def test_compare_balances_reports_differences() -> None:
     ]
 
 
-def test_a_small_bench_runs_end_to_end_and_agrees_with_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "plugins"),
+    [
+        ([], "contracts, chart"),
+        (["--recognition", "--settlement"], "contracts, recognition, settlement, chart"),
+    ],
+)
+def test_a_small_bench_runs_end_to_end_and_agrees_with_itself(
+    options: list[str], plugins: str
+) -> None:
     # The whole bench on 5 customers: both load paths, the invoice count it expects and the
     # balance comparison (a mismatch of either ends the run with an error).
     run = subprocess.run(
-        [sys.executable, "-m", "beanbill.bench", "--sizes", "5", "--years", "1"],
+        [sys.executable, "-m", "beanbill.bench", "--sizes", "5", "--years", "1", *options],
         capture_output=True,
         text=True,
         timeout=300,
@@ -82,6 +92,7 @@ def test_a_small_bench_runs_end_to_end_and_agrees_with_itself(tmp_path: Path) ->
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "identical on both paths at every size" in run.stdout
+    assert f"plugins: {plugins}\n" in run.stdout
     # where each load's time goes, the two reloads' included
     for label in ("plugin", "text", "reload", "edit reload"):
         assert f"n=5 {label:>11}: " in run.stdout

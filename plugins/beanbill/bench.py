@@ -1,7 +1,7 @@
 """beanbill's benchmark: the contracts plugin against the same books compiled to text.
 
     python -m beanbill.bench [--sizes 1000,10000] [--years 3] [--out DIR] [--repeat N]
-                             [--recognition] [--profile]
+                             [--recognition] [--settlement] [--profile]
 
 For each size N it writes N synthetic customers (a seeded, deterministic generator) into
 DIR/nN/contracts with the ledger DIR/nN/ledgers/main.beancount (the contracts and chart
@@ -274,13 +274,17 @@ def chart_text() -> str:
     return "".join(f"2020-01-01 open {account}\n" for account in DEFAULT_ACCOUNTS)
 
 
+# Plugins a bench may add between the contracts and chart plugins, in the demo books' order.
+ADDABLE_PLUGINS = ("recognition", "settlement")
+
+
 def generate(
-    root: Path, customers: int, years: int = 3, seed: int = SEED, recognition: bool = False
+    root: Path, customers: int, years: int = 3, seed: int = SEED, added: Sequence[str] = ()
 ) -> Generated:
     """Write the synthetic contracts and ledgers under `root` (same arguments, same bytes).
 
-    `recognition` adds the revenue recognition plugin after the contracts plugin, as in the
-    demo books; its entries are then part of both paths (`beanbill compile` writes them too).
+    `added`: plugins of ADDABLE_PLUGINS to load after the contracts plugin, in the demo books'
+    order; what they generate is then part of both paths (`beanbill compile` writes it too).
     """
     if customers < 1 or years < 1:
         raise ValueError("generate needs at least one customer and one year")
@@ -317,7 +321,9 @@ def generate(
         f'option "title" "{title}"\n'
         'option "operating_currency" "USD"\n'
         f'plugin "beanbill.plugins.contracts" "{{path: ../contracts, until: {end}}}"\n'
-        + ('plugin "beanbill.plugins.recognition"\n' if recognition else "")
+        + "".join(
+            f'plugin "beanbill.plugins.{name}"\n' for name in ADDABLE_PLUGINS if name in added
+        )
         + 'plugin "beanbill.plugins.chart"\n'
         'include "chart.beancount"\n',
     )
@@ -551,11 +557,11 @@ def bench_size(
     years: int,
     repeat: int,
     profile: bool,
-    recognition: bool,
+    added: Sequence[str],
     log: Callable[[str], None],
 ) -> Row:
     started = time.perf_counter()
-    books = generate(root, size, years, recognition=recognition)
+    books = generate(root, size, years, added=added)
     generate_s = time.perf_counter() - started
     log(
         f"  n={size}: generated {size} customers, {books.usage_events} usage events "
@@ -731,6 +737,11 @@ def parser() -> argparse.ArgumentParser:
         help="add the revenue recognition plugin to the books (as in the demo ledger)",
     )
     root.add_argument(
+        "--settlement",
+        action="store_true",
+        help="add the settlement plugin to the books (as in the demo ledger)",
+    )
+    root.add_argument(
         "--profile",
         action="store_true",
         help="also cProfile the plugin load: top functions (the .prof is kept with --out)",
@@ -750,13 +761,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    added = [name for name in ADDABLE_PLUGINS if getattr(args, name)]
     rows: list[Row] = []
     try:
         for size in args.sizes:
             root = out / f"n{size}"
-            rows.append(
-                bench_size(root, size, args.years, args.repeat, args.profile, args.recognition, log)
-            )
+            rows.append(bench_size(root, size, args.years, args.repeat, args.profile, added, log))
     except BenchError as error:
         if rows:
             print(report(rows))
@@ -765,7 +775,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.out:
             shutil.rmtree(out, ignore_errors=True)
-    plugins = "contracts, recognition, chart" if args.recognition else "contracts, chart"
+    plugins = ", ".join(["contracts", *added, "chart"])
     print(f"beanbill bench: {args.years} years of monthly billing, plugins: {plugins}\n")
     print(report(rows))
     print("\nBalances per account and currency: identical on both paths at every size.")
