@@ -62,10 +62,8 @@ from beanbill.settlement import (
 )
 
 SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF})
-CREDIT_HELD = (
-    WALLET_PARENT,
-    CONTRA_PARENT,
-)  # the accounts of a customer's wallet and unapplied cash
+# The accounts of the credit a customer holds: its wallet and its unapplied cash.
+CREDIT_HELD = (WALLET_PARENT, CONTRA_PARENT)
 ID_SEPARATORS = re.compile(r"[,\s]+")
 
 
