@@ -24,7 +24,8 @@ contracts folder's texts, the horizon and the ledger's opened accounts as they w
 folder's last compile reuses that compile's directives instead of billing every customer
 again (Beancount's directives are immutable, and no plugin changes their metadata in place).
 When something changed, the compile reuses what it can of the last one: the catalog and each
-customer file whose text is unchanged are not validated again, and a customer whose file,
+customer file whose text is unchanged are not validated again, the usage files are not parsed
+again while their texts and the customers they name are unchanged, and a customer whose file,
 usage, catalog and horizon are all unchanged is not billed again.
 """
 
