@@ -320,16 +320,16 @@ CATALOG_CASES = [
         "products:\n",
         "prodcts: {}\nproducts:\n",
         "prodcts",
-        'catalog: unknown key "prodcts" (allowed keys: company, products, revenue_rules, '
-        "tax_rates)",
+        'catalog: unknown key "prodcts" (did you mean "products"? allowed keys: company, '
+        "products, revenue_rules, tax_rates)",
     ),
     (
         "unknown key in company",
         "  invoice_prefix: INV\n",
         "  invoice_prefix: INV\n  invoce_prefix: INV\n",
         "invoce_prefix",
-        'company: unknown key "invoce_prefix" (allowed keys: currency, invoice_prefix, name, '
-        "payment_terms)",
+        'company: unknown key "invoce_prefix" (did you mean "invoice_prefix"? allowed keys: '
+        "currency, invoice_prefix, name, payment_terms)",
     ),
     (
         "unknown key in product",
@@ -344,14 +344,16 @@ CATALOG_CASES = [
         "inclusive: true}",
         "inclusive: true, exclusive: false}",
         "exclusive",
-        'tax rate de-vat: unknown key "exclusive" (allowed keys: account, inclusive, name, rate)',
+        'tax rate de-vat: unknown key "exclusive" (did you mean "inclusive"? allowed keys: '
+        "account, inclusive, name, rate)",
     ),
     (
         "unknown key in revenue rule",
         "    method: ratable_daily\n",
         "    method: ratable_daily\n    methd: x\n",
         "methd",
-        'revenue rule subscription: unknown key "methd" (allowed keys: account, method)',
+        'revenue rule subscription: unknown key "methd" (did you mean "method"? allowed keys: '
+        "account, method)",
     ),
     # wrong types
     (
@@ -587,16 +589,47 @@ CUSTOMER_CASES = [
         "      - name: Ramp\n",
         "      - name: Ramp\n        ends: 2026-06-30\n",
         "ends:",
-        IN_ACME + 'phase: unknown key "ends" (allowed keys: discounts, end, minimum_commitment, '
-        "name, products, start, taxes)",
+        IN_ACME + 'phase: unknown key "ends" (did you mean "end"? allowed keys: discounts, end, '
+        "minimum_commitment, name, products, start, taxes)",
     ),
     (
         "unknown key in line",
         "            free_units: 1000\n",
         "            free_units: 1000\n            free_unit: 10\n",
         "free_unit:",
-        RAMP + ': product line: unknown key "free_unit" (allowed keys: billing, credits, '
-        "free_units, milestones, pricing, product, quantity, ssp)",
+        RAMP + ': product line: unknown key "free_unit" (did you mean "free_units"? allowed keys: '
+        "billing, credits, free_units, milestones, pricing, product, quantity, ssp)",
+    ),
+    # a misspelt required key: the problem is at the misspelling, and names it
+    (
+        "misspelt product key",
+        "          - product: api-calls\n",
+        "          - prodcut: api-calls\n",
+        "prodcut",
+        RAMP + ': product line: "product" is required (is "prodcut" a misspelling of "product"?)',
+    ),
+    (
+        "misspelt pricing model key",
+        "              model: tiered\n",
+        "              modle: tiered\n",
+        "modle",
+        RAMP + ', product api-calls: pricing: "model" is required (is "modle" a misspelling of '
+        '"model"?)',
+    ),
+    (
+        "misspelt discount percent",
+        '{percent: "10%", products: [platform]',
+        '{percnt: "10%", products: [platform]',
+        "percnt",
+        RAMP + ', discount "Launch discount": give exactly one of percent and amount (is '
+        '"percnt" a misspelling of "percent"?)',
+    ),
+    (
+        "a required key missing, nothing like it given",
+        "          - product: api-calls\n",
+        '          - ssp: "1.00"\n',
+        "ssp",
+        RAMP + ': product line: "product" is required',
     ),
     (
         "unknown key in pricing",

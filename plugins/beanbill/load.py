@@ -611,7 +611,7 @@ class CustomerReader:
         what = f'{phase}, discount "{name}"'
         percent_node, amount_node = f.optional("percent"), f.optional("amount")
         if (percent_node is None) == (amount_node is None):
-            raise Invalid(node, f"{what}: give exactly one of percent and amount")
+            raise f.missing(f"{what}: give exactly one of percent and amount", "percent", "amount")
         percent = as_percent(percent_node, f"{what}: percent") if percent_node else None
         if percent is not None and percent > 1:
             raise Invalid(percent_node, f"{what}: percent cannot exceed 100%")
@@ -677,7 +677,7 @@ class CustomerReader:
             what = f"{kind} {memo_id}"
             amount_node, lines_node = f.optional("amount"), f.optional("lines")
             if (amount_node is None) == (lines_node is None):
-                raise Invalid(node, f"{what}: give exactly one of amount and lines")
+                raise f.missing(f"{what}: give exactly one of amount and lines", "amount", "lines")
             lines = None
             if lines_node is not None:
                 lines = tuple(
@@ -886,8 +886,10 @@ def _matrix(doc: Document, f: Fields, what: str) -> m.Matrix:
             raise Invalid(row_node, f'{what}: row value "{value}" is given twice')
         price_node, tiers_node = r.optional("unit_price"), r.optional("tiers")
         if (price_node is None) == (tiers_node is None):
-            raise Invalid(
-                row_node, f'{what}: row "{value}" needs exactly one of unit_price and tiers'
+            raise r.missing(
+                f'{what}: row "{value}" needs exactly one of unit_price and tiers',
+                "unit_price",
+                "tiers",
             )
         rows.append(
             m.MatrixRow(

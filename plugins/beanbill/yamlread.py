@@ -10,6 +10,7 @@ where money is expected and runaway alias expansion are all refused.
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import re
 from collections.abc import Iterator
@@ -43,6 +44,9 @@ MAX_PERCENT_DIGITS = 4  # below 10000%: an uplift compounded over renewals stays
 # Dates of contracts and adjustments: billing periods, renewals and recognition run months and
 # years past them, and Python's dates end in 9999 (a contract in 9999 was an internal error).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
+# How alike (difflib's ratio) a key given must be to a key expected to be named as its likely
+# misspelling: "prodcut" and "product" are 0.86 alike, "end" and "start" 0.25.
+SPELLING_CUTOFF = 0.75
 
 
 class Invalid(Exception):
@@ -260,8 +264,24 @@ class Fields:
     def required(self, key: str) -> Node:
         node = self.optional(key)
         if node is None:
-            raise Invalid(self.node, f'{self.what}: "{key}" is required')
+            raise self.missing(f'{self.what}: "{key}" is required', key)
         return node
+
+    def missing(self, message: str, *keys: str) -> Invalid:
+        """The problem `message` about `keys` (at least one of which is expected). When none of
+        them is given and a key given here, not read (yet), looks like a misspelling of one of
+        them, the problem is at that key and says so: "is required" alone would send the
+        reader looking for a line that is there."""
+        if any(key in self._values for key in keys):
+            return Invalid(self.node, message)
+        unread = [key for key in self._values if key not in self._read]
+        for key in keys:
+            close = difflib.get_close_matches(key, unread, n=1, cutoff=SPELLING_CUTOFF)
+            if close:
+                return Invalid(
+                    self._keys[close[0]], f'{message} (is "{close[0]}" a misspelling of "{key}"?)'
+                )
+        return Invalid(self.node, message)
 
     def names(self) -> list[str]:
         return list(self._values)
@@ -273,9 +293,12 @@ class Fields:
         unknown = [key for key in self._values if key not in self._read]
         if unknown:
             key = unknown[0]
-            allowed = ", ".join(sorted(self._read))
+            allowed = sorted(self._read)
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=SPELLING_CUTOFF)
+            guess = f'did you mean "{close[0]}"? ' if close else ""
             raise Invalid(
-                self._keys[key], f'{self.what}: unknown key "{key}" (allowed keys: {allowed})'
+                self._keys[key],
+                f'{self.what}: unknown key "{key}" ({guess}allowed keys: {", ".join(allowed)})',
             )
 
 
