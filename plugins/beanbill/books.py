@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +65,7 @@ from beanbill.settlement import (
 SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF})
 # The accounts of the credit a customer holds: its wallet and its unapplied cash.
 CREDIT_HELD = (WALLET_PARENT, CONTRA_PARENT)
+SETTLED_PARENTS = (RECEIVABLE_PARENT, *CREDIT_HELD)  # the accounts settlement reads
 ID_SEPARATORS = re.compile(r"[,\s]+")
 
 
@@ -99,13 +101,15 @@ def is_zero_invoice(entry: data.Transaction) -> bool:
 def is_invoice(entry: data.Transaction) -> bool:
     """An invoice: `invoice-id` metadata, no `adjustment`, and a debit to a customer's
     receivable (or a compiled invoice discounted to zero)."""
+    return debits_as_invoice(entry, Reader.receivables(entry))
+
+
+def debits_as_invoice(entry: data.Transaction, receivables: dict[tuple[str, str], Decimal]) -> bool:
+    """`is_invoice`, given the sums of the entry's receivable postings."""
     return (
         "invoice-id" in entry.meta
         and entry.meta.get("adjustment") is None
-        and any(
-            v > ZERO or (v == ZERO and is_zero_invoice(entry))
-            for v in Reader.receivables(entry).values()
-        )
+        and any(v > ZERO or (v == ZERO and is_zero_invoice(entry)) for v in receivables.values())
     )
 
 
@@ -122,12 +126,9 @@ class Reader:
         self.entries = entries
         self.events: list[Event] = []
         self.problems: list[SettlementProblem] = []
-        self.invoice_ids = {
-            str(entry.meta["invoice-id"])
-            for entry in entries
-            if isinstance(entry, data.Transaction) and is_invoice(entry)
-        }
-        self.prefixes = {i.split("-", 1)[0] + "-" for i in self.invoice_ids if "-" in i}
+        self.invoice_ids: set[str] = set()  # of the invoices read so far
+        # payments with links: (index in `events`, the invoices named otherwise, the links)
+        self.linked: list[tuple[int, list[str], list[str]]] = []
 
     @staticmethod
     def receivables(entry: data.Transaction) -> dict[tuple[str, str], Decimal]:
@@ -146,7 +147,21 @@ class Reader:
                 self.write_off(ref, entry)
             elif isinstance(entry, data.Transaction) and not is_settlement_output(entry):
                 self.transaction(ref, entry)
+        self.name_linked_invoices()
         return self.events
+
+    def name_linked_invoices(self) -> None:
+        """Add to each payment the invoices its links name: a link equal to an invoice id, or
+        that looks like one (same prefix: reported if it names none). Done once every entry is
+        read, as a payment may come before the invoice it names."""
+        prefixes = tuple({i.split("-", 1)[0] + "-" for i in self.invoice_ids if "-" in i})
+        for index, named, links in self.linked:
+            named += [
+                link for link in links if link in self.invoice_ids or link.startswith(prefixes)
+            ]
+            payment = self.events[index]
+            assert isinstance(payment, PaymentReceived)
+            self.events[index] = replace(payment, named=tuple(dict.fromkeys(named)))
 
     def write_off(self, ref: int, entry: data.Custom) -> None:
         values = [str(v.value) for v in entry.values]
@@ -164,11 +179,14 @@ class Reader:
         receivables: dict[tuple[str, str], Decimal] = {}
         for posting in entry.postings:
             account = posting.account
+            if not account.startswith(SETTLED_PARENTS):  # most postings: one test
+                continue
+            if (number := units(posting)) is None:
+                continue
             if account.startswith(RECEIVABLE_PARENT):
-                if (number := units(posting)) is not None:
-                    key = (account, number[1])
-                    receivables[key] = receivables.get(key, ZERO) + number[0]
-            elif account.startswith(CREDIT_HELD) and (number := units(posting)) is not None:
+                key = (account, number[1])
+                receivables[key] = receivables.get(key, ZERO) + number[0]
+            else:
                 held.append((account, number))
         if not held and not receivables:
             return  # most often a revenue release
@@ -176,6 +194,8 @@ class Reader:
         kind = meta.get("adjustment")
         source = entry_source(entry)
         invoice_id = str(meta["invoice-id"]) if "invoice-id" in meta else None
+        if invoice_id is not None and debits_as_invoice(entry, receivables):
+            self.invoice_ids.add(invoice_id)
         for account, number in held:
             funded = invoice_id if kind is None and number[0] < ZERO else None
             lot = meta.get("credit-id") or meta.get("memo-id") or invoice_id or str(entry.date)
@@ -264,9 +284,8 @@ class Reader:
         for posting in entry.postings:
             if posting.account == account and posting.meta and "invoice-id" in posting.meta:
                 named += ids_in(posting.meta["invoice-id"])
-        for link in sorted(entry.links):
-            if link in self.invoice_ids or any(link.startswith(p) for p in self.prefixes):
-                named.append(link)
+        if entry.links:
+            self.linked.append((len(self.events), named, sorted(entry.links)))
         self.events.append(
             PaymentReceived(
                 ref,
@@ -313,8 +332,9 @@ def with_status(
     if invoice is None or invoice.issued.ref != ref or invoice.issued.date > as_of:
         return entry
     meta = dict(entry.meta)
-    meta["status"] = invoice.status(as_of)
-    meta["open-balance"] = money(invoice.open(as_of), invoice.issued.currency)
+    balances = invoice.balances(as_of)
+    meta["status"] = invoice.status(as_of, balances)
+    meta["open-balance"] = money(balances.open, invoice.issued.currency)
     meta["status-date"] = as_of
     return entry._replace(meta=meta)
 

@@ -57,10 +57,10 @@ def invoice_rows(
             component(issued.receivable),
         ):
             continue
-        state = invoice.status(as_of)
+        balances = invoice.balances(as_of)
+        state = invoice.status(as_of, balances)
         if status is not None and state != status:
             continue
-        balances = invoice.balances(as_of)
         currency = issued.currency
         rows.append(
             InvoiceRow(
@@ -78,7 +78,7 @@ def invoice_rows(
                 written_off=round_money(balances.written_off, currency),
                 open=round_money(balances.open, currency),
                 status=state,
-                days_overdue=invoice.days_overdue(as_of),
+                days_overdue=invoice.days_overdue(as_of, balances),
             )
         )
     rows.sort(key=lambda row: (row.date, row.invoice))

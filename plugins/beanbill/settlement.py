@@ -204,8 +204,10 @@ class InvoiceAccount:
     def open(self, as_of: datetime.date | None = None) -> Decimal:
         return self.balances(as_of).open
 
-    def status(self, as_of: datetime.date) -> str:
-        balances = self.balances(as_of)
+    def status(self, as_of: datetime.date, balances: Balances | None = None) -> str:
+        """The status on `as_of`; `balances`: the invoice's on that date, if known already."""
+        if balances is None:
+            balances = self.balances(as_of)
         if balances.open <= ZERO:
             if balances.written_off:
                 return WRITTEN_OFF_STATUS
@@ -214,8 +216,8 @@ class InvoiceAccount:
             return OVERDUE
         return PARTIALLY_PAID if balances.paid + balances.wallet > ZERO else OPEN
 
-    def days_overdue(self, as_of: datetime.date) -> int:
-        if self.open(as_of) <= ZERO:
+    def days_overdue(self, as_of: datetime.date, balances: Balances | None = None) -> int:
+        if (balances or self.balances(as_of)).open <= ZERO:
             return 0
         return max(0, (as_of - self.issued.due_date).days)
 
