@@ -67,6 +67,26 @@ def test_a_month_that_credits_the_deferred_balance_back_to_zero_is_shown() -> No
     ]
 
 
+def test_zeros_are_written_to_the_currencys_minor_unit() -> None:
+    rows = [
+        PostingRow(D(2026, 1, 1), "Liabilities:DeferredRevenue", Decimal("-300.00"), "USD"),
+        PostingRow(D(2026, 1, 1), "Liabilities:DeferredRevenue", Decimal("-3000"), "JPY"),
+        PostingRow(D(2026, 2, 28), "Liabilities:DeferredRevenue", Decimal("300.00"), "USD"),
+        PostingRow(D(2026, 2, 28), "Income:Subscriptions", Decimal("-300.00"), "USD"),
+    ]
+    cells = [
+        (m.month, m.currency, str(m.total), str(m.deferred), str(m.unbilled))
+        for m in waterfall(rows)
+    ]
+    # January: nothing recognised, and no unbilled revenue ever: 0.00 USD and 0 JPY, not 0
+    assert cells == [
+        ("2026-01", "JPY", "0", "3000", "0"),
+        ("2026-01", "USD", "0.00", "300.00", "0.00"),
+        ("2026-02", "JPY", "0", "3000", "0"),
+        ("2026-02", "USD", "300.00", "0.00", "0.00"),
+    ]
+
+
 def test_waterfall_of_nothing_is_empty() -> None:
     assert waterfall([PostingRow(D(2026, 1, 1), "Assets:Cash", Decimal(1), "USD")]) == []
 
@@ -112,7 +132,7 @@ def test_revenue_command_prints_the_schedule(
             "Income:SalesAndServicesRevenue": "1019.18",
             "recognised": "1019.18",
             "deferred": "10980.82",
-            "unbilled": "0",
+            "unbilled": "0.00",
         },
         {
             "month": "2026-02",
@@ -120,13 +140,13 @@ def test_revenue_command_prints_the_schedule(
             "Income:SalesAndServicesRevenue": "920.55",
             "recognised": "920.55",
             "deferred": "10060.27",
-            "unbilled": "0",
+            "unbilled": "0.00",
         },
     ]
     assert cli.main(["revenue", str(ledger), "--from", "2026-12", "--csv"]) == 0
     assert capsys.readouterr().out == (
         "month,currency,Income:SalesAndServicesRevenue,recognised,deferred,unbilled\n"
-        "2026-12,USD,1019.18,1019.18,0.00,0\n"
+        "2026-12,USD,1019.18,1019.18,0.00,0.00\n"
     )
 
 
@@ -147,7 +167,7 @@ def test_revenue_command_table_is_aligned(
         "deferred",
         "unbilled",
     ]
-    assert lines[2].split() == ["2026-01", "USD", "1000.00", "1000.00", "11000.00", "0"]
+    assert lines[2].split() == ["2026-01", "USD", "1000.00", "1000.00", "11000.00", "0.00"]
 
 
 def test_bad_month_is_a_usage_error(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from beanbill.money import ZERO
+from beanbill.money import ZERO, minor_unit
 from beanbill.periods import month_end
 from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE
 
@@ -33,7 +33,13 @@ class MonthRow:
 
     @property
     def total(self) -> Decimal:
-        return sum(self.recognised.values(), ZERO)
+        return sum(self.recognised.values(), zero_in(self.currency))
+
+
+def zero_in(currency: str) -> Decimal:
+    """Zero written to the currency's minor unit: 0.00 USD, 0 JPY (a bare 0 among amounts of
+    cents reads as a different kind of number)."""
+    return minor_unit(currency) * 0
 
 
 def is_revenue_account(account: str) -> bool:
@@ -65,7 +71,9 @@ def waterfall(
     last = end or max(r.date for r in relevant)
     currencies = sorted({r.currency for r in relevant})
     result = []
-    balances = {(a, c): ZERO for a in (DEFERRED_REVENUE, UNBILLED_REVENUE) for c in currencies}
+    balances = {
+        (a, c): zero_in(c) for a in (DEFERRED_REVENUE, UNBILLED_REVENUE) for c in currencies
+    }
     ordered = sorted(relevant, key=lambda r: r.date)
     index = 0
     for day in months_between(first, last):
