@@ -29,7 +29,6 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from beancount.core import amount as bc_amount
 from beancount.core import data
 
 from beanbill.active import ActiveAccounts
@@ -43,6 +42,7 @@ from beanbill.adjustments import (
     WRITTEN_OFF,
 )
 from beanbill.ledger import GENERATED_PREFIX, SOURCE_KEY, Converter
+from beanbill.ledger import amount as beancount_amount
 from beanbill.model import Source
 from beanbill.money import ZERO
 from beanbill.settlement import (
@@ -321,10 +321,6 @@ class SettlementConverter(Converter):
         return super().relative(file)
 
 
-def money(amount: Decimal, currency: str) -> bc_amount.Amount:
-    return bc_amount.Amount(amount, currency)
-
-
 def with_status(
     ref: int, entry: data.Transaction, settlement: Settlement, as_of: datetime.date
 ) -> data.Transaction:
@@ -334,7 +330,7 @@ def with_status(
     meta = dict(entry.meta)
     balances = invoice.balances(as_of)
     meta["status"] = invoice.status(as_of, balances)
-    meta["open-balance"] = money(balances.open, invoice.issued.currency)
+    meta["open-balance"] = beancount_amount(balances.open, invoice.issued.currency)
     meta["status-date"] = as_of
     return entry._replace(meta=meta)
 
@@ -362,13 +358,15 @@ def with_applications(entry: data.Transaction, applied: list[PaymentApplied]) ->
         for invoice_id, part in application.parts:
             meta = dict(posting.meta or {})
             meta["invoice-id"] = invoice_id
-            postings.append(posting._replace(units=money(-part, key[1]), meta=meta))
+            postings.append(posting._replace(units=beancount_amount(-part, key[1]), meta=meta))
         if application.overpaid:
             meta = {k: v for k, v in (posting.meta or {}).items() if k != "invoice-id"}
             if len(application.named) == 1:  # as the overpayment's reclass says
                 meta["invoice-id"] = application.named[0]
             postings.append(
-                posting._replace(units=money(-application.overpaid, key[1]), meta=meta or None)
+                posting._replace(
+                    units=beancount_amount(-application.overpaid, key[1]), meta=meta or None
+                )
             )
     meta = dict(entry.meta)
     parts = [f"{i} {p} {a.currency}" for a in applied for i, p in a.parts]
