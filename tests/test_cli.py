@@ -108,7 +108,7 @@ def test_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert cli.main(["check", str(ledger)]) == 1
     err = capsys.readouterr().err
     assert f"{tmp_path}/contracts/customers/acme.yaml:10: customer acme: contract ACME-1: " in err
-    assert 'unknown product "platfrom" (known: platform)' in err
+    assert 'unknown product "platfrom" (did you mean "platform"? known: platform)' in err
 
 
 def test_missing_ledger_is_a_message_not_a_traceback(tmp_path: Path) -> None:

@@ -344,8 +344,7 @@ CATALOG_CASES = [
         "inclusive: true}",
         "inclusive: true, exclusive: false}",
         "exclusive",
-        'tax rate de-vat: unknown key "exclusive" (did you mean "inclusive"? allowed keys: '
-        "account, inclusive, name, rate)",
+        'tax rate de-vat: unknown key "exclusive" (allowed keys: account, inclusive, name, rate)',
     ),
     (
         "unknown key in revenue rule",
@@ -391,7 +390,8 @@ CATALOG_CASES = [
         "    revenue_rule: usage\n",
         "    revenue_rule: usages\n",
         "usages",
-        'product api-calls: unknown revenue rule "usages" (known: subscription, usage)',
+        'product api-calls: unknown revenue rule "usages" (did you mean "usage"? known: '
+        "subscription, usage)",
     ),
     (
         "a broken revenue rule is reported once, not again by its products",
@@ -799,7 +799,9 @@ CUSTOMER_CASES = [
         "          - product: prepaid-credits\n",
         "          - product: prepaid-credit\n",
         "prepaid-credit\n",
-        RAMP + ': unknown product "prepaid-credit" (known: api-calls, platform, prepaid-credits)',
+        RAMP
+        + ': unknown product "prepaid-credit" (did you mean "prepaid-credits"? known: api-calls, '
+        "platform, prepaid-credits)",
     ),
     (
         "unknown tax rate",
@@ -1228,6 +1230,30 @@ CUSTOMER_CASES = [
         IN_ACME + 'timing "upfront" is not one of advance | arrears',
     ),
     (
+        "misspelt cadence",
+        "cadence: quarterly",
+        "cadence: quartely",
+        "quartely",
+        IN_ACME + 'cadence "quartely" must be monthly, quarterly, semi_annual, annual, '
+        'one_time or "every N months" (did you mean "quarterly"?)',
+    ),
+    (
+        "misspelt timing",
+        "timing: advance",
+        "timing: advanced",
+        "advanced",
+        IN_ACME + 'timing "advanced" is not one of advance | arrears (did you mean "advance"?)',
+    ),
+    (
+        "misspelt pricing model",
+        'model: flat_fee, price: "1200.00"',
+        'model: flatfee, price: "1200.00"',
+        "flatfee",
+        FULL + ', product platform: flatfee: unknown pricing model (did you mean "flat_fee"? one '
+        "of flat_fee, per_unit, package, tiered, tiered_with_flat_fee, volume, "
+        "volume_with_flat_fee, step, percent, matrix, two_dimensional_tiered)",
+    ),
+    (
         "unknown pricing model",
         'model: flat_fee, price: "1200.00"',
         'model: flat, price: "1200.00"',
@@ -1345,7 +1371,7 @@ def test_problems_in_two_contracts_are_both_reported() -> None:
             ACME_FILE,
             line_of(acme, "platfrom"),
             'customer acme: contract ACME-2: phase "2026-01-15": unknown product "platfrom" '
-            "(known: api-calls, platform, prepaid-credits)",
+            '(did you mean "platform"? known: api-calls, platform, prepaid-credits)',
         ),
     ]
     assert customer_ids(contract_set) == ["globex"]
@@ -1633,7 +1659,12 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
         ("2026-02-03,initech,api_calls,10,e9,eu\n", 'usage: unknown customer "initech"'),
         (
             "2026-02-03,acme,api_cals,10,e9,eu\n",
-            'usage: unknown metric "api_cals" (metrics of the catalog: api_calls)',
+            'usage: unknown metric "api_cals" (did you mean "api_calls"? metrics of the catalog: '
+            "api_calls)",
+        ),
+        (
+            "2026-02-03,acme,seats,10,e9,eu\n",
+            'usage: unknown metric "seats" (metrics of the catalog: api_calls)',
         ),
         ("2026-02-03,acme,api_calls,ten,e9,eu\n", 'usage: quantity "ten" is not a number'),
         ("2026-02-03,acme,api_calls,1e3,e9,eu\n", 'usage: quantity "1e3" is not a number'),
@@ -1669,6 +1700,7 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
     ],
     ids=[
         "unknown customer",
+        "misspelt metric",
         "unknown metric",
         "words for a number",
         "exponent",

@@ -37,6 +37,8 @@ from beanbill.yamlread import (
     as_percent,
     as_str,
     error_line,
+    likely_meant,
+    meant_hint,
 )
 
 E = TypeVar("E", bound=Enum)
@@ -81,8 +83,10 @@ def _enum(node: Node, what: str, kind: type[E]) -> E:
     for member in kind:
         if member.value == text:
             return member
-    allowed = " | ".join(member.value for member in kind)
-    raise Invalid(node, f'{what} "{text}" is not one of {allowed}')
+    values = [member.value for member in kind]
+    meant = likely_meant(text, values)
+    hint = f' (did you mean "{meant}"?)' if meant else ""
+    raise Invalid(node, f'{what} "{text}" is not one of {" | ".join(values)}{hint}')
 
 
 def _id_map(
@@ -209,7 +213,9 @@ def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
         rule_node = f.optional("revenue_rule")
         rule = as_str(rule_node, f"{what}: revenue_rule") if rule_node else None
         if rule_node is not None and rule not in rule_ids:
-            raise Invalid(rule_node, f'{what}: unknown revenue rule "{rule}" ({_known(rule_ids)})')
+            raise Invalid(
+                rule_node, f'{what}: unknown revenue rule "{rule}" ({_known(rule_ids, str(rule))})'
+            )
         metric = as_str(n, f"{what}: metric", ID_RE) if (n := f.optional("metric")) else None
         aggregation_node = f.optional("aggregation")
         if aggregation_node is not None and metric is None:
@@ -247,8 +253,11 @@ def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
     return m.Catalog(company, taxes, rules, products, doc.source(doc.root))
 
 
-def _known(mapping: Collection[str]) -> str:
-    return "known: " + ", ".join(sorted(mapping)) if mapping else "none are defined"
+def _known(mapping: Collection[str], given: str) -> str:
+    """What is defined instead of `given` (and the one it looks like a misspelling of)."""
+    if not mapping:
+        return "none are defined"
+    return f"{meant_hint(given, mapping)}known: {', '.join(sorted(mapping))}"
 
 
 # --- customers/<id>.yaml -------------------------------------------------------------------
@@ -395,10 +404,12 @@ class CustomerReader:
             elif every and int(every.group(1)) >= 1:
                 months = int(every.group(1))
             else:
+                meant = likely_meant(cadence, [*CADENCES, ONE_TIME])
                 raise Invalid(
                     c_node,
                     f'cadence "{cadence}" must be monthly, quarterly, semi_annual, annual, '
-                    'one_time or "every N months"',
+                    'one_time or "every N months"'
+                    + (f' (did you mean "{meant}"?)' if meant else ""),
                 )
         timing = inherited.timing
         if (t_node := f.optional("timing")) is not None:
@@ -485,7 +496,7 @@ class CustomerReader:
             tax = as_str(t, f"{what}: tax")
             if tax not in self.catalog.tax_rates:
                 raise Invalid(
-                    t, f'{what}: unknown tax rate "{tax}" ({_known(self.catalog.tax_rates)})'
+                    t, f'{what}: unknown tax rate "{tax}" ({_known(self.catalog.tax_rates, tax)})'
                 )
             if tax in taxes:
                 raise Invalid(t, f'{what}: tax rate "{tax}" is listed twice')
@@ -514,7 +525,9 @@ class CustomerReader:
         product = self.catalog.products.get(product_id)
         if product is None:
             raise Invalid(
-                p_node, f'{phase}: unknown product "{product_id}" ({_known(self.catalog.products)})'
+                p_node,
+                f'{phase}: unknown product "{product_id}" '
+                f"({_known(self.catalog.products, product_id)})",
             )
         what = f"{phase}, product {product_id}"
         line_billing = self.billing(f.optional("billing"), billing)
@@ -542,7 +555,8 @@ class CustomerReader:
             if pricing.second_metric not in metrics:
                 raise Invalid(
                     pricing_node,
-                    f'{what}: unknown second_metric "{pricing.second_metric}" ({_known(metrics)})',
+                    f'{what}: unknown second_metric "{pricing.second_metric}" '
+                    f"({_known(metrics, pricing.second_metric)})",
                 )
         if product.revenue_rule is None and not credits:
             raise Invalid(
@@ -741,7 +755,10 @@ class CustomerReader:
         f = Fields(self.doc, node, f"{what}: line")
         product = as_str(f.required("product"), f"{what}: product")
         if product not in self.catalog.products:
-            raise Invalid(node, f'{what}: unknown product "{product}"')
+            raise Invalid(
+                node,
+                f'{what}: unknown product "{product}" ({_known(self.catalog.products, product)})',
+            )
         line = m.MemoLine(
             product, self._positive(f.required("amount"), f"{what}: amount"), self.doc.source(node)
         )
@@ -869,7 +886,8 @@ def read_pricing(doc: Document, node: Node, what: str) -> m.Pricing:
     elif model == "two_dimensional_tiered":
         pricing = _two_dimensional(doc, f, node, what)
     else:
-        raise Invalid(model_node, f"{what}: unknown pricing model (one of {MODELS})")
+        meant = meant_hint(model, MODELS.split(", "))
+        raise Invalid(model_node, f"{what}: unknown pricing model ({meant}one of {MODELS})")
     f.done()
     return pricing
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
 from beanbill.problems import Problem
+from beanbill.yamlread import meant_hint
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
@@ -207,7 +208,8 @@ def _event(
     metric = row[layout.metric].strip()
     if metric not in metrics:
         known = ", ".join(sorted(metrics)) or "none"
-        raise ValueError(f'unknown metric "{metric}" (metrics of the catalog: {known})')
+        hint = meant_hint(metric, metrics)
+        raise ValueError(f'unknown metric "{metric}" ({hint}metrics of the catalog: {known})')
     timestamp = row[layout.timestamp].strip()
     amount = row[layout.amount].strip() if layout.amount is not None else ""
     event_id = row[layout.event_id].strip() if layout.event_id is not None else ""

@@ -13,7 +13,7 @@ import datetime
 import difflib
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -44,9 +44,22 @@ MAX_PERCENT_DIGITS = 4  # below 10000%: an uplift compounded over renewals stays
 # Dates of contracts and adjustments: billing periods, renewals and recognition run months and
 # years past them, and Python's dates end in 9999 (a contract in 9999 was an internal error).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
-# How alike (difflib's ratio) a key given must be to a key expected to be named as its likely
-# misspelling: "prodcut" and "product" are 0.86 alike, "end" and "start" 0.25.
-SPELLING_CUTOFF = 0.75
+# How alike (difflib's ratio) a name given must be to a name expected to be called its likely
+# misspelling: "prodcut" and "product" are 0.86 alike, "modle" and "model" 0.8; "ny-sales"
+# and "ca-sales" 0.75 (two tax rates, not a typo), "end" and "start" 0.25.
+SPELLING_CUTOFF = 0.8
+
+
+def likely_meant(word: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` that `word` looks like a misspelling of, if any."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=SPELLING_CUTOFF)
+    return close[0] if close else None
+
+
+def meant_hint(word: str, choices: Iterable[str]) -> str:
+    """'did you mean "x"? ' when `word` looks like a misspelt `x` of `choices`, else ''."""
+    meant = likely_meant(word, choices)
+    return f'did you mean "{meant}"? ' if meant else ""
 
 
 class Invalid(Exception):
@@ -276,10 +289,9 @@ class Fields:
             return Invalid(self.node, message)
         unread = [key for key in self._values if key not in self._read]
         for key in keys:
-            close = difflib.get_close_matches(key, unread, n=1, cutoff=SPELLING_CUTOFF)
-            if close:
+            if (typo := likely_meant(key, unread)) is not None:
                 return Invalid(
-                    self._keys[close[0]], f'{message} (is "{close[0]}" a misspelling of "{key}"?)'
+                    self._keys[typo], f'{message} (is "{typo}" a misspelling of "{key}"?)'
                 )
         return Invalid(self.node, message)
 
@@ -294,11 +306,10 @@ class Fields:
         if unknown:
             key = unknown[0]
             allowed = sorted(self._read)
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=SPELLING_CUTOFF)
-            guess = f'did you mean "{close[0]}"? ' if close else ""
             raise Invalid(
                 self._keys[key],
-                f'{self.what}: unknown key "{key}" ({guess}allowed keys: {", ".join(allowed)})',
+                f'{self.what}: unknown key "{key}" ({meant_hint(key, allowed)}allowed keys: '
+                f"{', '.join(allowed)})",
             )
 
 
