@@ -23,7 +23,7 @@ from yaml.nodes import Node
 
 from beanbill import model as m
 from beanbill.money import known_currencies
-from beanbill.problems import Problem, subject
+from beanbill.problems import Problem, likely_meant, meant_hint, subject
 from beanbill.usage import read_usage
 from beanbill.yamlread import (
     Document,
@@ -37,8 +37,6 @@ from beanbill.yamlread import (
     as_percent,
     as_str,
     error_line,
-    likely_meant,
-    meant_hint,
 )
 
 E = TypeVar("E", bound=Enum)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from beanbill.model import Source
+
+# How alike (difflib's ratio) a name given must be to a name expected to be called its likely
+# misspelling: "prodcut" and "product" are 0.86 alike, "modle" and "model" 0.8; "ny-sales"
+# and "ca-sales" 0.75 (two tax rates, not a typo), "end" and "start" 0.25.
+SPELLING_CUTOFF = 0.8
 
 
 @dataclass(frozen=True, order=True)
@@ -27,3 +34,15 @@ def subject(customer: str | None = None, contract: str | None = None) -> str:
     if customer:
         return f"customer {customer}: "
     return ""
+
+
+def likely_meant(word: str, choices: Iterable[str]) -> str | None:
+    """The one of `choices` that `word` looks like a misspelling of, if any."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=SPELLING_CUTOFF)
+    return close[0] if close else None
+
+
+def meant_hint(word: str, choices: Iterable[str]) -> str:
+    """'did you mean "x"? ' when `word` looks like a misspelt `x` of `choices`, else ''."""
+    meant = likely_meant(word, choices)
+    return f'did you mean "{meant}"? ' if meant else ""

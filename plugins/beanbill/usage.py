@@ -18,8 +18,7 @@ from decimal import Decimal
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import Problem
-from beanbill.yamlread import meant_hint
+from beanbill.problems import Problem, meant_hint
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")

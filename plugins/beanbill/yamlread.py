@@ -10,10 +10,9 @@ where money is expected and runaway alias expansion are all refused.
 from __future__ import annotations
 
 import datetime
-import difflib
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -22,6 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from beanbill.model import Source
 from beanbill.money import MAX_DIGITS
+from beanbill.problems import likely_meant, meant_hint
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -44,22 +44,6 @@ MAX_PERCENT_DIGITS = 4  # below 10000%: an uplift compounded over renewals stays
 # Dates of contracts and adjustments: billing periods, renewals and recognition run months and
 # years past them, and Python's dates end in 9999 (a contract in 9999 was an internal error).
 FIRST_YEAR, LAST_YEAR = 1900, 2999
-# How alike (difflib's ratio) a name given must be to a name expected to be called its likely
-# misspelling: "prodcut" and "product" are 0.86 alike, "modle" and "model" 0.8; "ny-sales"
-# and "ca-sales" 0.75 (two tax rates, not a typo), "end" and "start" 0.25.
-SPELLING_CUTOFF = 0.8
-
-
-def likely_meant(word: str, choices: Iterable[str]) -> str | None:
-    """The one of `choices` that `word` looks like a misspelling of, if any."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=SPELLING_CUTOFF)
-    return close[0] if close else None
-
-
-def meant_hint(word: str, choices: Iterable[str]) -> str:
-    """'did you mean "x"? ' when `word` looks like a misspelt `x` of `choices`, else ''."""
-    meant = likely_meant(word, choices)
-    return f'did you mean "{meant}"? ' if meant else ""
 
 
 class Invalid(Exception):
