@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from beanbill.model import Source
 
-# How alike (difflib's ratio) a name given must be to a name expected to be called its likely
+# How alike (difflib's ratio) a name must be to a known one to be called its likely
 # misspelling: "prodcut" and "product" are 0.86 alike, "modle" and "model" 0.8; "ny-sales"
 # and "ca-sales" 0.75 (two tax rates, not a typo), "end" and "start" 0.25.
 SPELLING_CUTOFF = 0.8
