@@ -515,6 +515,23 @@ def test_a_link_that_looks_like_an_invoice_id_is_checked_too(tmp_path: Path) -> 
     ]
 
 
+def test_a_link_to_an_invoice_issued_later_names_it(tmp_path: Path) -> None:
+    # A hand-written invoice with an id of its own, issued after the payment that links it:
+    # the link names it (it is an invoice of the books), so the payment is not applied FIFO.
+    extra = payment("2026-02-15", "100.00", links=" ^SPECIAL-7") + (
+        '\n2026-03-10 * "Acme Corp" "Special invoice" ^SPECIAL-7\n'
+        '  invoice-id: "SPECIAL-7"\n'
+        f"  {AR}   100.00 USD\n"
+        "  Income:SalesAndServicesRevenue\n"
+    )
+    entries, errors = books(tmp_path, extra)
+    assert [e.message for e in errors] == [
+        "payment names invoice SPECIAL-7, which is not an invoice in these books (or not yet "
+        "issued on 2026-02-15)"
+    ]
+    assert status(entries, JAN)[0] != "paid"  # nothing of it went to the oldest invoice
+
+
 def test_payment_naming_another_customers_invoice(tmp_path: Path) -> None:
     beta = ACME.replace("id: acme", "id: beta").replace("Acme", "Beta").replace("ACME", "BETA")
     extra = payment("2026-01-20", "440.00", "INV-BETA-1-20260101")
