@@ -273,6 +273,18 @@ def test_a_parent_account_is_asserted_with_its_sub_accounts_and_a_closed_one_not
     assert len([e for e in closed if isinstance(e, data.Balance)]) == 4
 
 
+def test_the_month_before_the_ledger_is_a_usage_error_that_says_the_order(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["close", "2026-10", "ledgers/main.beancount"])
+    assert stopped.value.code == 2
+    assert (
+        "argument month: 'ledgers/main.beancount' is not a month YYYY-MM: the ledger comes "
+        "first, then the month" in capsys.readouterr().err
+    )
+
+
 def test_a_close_marker_of_another_month_is_an_error() -> None:
     text = 'plugin "beanbill.plugins.close"\n2026-01-31 custom "beanbill-closed" "2026-02"\n'
     _, errors, _ = loader.load_string(text)

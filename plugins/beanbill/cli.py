@@ -213,7 +213,9 @@ def month_arg(text: str) -> datetime.date:
     try:
         month = datetime.date.fromisoformat(f"{text}-01")
     except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM") from error
+        # `beanbill close 2026-10 ledgers/main.beancount`: the ledger comes first
+        order = ": the ledger comes first, then the month" if text.endswith(".beancount") else ""
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month YYYY-MM{order}") from error
     if not FIRST_YEAR <= month.year <= LAST_YEAR:
         raise argparse.ArgumentTypeError(
             f"{text!r} is out of range (years {FIRST_YEAR} to {LAST_YEAR})"
