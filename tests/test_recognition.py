@@ -252,14 +252,41 @@ def test_malformed_rule_declaration_is_an_error() -> None:
     ]
 
 
-def test_postings_without_revenue_metadata_are_left_alone() -> None:
-    text = """
-2026-01-01 * "Acme" "Hand-written deferral"
+def test_hand_written_postings_without_a_schedule_are_errors() -> None:
+    # Nothing would ever release them: the accounts would stop tying out to the invoices
+    # (accounting-rules.md, invariants). The scheduled line of the same entry is recognised.
+    text = (
+        invoice("2026-01-01", "310.00", "daily", "2026-01-01", "2026-01-31")
+        + """  Liabilities:DeferredRevenue  -100.00 USD
   Assets:AccountsReceivable:Customers:Acme  100.00 USD
-  Liabilities:DeferredRevenue  -100.00 USD
+
+2026-01-31 * "Manual accrual"
+  Assets:UnbilledRevenue  25.00 USD
+  Income:SalesAndServicesRevenue  -25.00 USD
 """
+    )
     entries, errors = load(text)
-    assert errors == [] and releases(entries) == {}
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            14,
+            "Liabilities:DeferredRevenue: -100.00 USD is posted without a revenue schedule: "
+            "nothing will ever recognise it, and Liabilities:DeferredRevenue would no longer "
+            "equal what the invoices billed and did not recognise yet. Give the posting the "
+            "metadata revenue-rule, service-start and service-end (it is then recognised like "
+            "an invoice line), or post to an account of your own, opened with "
+            "beanbill-custom: TRUE",
+        ),
+        (
+            26,
+            "Assets:UnbilledRevenue: 25.00 USD is posted without a revenue schedule: nothing "
+            "will ever recognise it, and Assets:UnbilledRevenue would no longer equal the "
+            "revenue recognised and not invoiced yet. Give the posting the metadata "
+            "revenue-rule, service-start and service-end (it is then recognised like an "
+            "invoice line), or post to an account of your own, opened with "
+            "beanbill-custom: TRUE",
+        ),
+    ]
+    assert releases(entries) == {D(2026, 1, 31): Decimal("310.00")}
 
 
 def recognised(entries: list[data.Directive], options: dict[str, object]) -> list[data.Transaction]:

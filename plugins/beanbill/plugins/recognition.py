@@ -19,9 +19,11 @@ weight, for `milestone` rules).
 Rules are declared by `custom "beanbill-revenue-rule" ID METHOD ACCOUNT` directives; the
 contracts plugin declares the catalog's rules, and a hand-written ledger can declare its own.
 
-A release dated outside the span the ledger opens one of its accounts in (before the Open, or
-after a Close) is left out, with an error at the invoice it releases (at the YAML line of a
-generated invoice).
+Errors: a hand-written posting to either account without `revenue-rule` (nothing would ever
+recognise it, and the account would stop tying out to the invoices), at its entry; a
+malformed line or rule declaration. A release dated outside the span the ledger opens one of
+its accounts in (before the Open, or after a Close) is left out, with an error at the invoice
+it releases (at the YAML line of a generated invoice).
 
 Fava reloads the whole ledger on any change and keeps this module imported. The plugin keeps
 its last releases of each ledger by group (contract or invoice), with the entries they came
@@ -41,7 +43,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from beanbill.active import ActiveAccounts, SourceFinder
-from beanbill.ledger import amount, internal_error, paused_garbage_collector
+from beanbill.ledger import GENERATED_PREFIX, amount, internal_error, paused_garbage_collector
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO
 from beanbill.problems import subject
@@ -240,18 +242,52 @@ def group_of(entry: data.Transaction) -> str:
     return str(meta.get("contract") or meta.get("invoice-id") or f"{entry.date} {entry.narration}")
 
 
-def recognisable_by_group(entries: list[data.Directive]) -> dict[str, list[data.Transaction]]:
-    """The transactions with a posting to recognise, by group, in the entries' order."""
+class Postings(NamedTuple):
+    """What the entries post to Deferred and Unbilled Revenue."""
+
+    recognisable: dict[str, list[data.Transaction]]  # entries with a line to recognise, by group
+    unscheduled: list[tuple[data.Transaction, data.Posting]]  # hand-written, no revenue-rule
+
+
+def read_postings(entries: list[data.Directive]) -> Postings:
+    """The transactions with a posting to recognise, by group, in the entries' order; and the
+    hand-written postings to the two accounts that have no schedule."""
     groups: dict[str, list[data.Transaction]] = {}
+    unscheduled: list[tuple[data.Transaction, data.Posting]] = []
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
+        recognisable = False
         for posting in entry.postings:
+            if posting.account not in RECOGNISED_ACCOUNTS:
+                continue
             meta = posting.meta
-            if posting.account in RECOGNISED_ACCOUNTS and meta and REVENUE_RULE_KEY in meta:
-                groups.setdefault(group_of(entry), []).append(entry)
-                break
-    return groups
+            if meta and REVENUE_RULE_KEY in meta:
+                recognisable = True
+            elif not str(entry.meta.get("filename")).startswith(GENERATED_PREFIX):
+                unscheduled.append((entry, posting))
+        if recognisable:
+            groups.setdefault(group_of(entry), []).append(entry)
+    return Postings(groups, unscheduled)
+
+
+def unscheduled_error(entry: data.Transaction, posting: data.Posting) -> RecognitionError:
+    """A hand-written posting to Deferred or Unbilled Revenue that nothing will ever recognise:
+    the account would no longer tie out to the invoices (accounting-rules.md, invariants)."""
+    account = posting.account
+    ties_to = (
+        "what the invoices billed and did not recognise yet"
+        if account == DEFERRED_REVENUE
+        else "the revenue recognised and not invoiced yet"
+    )
+    message = (
+        f"{account}: {posting.units} is posted without a revenue schedule: nothing will "
+        f"ever recognise it, and {account} would no longer equal {ties_to}. Give the posting "
+        "the metadata revenue-rule, service-start and service-end (it is then recognised "
+        "like an invoice line), or post to an account of your own, opened with "
+        "beanbill-custom: TRUE"
+    )
+    return RecognitionError(entry.meta, message, entry)
 
 
 def group_releases(
@@ -305,7 +341,8 @@ def recognise(
     last = recent.pop(ledger, None)
     previous = last.groups if last is not None and last.rules == rules else {}
     groups: dict[str, GroupReleases] = {}
-    for group, sources in recognisable_by_group(entries).items():
+    postings = read_postings(entries)
+    for group, sources in postings.recognisable.items():
         known = previous.get(group)
         if known is None or not same_entries(known.sources, sources):
             known = group_releases(group, sources, rules)
@@ -318,6 +355,7 @@ def recognise(
         position = {id(entry): index for index, entry in enumerate(entries)}
         malformed.sort(key=lambda pair: position[id(pair[0])])
         errors.extend(error for _, error in malformed)
+    errors.extend(unscheduled_error(entry, posting) for entry, posting in postings.unscheduled)
     dated = sorted(
         (release.date, group, release)
         for group, releases in groups.items()
