@@ -506,6 +506,35 @@ def test_payment_naming_an_unknown_invoice_is_an_error_at_its_line(tmp_path: Pat
     assert balance(entries, CONTRA, datetime.date(2026, 1, 31)) == D("-440.00")
 
 
+def test_payments_to_a_customer_without_invoices_are_one_problem(tmp_path: Path) -> None:
+    # A mistake in the customer's file leaves all its invoices out of the books: its contract
+    # file's problem comes first, then one problem for all the payments that named them, not
+    # one per payment.
+    extra = (
+        payment("2026-01-20", "440.00", JAN)
+        + payment("2026-02-20", "330.00", FEB)
+        + payment("2026-03-20", "330.00", MAR)
+    )
+    broken = ACME.replace('price: "300.00"', "price: 300.00")
+    entries, errors = load(tmp_path, {"acme": broken}, LEDGER, extra)
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            11,
+            'customer acme: contract ACME-1: phase "2026-01-01", product platform: flat_fee: '
+            'price: write decimal numbers as quoted strings, e.g. "300.00" (an unquoted YAML '
+            "decimal is a binary float and can lose cents)",
+        ),
+        (
+            line_of(LEDGER + extra, "2026-01-20"),
+            f"3 payments to {AR} name invoices that are not in these books (the first, on "
+            f"2026-01-20, names {JAN}), and it has no invoice at all: if its customer's "
+            "contract file has a problem, fix that first. Until then, what they paid is "
+            "unapplied cash",
+        ),
+    ]
+    assert balance(entries, CONTRA, datetime.date(2026, 3, 31)) == D("-1100.00")
+
+
 def test_a_link_that_looks_like_an_invoice_id_is_checked_too(tmp_path: Path) -> None:
     extra = payment("2026-01-20", "440.00", links=" ^INV-ACME-1-20260131")
     _, errors = books(tmp_path, extra)

@@ -303,9 +303,32 @@ class Engine:
         self.entries: list[Entry] = []
         self.payments: list[PaymentApplied] = []
         self.problems: list[SettlementProblem] = []
+        # receivable → (index in problems, payment, invoice id) of each named unknown invoice
+        self.unknown_named: dict[str, list[tuple[int, PaymentReceived, str]]] = {}
 
     def problem(self, ref: int, message: str) -> None:
         self.problems.append(SettlementProblem(ref, message))
+
+    def without_invoices(self) -> None:
+        """One problem, not one per payment, for the payments to a receivable that has no
+        invoice at all: its customer's invoices are missing (most often, its contract file has
+        a problem, reported by the contracts plugin), not each payment's reference."""
+        dropped: set[int] = set()
+        for receivable, named in self.unknown_named.items():
+            payments = {event.ref for _, event, _ in named}
+            if receivable in self.customers or len(payments) < 2:
+                continue
+            index, first, invoice_id = named[0]
+            self.problems[index] = SettlementProblem(
+                first.ref,
+                f"{len(payments)} payments to {receivable} name invoices that are not in these "
+                f"books (the first, on {first.date}, names {invoice_id}), and it has no invoice "
+                "at all: if its customer's contract file has a problem, fix that first. Until "
+                "then, what they paid is unapplied cash",
+            )
+            dropped.update(index for index, _, _ in named[1:])
+        if dropped:
+            self.problems = [p for i, p in enumerate(self.problems) if i not in dropped]
 
     def run(self, events: Sequence[Event]) -> Settlement:
         timeline: list[tuple[datetime.date, int, int, Event | _WalletDue]] = []
@@ -328,6 +351,7 @@ class Engine:
                     self.payment(step)
                 case WriteOffOrder():
                     self.write_off(step)
+        self.without_invoices()
         return Settlement(
             self.invoices,
             self.entries,
@@ -480,6 +504,9 @@ class Engine:
         for invoice_id in event.named:
             invoice = self.invoices.get(invoice_id)
             if invoice is None:
+                self.unknown_named.setdefault(event.receivable, []).append(
+                    (len(self.problems), event, invoice_id)
+                )
                 self.problem(
                     event.ref,
                     f"payment names invoice {invoice_id}, which is not an invoice in these "
