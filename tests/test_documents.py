@@ -182,6 +182,32 @@ def test_render_files_pdfs_where_beancount_attaches_them_to_the_customer(
     assert "document" not in "".join(cli.format_compiled(cli.generated(entries), str(path)))
 
 
+def test_a_document_dated_before_its_account_opens_is_an_error_naming_the_file(
+    tmp_path: Path,
+) -> None:
+    # Acme's receivable opens on 2026-01-01, with its first invoice. A document of 2025 (its
+    # invoice gone from the books) is not filed, and the error names the file, not the
+    # synthetic location Beancount's own "inactive account" error would have.
+    path = write_books(tmp_path, {"acme": ACME}, LEDGER + 'plugin "beanbill.plugins.documents"\n')
+    folder = tmp_path / "documents" / "Assets" / "AccountsReceivable" / "Customers" / "Acme"
+    folder.mkdir(parents=True)
+    (folder / "2025-12-01.INV-ACME-1-20251201.pdf").write_bytes(b"%PDF-")
+    (folder / "2026-01-01.INV-ACME-1-20260101.pdf").write_bytes(b"%PDF-")
+    entries, errors, _ = loader.load_file(str(path))
+    stale = folder / "2025-12-01.INV-ACME-1-20251201.pdf"
+    assert [(e.source["filename"], e.message) for e in errors] == [
+        (
+            str(stale),
+            "document 2025-12-01.INV-ACME-1-20251201.pdf is dated 2025-12-01, outside the span "
+            f"of {AR}, which the ledger opens on 2026-01-01: it is not filed. Is its invoice "
+            "or memo missing from these books (a customer file with a problem, or a contract "
+            "changed since it was rendered)?",
+        )
+    ]
+    filed = [(e.date, e.links) for e in entries if isinstance(e, data.Document)]
+    assert filed == [(day("2026-01-01"), {"INV-ACME-1-20260101"})]
+
+
 def test_a_missing_documents_folder_is_an_error() -> None:
     _, errors, _ = loader.load_string('plugin "beanbill.plugins.documents" "nowhere"\n')
     assert len(errors) == 1

@@ -16,7 +16,8 @@ invoice or memo of the books, links it (`^<id>`): Fava then shows the PDF beside
 is added to the loaded options' `documents`, so Fava watches it and a newly rendered document
 reloads the books.
 
-Errors: a documents folder that does not exist.
+Errors: a documents folder that does not exist; a document dated outside its account's
+open..close span (not filed: Beancount would refuse it at a location the user cannot open).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any, NamedTuple
 
 from beancount.core import account, data
 
+from beanbill.active import ActiveAccounts
 from beanbill.ledger import BeanbillError, internal_error
 
 __plugins__ = ("file_documents",)
@@ -56,12 +58,15 @@ def file_documents(
     if folder not in options_map["documents"]:
         options_map["documents"].append(folder)
     try:
-        return entries + found_documents(entries, folder), []
+        found, errors = found_documents(entries, folder)
+        return entries + found, list(errors)
     except Exception as error:  # a bug: report it, keep the ledger loadable
         return entries, [internal_error("beanbill.plugins.documents", error)]
 
 
-def found_documents(entries: list[data.Directive], folder: str) -> list[data.Directive]:
+def found_documents(
+    entries: list[data.Directive], folder: str
+) -> tuple[list[data.Directive], list[DocumentsError]]:
     dated = []  # (account, path, date, stem) of each dated file; the folder is read first, so
     # books without documents (the large ones) are not walked three more times for nothing
     for root, name, _, files in account.walk(folder):
@@ -76,18 +81,29 @@ def found_documents(entries: list[data.Directive], folder: str) -> list[data.Dir
             stem = os.path.splitext(match.group(4))[0]
             dated.append((name, os.path.join(root, file), date, stem))
     if not dated:
-        return []
-    opened = {e.account for e in entries if isinstance(e, data.Open)}
+        return [], []
+    active = ActiveAccounts(entries)
     filed = {e.filename for e in entries if isinstance(e, data.Document)}
     ids = document_ids(entries)
     found: list[data.Directive] = []
+    errors: list[DocumentsError] = []
     for name, path, date, stem in dated:
-        if name not in opened or path in filed:
+        if name not in active.opens or path in filed:
+            continue
+        if reason := active.inactive_on(date, [name]):
+            # Beancount would refuse it at a synthetic location; say which file, and why.
+            message = (
+                f"document {os.path.basename(path)} is dated {date}, outside the span of "
+                f"{reason}: it is not filed. Is its invoice or memo missing from these books "
+                "(a customer file with a problem, or a contract changed since it was "
+                "rendered)?"
+            )
+            errors.append(DocumentsError(data.new_metadata(path, 0), message, None))
             continue
         links = frozenset({stem}) if stem in ids else frozenset()
         meta = data.new_metadata(FILENAME, 0)
         found.append(data.Document(meta, date, name, path, frozenset(), links))
-    return found
+    return found, errors
 
 
 def document_ids(entries: list[data.Directive]) -> set[str]:
