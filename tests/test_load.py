@@ -1658,6 +1658,10 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
     [
         ("2026-02-03,initech,api_calls,10,e9,eu\n", 'usage: unknown customer "initech"'),
         (
+            "2026-02-03,ACME,api_calls,10,e9,eu\n",
+            'usage: unknown customer "ACME" (did you mean "acme"? customer ids are case-sensitive)',
+        ),
+        (
             "2026-02-03,acme,api_cals,10,e9,eu\n",
             'usage: unknown metric "api_cals" (did you mean "api_calls"? metrics of the catalog: '
             "api_calls)",
@@ -1700,6 +1704,7 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
     ],
     ids=[
         "unknown customer",
+        "customer id in capitals",
         "misspelt metric",
         "unknown metric",
         "words for a number",

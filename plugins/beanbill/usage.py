@@ -13,7 +13,7 @@ import datetime
 import io
 import operator
 import re
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Mapping
 from decimal import Decimal
 
 from beanbill import model as m
@@ -80,6 +80,7 @@ def read_usage(
     Rows of the `skipped` customers (known, but left out for their own problems) are ignored.
     """
     metrics = {p.metric for p in catalog.products.values() if p.metric}
+    folded = {customer.casefold(): customer for customer in customers}  # for a hint
     events: list[m.UsageEvent] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], m.UsageEvent] = {}
@@ -111,7 +112,7 @@ def read_usage(
             if not "".join(row).strip():
                 continue
             try:
-                event = _event(row, layout, source, metrics, customers)
+                event = _event(row, layout, source, metrics, customers, folded)
             except ValueError as error:
                 bad_rows.add(Problem(source, f"usage: {error}"))
                 continue
@@ -198,12 +199,15 @@ def _event(
     source: m.Source,
     metrics: set[str],
     customers: Collection[str],
+    folded: Mapping[str, str],  # the customer ids by their case-folded form
 ) -> m.UsageEvent:
     if len(row) != layout.width:
         raise ValueError(f"row has {len(row)} cells, the header has {layout.width}")
     customer = row[layout.customer].strip()
     if customer not in customers:
-        raise ValueError(f'unknown customer "{customer}"')
+        meant = folded.get(customer.casefold())
+        hint = f' (did you mean "{meant}"? customer ids are case-sensitive)' if meant else ""
+        raise ValueError(f'unknown customer "{customer}"{hint}')
     metric = row[layout.metric].strip()
     if metric not in metrics:
         known = ", ".join(sorted(metrics)) or "none"
