@@ -327,6 +327,82 @@ def test_write_off_of_a_paid_invoice_is_an_error_at_its_yaml_line(tmp_path: Path
     assert generated(entries, "write_off") == []
 
 
+WRITE_OFF_FEB = "  - {type: write_off, date: 2026-03-20, invoice: INV-ACME-1-20260201}\n"
+
+
+def test_a_written_off_invoice_paid_after_all_is_a_bad_debt_recovered(tmp_path: Path) -> None:
+    # FEB (330.00): 30.00 paid, 300.00 written off on 03-20; on 04-15 the customer pays 400.00
+    # naming it. 300.00 undoes the write-off and pays it; the 100.00 beyond is unapplied cash.
+    extra = payment("2026-02-05", "30.00", FEB) + payment("2026-04-15", "400.00", FEB)
+    entries, errors = books(tmp_path, extra, WRITE_OFF_FEB)
+    assert errors == []
+    (entry,) = generated(entries, "bad_debt_recovered")
+    assert entry.date == datetime.date(2026, 4, 15)
+    assert entry.narration == f"Bad debt recovered: {FEB}, written off, paid after all"
+    assert entry.links == {FEB}
+    assert entry.meta["invoice-id"] == FEB and entry.meta["customer"] == "acme"
+    assert postings(entry) == [(AR, D("300.00")), ("Expenses:BadDebt", D("-300.00"))]
+    assert status(entries, FEB) == ("paid", D("0.00"))
+    april = datetime.date(2026, 4, 30)
+    assert balance(entries, "Expenses:BadDebt", april) == D("0.00")
+    assert balance(entries, CONTRA, april) == D("-100.00")
+    assert balance(entries, AR, april) == D("770.00")  # JAN 440.00 and MAR 330.00, unpaid
+    rows = invoice_rows(read_settlement(entries), april)
+    assert [(r.paid, r.written_off, r.open) for r in rows if r.invoice == FEB] == [
+        (D("330.00"), D("0.00"), D("0.00"))
+    ]
+
+
+def test_a_partly_recovered_write_off_stays_written_off(tmp_path: Path) -> None:
+    extra = payment("2026-02-05", "30.00", FEB) + payment("2026-04-15", "120.00", FEB)
+    entries, errors = books(tmp_path, extra, WRITE_OFF_FEB)
+    assert errors == []
+    (entry,) = generated(entries, "bad_debt_recovered")
+    assert postings(entry) == [(AR, D("120.00")), ("Expenses:BadDebt", D("-120.00"))]
+    assert status(entries, FEB) == ("written_off", D("0.00"))
+    assert balance(entries, "Expenses:BadDebt", datetime.date(2026, 4, 30)) == D("180.00")
+    rows = invoice_rows(read_settlement(entries), datetime.date(2026, 4, 30))
+    assert [(r.paid, r.written_off) for r in rows if r.invoice == FEB] == [
+        (D("150.00"), D("180.00"))
+    ]
+    # Before the payment, the whole balance was written off.
+    rows = invoice_rows(read_settlement(entries), datetime.date(2026, 4, 1))
+    assert [(r.paid, r.written_off) for r in rows if r.invoice == FEB] == [
+        (D("30.00"), D("300.00"))
+    ]
+
+
+def test_a_recovery_after_bad_debt_closes_is_an_overpayment_and_an_error(tmp_path: Path) -> None:
+    ledger = LEDGER + "2026-01-01 open Expenses:BadDebt\n2026-04-01 close Expenses:BadDebt\n"
+    extra = payment("2026-02-05", "30.00", FEB) + payment("2026-04-15", "300.00", FEB)
+    entries, errors = books(tmp_path, extra, WRITE_OFF_FEB, ledger=ledger)
+    recovery = [
+        (e.source["lineno"], e.message) for e in errors if "bad debt recovered" in e.message
+    ]
+    assert recovery == [
+        (
+            line_of(ledger + extra, "2026-04-15"),
+            f"bad debt recovered: 300.00 USD of this payment pays {FEB}, written off, but "
+            "cannot be taken back from Expenses:BadDebt on 2026-04-15: it would post to "
+            "Expenses:BadDebt, which the ledger closes on 2026-04-01. It is an overpayment "
+            "instead; change the account's open or close in the ledger",
+        )
+    ]
+    assert generated(entries, "bad_debt_recovered") == []
+    assert status(entries, FEB) == ("written_off", D("0.00"))
+    assert balance(entries, CONTRA, datetime.date(2026, 4, 30)) == D("-300.00")
+
+
+def test_a_payment_naming_no_invoice_does_not_recover_a_write_off(tmp_path: Path) -> None:
+    # FIFO pays what is owed (JAN and MAR); the customer did not say it paid the written-off one.
+    extra = payment("2026-02-05", "30.00", FEB) + payment("2026-04-15", "1000.00")
+    entries, errors = books(tmp_path, extra, WRITE_OFF_FEB)
+    assert errors == []
+    assert generated(entries, "bad_debt_recovered") == []
+    assert status(entries, FEB) == ("written_off", D("0.00"))
+    assert balance(entries, CONTRA, datetime.date(2026, 4, 30)) == D("-230.00")
+
+
 # --- entries to accounts the ledger has not opened, or has closed ---------------------------
 
 

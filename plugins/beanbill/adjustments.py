@@ -49,6 +49,7 @@ REFUND = "refund"
 WRITTEN_OFF = "write_off"
 WALLET_APPLIED = "wallet_applied"
 OVERPAYMENT = "overpayment"
+RECOVERED = "bad_debt_recovered"
 
 ONE_DAY = datetime.timedelta(days=1)
 

@@ -17,7 +17,8 @@ How entries are read (see docs/accounting-rules.md, "Settlement"):
 - every posting to a customer's wallet or contra-receivable moves its balance.
 
 The entries the settlement generates (`adjustment: wallet_applied`, `overpayment`,
-`write_off`) are skipped when reading, so the books can be read again after the plugin ran.
+`write_off`, `bad_debt_recovered`) are skipped when reading, so the books can be read again
+after the plugin ran.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from beanbill.adjustments import (
     CREDIT_MEMO,
     DEBIT_MEMO,
     OVERPAYMENT,
+    RECOVERED,
     REFUND,
     WALLET_APPLIED,
     WRITE_OFF,
@@ -62,7 +64,7 @@ from beanbill.settlement import (
     settle,
 )
 
-SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF})
+SETTLEMENT_GENERATED = frozenset({WALLET_APPLIED, OVERPAYMENT, WRITTEN_OFF, RECOVERED})
 # The accounts of the credit a customer holds: its wallet and its unapplied cash.
 CREDIT_HELD = (WALLET_PARENT, CONTRA_PARENT)
 SETTLED_PARENTS = (RECEIVABLE_PARENT, *CREDIT_HELD)  # the accounts settlement reads

@@ -10,8 +10,10 @@ each date, in this order:
    the invoice itself funded (a `Liabilities:CustomerWallet` → receivable entry);
 4. memos (debit memos add to the invoice; a credit memo above the open balance is a problem);
 5. payments: applied to the invoices they name, oldest first, else to the customer's oldest
-   open invoices (FIFO); what is left is an overpayment, reclassified to the customer's
-   contra-receivable;
+   open invoices (FIFO); then, for a payment naming written-off invoices, up to what was
+   written off of them: a bad debt recovered (the write-off undone by that much, back on the
+   receivable and off `Expenses:BadDebt`, and paid); what is left is an overpayment,
+   reclassified to the customer's contra-receivable;
 6. write-offs: the invoice's open balance goes to `Expenses:BadDebt` (a paid invoice is a
    problem);
 7. money leaving a wallet or contra-receivable (refunds); more than the balance is a problem.
@@ -22,10 +24,10 @@ event is not applied: the credit stays in the wallet, the overpayment on the rec
 invoice open.
 
 An invoice's open balance = total - payments - credit memos - wallet applied - write-offs
-+ debit memos. Its status on a date is `written_off` (nothing left after a write-off), `paid`
-(nothing left, some of it paid), `credited` (nothing left, none of it paid), `overdue`
-(something left after the due date: a debit memo after a write-off reopens the invoice),
-`partially_paid` or `open`.
++ recovered + debit memos. Its status on a date is `written_off` (nothing left, and some of
+it still written off), `paid` (nothing left, some of it paid), `credited` (nothing left, none
+of it paid), `overdue` (something left after the due date: a debit memo after a write-off
+reopens the invoice), `partially_paid` or `open`.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from beanbill.adjustments import BAD_DEBT, OVERPAYMENT, WALLET_APPLIED, WRITTEN_OFF
+from beanbill.adjustments import BAD_DEBT, OVERPAYMENT, RECOVERED, WALLET_APPLIED, WRITTEN_OFF
 from beanbill.journal import Entry, MetaValue, Posting
 from beanbill.model import Source
 from beanbill.money import ZERO
@@ -140,6 +142,8 @@ WALLET = "wallet"
 CREDIT = "credit_memo"
 DEBIT = "debit_memo"
 WRITE_OFF = "write_off"
+RECOVERY = "recovery"  # a written-off amount paid after all: the write-off undone by that much
+ADDING = frozenset({DEBIT, RECOVERY})  # the applications that add to the open balance
 
 
 @dataclass(frozen=True)
@@ -147,8 +151,8 @@ class Application:
     """Something that changed an invoice's open balance."""
 
     date: datetime.date
-    kind: str  # PAYMENT, WALLET, CREDIT, DEBIT or WRITE_OFF
-    amount: Decimal  # positive; a debit memo adds it, everything else takes it
+    kind: str  # PAYMENT, WALLET, CREDIT, DEBIT, WRITE_OFF or RECOVERY
+    amount: Decimal  # positive; a debit memo or a recovery adds it, the others take it
     ref: int
 
 
@@ -159,7 +163,7 @@ class Balances:
     wallet: Decimal  # wallet applied
     credited: Decimal  # credit memos
     debited: Decimal  # debit memos
-    written_off: Decimal
+    written_off: Decimal  # net of what was recovered since
 
     @property
     def open(self) -> Decimal:
@@ -184,11 +188,15 @@ class InvoiceAccount:
     def apply(self, application: Application) -> None:
         """Record an application (in date order: the engine's current open balance follows)."""
         self.applications.append(application)
-        sign = 1 if application.kind == DEBIT else -1
+        sign = 1 if application.kind in ADDING else -1
         self.current += sign * application.amount
 
+    def unrecovered(self) -> Decimal:
+        """What was written off of it and not recovered since."""
+        return self.balances().written_off
+
     def balances(self, as_of: datetime.date | None = None) -> Balances:
-        sums = {PAYMENT: ZERO, WALLET: ZERO, CREDIT: ZERO, DEBIT: ZERO, WRITE_OFF: ZERO}
+        sums = dict.fromkeys((PAYMENT, WALLET, CREDIT, DEBIT, WRITE_OFF, RECOVERY), ZERO)
         for application in self.applications:
             if as_of is None or application.date <= as_of:
                 sums[application.kind] += application.amount
@@ -198,7 +206,7 @@ class InvoiceAccount:
             sums[WALLET],
             sums[CREDIT],
             sums[DEBIT],
-            sums[WRITE_OFF],
+            sums[WRITE_OFF] - sums[RECOVERY],
         )
 
     def open(self, as_of: datetime.date | None = None) -> Decimal:
@@ -533,20 +541,29 @@ class Engine:
         else:
             targets = sorted(named, key=lambda invoice: (invoice.issued.date, invoice.id))
         left = event.amount
-        parts: list[tuple[str, Decimal]] = []
+        paid: dict[str, Decimal] = {}
         for invoice in targets:
             part = min(left, invoice.current)
             if part <= ZERO:
                 continue
             invoice.apply(Application(event.date, PAYMENT, part, event.ref))
-            parts.append((invoice.id, part))
+            paid[invoice.id] = part
+            left -= part
+        for invoice in [] if fifo else targets:  # the named ones, oldest first
+            if left <= ZERO:
+                break
+            part = min(left, invoice.unrecovered())
+            if part <= ZERO or not self.recover(event, invoice, part):
+                continue
+            invoice.apply(Application(event.date, PAYMENT, part, event.ref))
+            paid[invoice.id] = paid.get(invoice.id, ZERO) + part
             left -= part
         self.payments.append(
             PaymentApplied(
                 event.ref,
                 event.receivable,
                 event.currency,
-                tuple(parts),
+                tuple(paid.items()),
                 left,
                 fifo,
                 tuple(invoice.id for invoice in named),
@@ -554,6 +571,40 @@ class Engine:
         )
         if left > ZERO:
             self.overpayment(event, left, [invoice.id for invoice in named])
+
+    def recover(self, event: PaymentReceived, invoice: InvoiceAccount, amount: Decimal) -> bool:
+        """Undo `amount` of the invoice's write-off, which the payment pays: back on the
+        receivable, off `Expenses:BadDebt`. False (a problem) when an account is not open."""
+        issued = invoice.issued
+        if reason := self.inactive(event.date, (BAD_DEBT, issued.receivable)):
+            self.problem(
+                event.ref,
+                f"bad debt recovered: {fmt(amount, issued.currency)} of this payment pays "
+                f"{invoice.id}, written off, but cannot be taken back from {BAD_DEBT} on "
+                f"{event.date}: it would post to {reason}. It is an overpayment instead; change "
+                "the account's open or close in the ledger",
+            )
+            return False
+        invoice.apply(Application(event.date, RECOVERY, amount, event.ref))
+        self.entries.append(
+            Entry(
+                date=event.date,
+                payee=event.payee,
+                narration=f"Bad debt recovered: {invoice.id}, written off, paid after all",
+                links=(invoice.id,),
+                meta={
+                    "invoice-id": invoice.id,
+                    "customer": issued.customer,
+                    "adjustment": RECOVERED,
+                },
+                postings=(
+                    Posting(issued.receivable, amount, issued.currency),
+                    Posting(BAD_DEBT, -amount, issued.currency),
+                ),
+                source=event.source,
+            )
+        )
+        return True
 
     def overpayment(self, event: PaymentReceived, amount: Decimal, named: list[str]) -> None:
         contra = contra_receivable(component(event.receivable))

@@ -25,6 +25,10 @@ and, in date order (see beanbill.settlement):
     Liabilities:ContraAccountsReceivable:Customers:<C> (`adjustment: overpayment`);
   - turns each `custom "beanbill-write-off"` into a transaction writing the invoice's open
     balance off to Expenses:BadDebt (`adjustment: write_off`);
+  - when a payment names a written-off invoice, undoes the write-off by what it pays of it (a
+    bad debt recovered: the receivable debited, Expenses:BadDebt credited, `adjustment:
+    bad_debt_recovered`), so the payment settles the invoice instead of becoming unapplied
+    cash;
   - adds to each invoice the metadata `status` (open, partially_paid, overdue, paid,
     credited, written_off), `open-balance` and `status-date`.
 
