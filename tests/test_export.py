@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from beanbill import cli
+from beanbill.export import read_map
+from beanbill.plugins.chart import CHART_PATTERNS
 from tests.test_adjustments import ACME, write_books
 
 AR = "Assets:AccountsReceivable:Customers:Acme"
@@ -185,6 +187,24 @@ def test_the_demo_map_covers_the_demo_books(capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr()[1]
     assert "33 journal(s) in EUR, the first 20260201-3 (2026-02-01 Invoice INV-GLOBEX-1" in err
     assert "journal(s) in JPY, the first" in err
+
+
+def test_the_demo_map_maps_every_account_of_the_default_chart() -> None:
+    # A company starts from this map: a refund to the default Assets:Cash, or a gateway's
+    # refund obligation, must not stop its first export.
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "ledgers" / "erp-map.yaml").read_text(encoding="utf-8")
+    account_map = read_map(text, "erp-map.yaml")
+    examples = {"<Customer>": "Acme", "<Gateway>": "Stripe", "<Custom>": "Licences"}
+    unmapped = []
+    for pattern in CHART_PATTERNS:
+        account = pattern.removesuffix("[:…]")
+        for placeholder, name in examples.items():
+            account = account.replace(placeholder, name)
+        for example in (account, f"{account}:Sub") if pattern.endswith("[:…]") else (account,):
+            if account_map.get(example) is None:
+                unmapped.append(example)
+    assert unmapped == []
 
 
 def erp_export(
