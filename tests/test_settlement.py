@@ -342,6 +342,15 @@ def test_a_written_off_invoice_paid_after_all_is_a_bad_debt_recovered(tmp_path: 
     assert entry.links == {FEB}
     assert entry.meta["invoice-id"] == FEB and entry.meta["customer"] == "acme"
     assert postings(entry) == [(AR, D("300.00")), ("Expenses:BadDebt", D("-300.00"))]
+    # Listed before its payment: the write-off undone, then paid (as statements show it).
+    on_the_day = [
+        e.narration for e in entries if isinstance(e, data.Transaction) and e.date == entry.date
+    ]
+    assert on_the_day == [
+        entry.narration,
+        "Payment",
+        f"Overpayment of {FEB} to Acme's unapplied cash",
+    ]
     assert status(entries, FEB) == ("paid", D("0.00"))
     april = datetime.date(2026, 4, 30)
     assert balance(entries, "Expenses:BadDebt", april) == D("0.00")

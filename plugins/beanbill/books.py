@@ -419,4 +419,8 @@ def write_back(
         result.append(entry)
     converter = SettlementConverter(root)
     new = [converter.transaction(entry) for entry in settlement.entries]
-    return [*result, *opens_needed(entries, new), *new]
+    # A recovery shares its payment's date and line: placed first, Beancount's stable sort
+    # keeps it before the payment (the write-off undone, then paid), as statements list them.
+    recovered = [e for e in new if e.meta.get("adjustment") == RECOVERED]
+    others = [e for e in new if e.meta.get("adjustment") != RECOVERED]
+    return [*recovered, *result, *opens_needed(entries, new), *others]
