@@ -64,11 +64,23 @@ def test_invoices_filters_and_formats(small: Path, capsys: pytest.CaptureFixture
     assert code == 0
     (row,) = json.loads(out)
     assert row["invoice"] == FEB and row["open"] == "20.00" and row["days overdue"] == "28"
-    _, out, _ = run(capsys, "invoices", str(small), "--customer", "nobody", "--format", "csv")
+    # A customer of the books (its account component works too) with nothing issued yet.
+    _, out, _ = run(
+        capsys, "invoices", str(small), "--customer", "Acme", "--as-of", "2025-12-31",
+        "--format", "csv",
+    )  # fmt: skip
     assert out.splitlines() == [
         "invoice,customer,date,due,currency,total,paid,wallet,credited,debited,written off,"
         "open,status,days overdue"
     ]
+    # A customer the books do not have is said, not shown as an empty report.
+    for command in ("invoices", "aging"):
+        code, out, err = run(capsys, command, str(small), "--customer", "acm")
+        assert (code, out) == (1, "")
+        assert err == (
+            f'beanbill {command}: no customer "acm" has invoices in these books (did you mean '
+            '"acme"? customers with invoices: acme)\n'
+        )
     # As of a date before the payments: nothing paid yet, MAR not yet issued.
     _, out, _ = run(capsys, "invoices", str(small), "--as-of", "2026-01-15", "--format", "csv")
     assert out.splitlines()[1:] == [

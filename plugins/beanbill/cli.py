@@ -36,6 +36,7 @@ from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months
 from beanbill.plugins.contracts import last_contracts
 from beanbill.plugins.contracts import parse_config as contracts_config
+from beanbill.problems import meant_hint
 from beanbill.receivables import invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path
@@ -48,7 +49,7 @@ from beanbill.reports import (
 )
 from beanbill.review import CHANGES, compare, revenue_changes
 from beanbill.revision import RevisionError, repository_root, write_revision
-from beanbill.settlement import STATUSES, Settlement
+from beanbill.settlement import STATUSES, Settlement, component
 from beanbill.statements import Statement, statements
 from beanbill.tables import FORMATS, Cell, render
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
@@ -252,11 +253,22 @@ def sound_books(args: argparse.Namespace) -> list[data.Directive] | None:
 
 
 def settled(args: argparse.Namespace) -> tuple[Settlement, datetime.date] | None:
-    """The books' settlement and the as-of date (--as-of, else the last settlement event)."""
+    """The books' settlement and the as-of date (--as-of, else the last settlement event);
+    None, said, when the books have problems or --customer names no customer of theirs."""
     entries = sound_books(args)
     if entries is None:
         return None
     settlement = read_settlement(entries)
+    if args.customer is not None:
+        issued = [invoice.issued for invoice in settlement.invoices.values()]
+        ids = sorted({i.customer for i in issued})
+        if args.customer not in {*ids, *(component(i.receivable) for i in issued)}:
+            hint = meant_hint(args.customer, ids)
+            sys.stderr.write(
+                f'beanbill {args.command}: no customer "{args.customer}" has invoices in these '
+                f"books ({hint}customers with invoices: {', '.join(ids) or 'none'})\n"
+            )
+            return None
     as_of = args.as_of or settlement.last_date or datetime.date.today()
     return settlement, as_of
 
