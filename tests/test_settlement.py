@@ -392,9 +392,9 @@ def test_a_recovery_after_bad_debt_closes_is_an_overpayment_and_an_error(tmp_pat
         (
             line_of(ledger + extra, "2026-04-15"),
             f"bad debt recovered: 300.00 USD of this payment pays {FEB}, written off, but "
-            "cannot be taken back from Expenses:BadDebt on 2026-04-15: it would post to "
-            "Expenses:BadDebt, which the ledger closes on 2026-04-01. It is an overpayment "
-            "instead; change the account's open or close in the ledger",
+            "the write-off cannot be undone on 2026-04-15: it would post to Expenses:BadDebt, "
+            "which the ledger closes on 2026-04-01. It is an overpayment instead; change the "
+            "account's open or close in the ledger",
         )
     ]
     assert generated(entries, "bad_debt_recovered") == []

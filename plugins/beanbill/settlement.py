@@ -580,7 +580,7 @@ class Engine:
             self.problem(
                 event.ref,
                 f"bad debt recovered: {fmt(amount, issued.currency)} of this payment pays "
-                f"{invoice.id}, written off, but cannot be taken back from {BAD_DEBT} on "
+                f"{invoice.id}, written off, but the write-off cannot be undone on "
                 f"{event.date}: it would post to {reason}. It is an overpayment instead; change "
                 "the account's open or close in the ledger",
             )
