@@ -1377,6 +1377,42 @@ def test_problems_in_two_contracts_are_both_reported() -> None:
     assert customer_ids(contract_set) == ["globex"]
 
 
+def test_every_bad_product_line_and_phase_is_reported_not_only_the_first() -> None:
+    # A colleague's review lists every mistake of a contract at once: each product line and
+    # phase is read on its own. The discount is not read while a line it may name is broken
+    # (it would be reported as naming an unknown product).
+    acme = edit(ACME, '{model: flat_fee, price: "1000.00"}', '{model: flat_fee, price: "-1"}')
+    acme = edit(acme, '- {up_to: 100000, unit_price: "0.008"}', '- {up_to: 100, unit_price: "1"}')
+    acme = edit(acme, "          - product: prepaid-credits\n", "          - prodcut: x\n")
+    acme = edit(acme, '{model: flat_fee, price: "1200.00"}', '{model: flat_fee, pirce: "1"}')
+    contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
+    assert problems == [
+        (
+            ACME_FILE,
+            line_of(acme, '"-1"'),
+            RAMP + ", product platform: flat_fee: price must not be negative (got -1)",
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "up_to: 100,"),
+            TIERS + "tiers out of order (up_to 100 after up_to 10000)",
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "prodcut"),
+            RAMP + ': product line: "product" is required (is "prodcut" a misspelling of '
+            '"product"?)',
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "pirce"),
+            FULL + ', product platform: pricing: "price" is required (is "pirce" a misspelling '
+            'of "price"?)',
+        ),
+    ]
+    assert customer_ids(contract_set) == ["globex"]
+
+
 # --- whole files -------------------------------------------------------------------------------
 
 

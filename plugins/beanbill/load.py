@@ -40,6 +40,16 @@ from beanbill.yamlread import (
 )
 
 E = TypeVar("E", bound=Enum)
+T = TypeVar("T")
+
+
+class Reported(Invalid):
+    """Problems inside an item, each already reported: the item is given up without another."""
+
+    def __init__(self) -> None:
+        super().__init__(None, "")
+
+
 ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 COMPONENT_RE = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
@@ -65,7 +75,8 @@ class Collector:
         except Invalid as error:
             if doc.budget < 0:
                 raise  # an alias bomb: the whole file is given up, with one problem
-            self.add(doc, error, prefix)
+            if not isinstance(error, Reported):
+                self.add(doc, error, prefix)
 
     def add(self, doc: Document, error: Invalid, prefix: str = "") -> None:
         line = error_line(error)
@@ -269,6 +280,19 @@ class CustomerReader:
     catalog: m.Catalog
     out: Collector
     customer_id: str = ""
+    scope: str = ""  # what the problems found inside the contract being read start with
+
+    def each(self, nodes: list[Node], read: Callable[[Node], T]) -> list[T]:
+        """Every node read, each with its own problems (not only the first one's): a
+        colleague's review lists all of them. Reported when any had a problem."""
+        before = self.out.count()
+        result: list[T] = []
+        for node in nodes:
+            with self.out.item(self.doc, self.scope):
+                result.append(read(node))
+        if self.out.count() > before:
+            raise Reported()
+        return result
 
     def read(self) -> m.Customer | None:
         doc = self.doc
@@ -334,8 +358,11 @@ class CustomerReader:
         contract_id = as_str(
             f.required("id"), "contract id", ID_RE, " (use letters, digits, -, _ and .)"
         )
+        self.scope = f"{subject(customer=self.customer_id)}contract {contract_id}: "
         try:
             return self._contract_body(f, node, contract_id, currency)
+        except Reported:
+            raise
         except Invalid as error:
             # Name the contract in every problem found inside it.
             raise Invalid(error.node, f"contract {contract_id}: {error.message}") from error
@@ -425,9 +452,8 @@ class CustomerReader:
         end: datetime.date | None,
         billing: m.Billing,
     ) -> tuple[m.Phase, ...]:
-        read: list[tuple[m.Phase, Node | None, Node]] = []  # (phase, end node, start node)
-        for node in nodes:
-            read.append(self.phase(node, billing))
+        # (phase, end node, start node)
+        read = self.each(nodes, lambda node: self.phase(node, billing))
         phases: list[m.Phase] = []
         for index, (phase, end_node, start_node) in enumerate(read):
             if index == 0 and phase.start != start:
@@ -476,7 +502,7 @@ class CustomerReader:
         end_node = f.optional("end")
         end = as_date(end_node, f"{what}: end") if end_node else None
         line_nodes = as_list(self.doc, f.required("products"), f"{what}: products")
-        lines = tuple(self.line(n, billing, what) for n in line_nodes)
+        lines = tuple(self.each(line_nodes, lambda n: self.line(n, billing, what)))
         products = [line.product for line in lines]
         for index, line in enumerate(lines):
             if line.product in products[:index]:
@@ -487,7 +513,7 @@ class CustomerReader:
                 )
         d_node = f.optional("discounts")
         d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
-        discounts = tuple(self.discount(n, what, products) for n in d_nodes)
+        discounts = tuple(self.each(d_nodes, lambda n: self.discount(n, what, products)))
         taxes: list[str] = []
         t_node = f.optional("taxes")
         for t in as_list(self.doc, t_node, f"{what}: taxes") if t_node else []:
