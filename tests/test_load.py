@@ -1413,6 +1413,40 @@ def test_every_bad_product_line_and_phase_is_reported_not_only_the_first() -> No
     assert customer_ids(contract_set) == ["globex"]
 
 
+def test_problems_of_the_customer_contract_and_lines_keys_are_all_reported() -> None:
+    # An unknown key of the customer, a bad payment term and an unknown key of the contract do
+    # not stop the phases from being read: one run lists all four problems.
+    acme = edit(ACME, "  email: billing@acme.example\n", "  emial: billing@acme.example\n")
+    acme = edit(acme, "    payment_terms: net 15\n", "    payment_terms: net fifteen\n    po: 7\n")
+    acme = edit(acme, "          - product: prepaid-credits\n", "          - product: prepaid\n")
+    contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
+    assert problems == [
+        (
+            ACME_FILE,
+            line_of(acme, "emial"),
+            'customer acme: customer: unknown key "emial" (did you mean "email"? allowed keys: '
+            "account, address, consolidate, currency, email, id, name)",
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "net fifteen"),
+            IN_ACME + 'payment_terms "net fifteen" must be "net N" or "due on receipt"',
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "po: 7"),
+            IN_ACME + 'contract: unknown key "po" (allowed keys: billing, currency, end, id, '
+            "payment_terms, phases, renewal, start)",
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "product: prepaid\n"),
+            RAMP + ': unknown product "prepaid" (known: api-calls, platform, prepaid-credits)',
+        ),
+    ]
+    assert customer_ids(contract_set) == ["globex"]
+
+
 # --- whole files -------------------------------------------------------------------------------
 
 

@@ -328,8 +328,9 @@ class CustomerReader:
             adjustments=(),
             source=doc.source(c_node),
         )
-        c.done()
         before = self.out.count()
+        with self.out.item(doc, prefix):  # an unknown key: said, and the contracts still read
+            c.done()
         contracts: list[m.Contract] = []
         for node in as_list(doc, top.required("contracts"), "contracts"):
             with self.out.item(doc, prefix):
@@ -339,7 +340,8 @@ class CustomerReader:
             for node in as_list(doc, adj_node, "adjustments"):
                 with self.out.item(doc, prefix):
                     adjustments.append(self.adjustment(node))
-        top.done()
+        with self.out.item(doc, prefix):
+            top.done()
         if self.out.count() > before:
             return None
         return m.Customer(
@@ -368,39 +370,37 @@ class CustomerReader:
             raise Invalid(error.node, f"contract {contract_id}: {error.message}") from error
 
     def _contract_body(self, f: Fields, node: Node, contract_id: str, currency: str) -> m.Contract:
+        # The dates, the billing and the list of phases are what the phases are read against:
+        # a problem there is the contract's only one. The other keys' problems are each said,
+        # and the phases read all the same.
         start = as_date(f.required("start"), "start")
         end_node = f.optional("end")
         end = as_date(end_node, "end") if end_node else None
         if end is not None and end < start:
             raise Invalid(end_node, f"end {end} is before start {start}")
         billing = self.billing(f.optional("billing"), DEFAULT_BILLING)
-        renewal = None
-        if (r_node := f.optional("renewal")) is not None:
-            r = Fields(self.doc, r_node, "renewal")
-            renewal = m.Renewal(
-                term_months=_term_months(r.required("term_months")),
-                uplift=as_percent(n, "renewal uplift")
-                if (n := r.optional("uplift"))
-                else Decimal(0),
-                source=self.doc.source(r_node),
-            )
-            r.done()
-            if end is None:
-                raise Invalid(
-                    r_node, "renewal needs an end date (an evergreen contract never renews)"
-                )
         phases_node = f.required("phases")
         phase_nodes = as_list(self.doc, phases_node, "phases")
         if not phase_nodes:
             raise Invalid(phases_node, "a contract needs at least one phase")
-        contract_currency = _currency(n, "currency") if (n := f.optional("currency")) else currency
-        terms = (
-            _payment_terms(n, "payment_terms")
-            if (n := f.optional("payment_terms"))
-            else self.catalog.company.payment_terms
-        )
-        f.done()
+        before = self.out.count()
+        renewal = None
+        if (r_node := f.optional("renewal")) is not None:
+            with self.out.item(self.doc, self.scope):
+                renewal = self.renewal(r_node, end)
+        contract_currency = currency
+        terms = self.catalog.company.payment_terms
+        with self.out.item(self.doc, self.scope):
+            if (n := f.optional("currency")) is not None:
+                contract_currency = _currency(n, "currency")
+        with self.out.item(self.doc, self.scope):
+            if (n := f.optional("payment_terms")) is not None:
+                terms = _payment_terms(n, "payment_terms")
+        with self.out.item(self.doc, self.scope):
+            f.done()
         phases = self.phases(phase_nodes, start, end, billing)
+        if self.out.count() > before:
+            raise Reported()
         return m.Contract(
             id=contract_id,
             customer=self.customer_id,
@@ -413,6 +413,18 @@ class CustomerReader:
             phases=phases,
             source=self.doc.source(node),
         )
+
+    def renewal(self, node: Node, end: datetime.date | None) -> m.Renewal:
+        r = Fields(self.doc, node, "renewal")
+        renewal = m.Renewal(
+            term_months=_term_months(r.required("term_months")),
+            uplift=as_percent(n, "renewal uplift") if (n := r.optional("uplift")) else Decimal(0),
+            source=self.doc.source(node),
+        )
+        r.done()
+        if end is None:
+            raise Invalid(node, "renewal needs an end date (an evergreen contract never renews)")
+        return renewal
 
     def billing(self, node: Node | None, inherited: m.Billing) -> m.Billing:
         if node is None:
