@@ -1379,12 +1379,13 @@ def test_problems_in_two_contracts_are_both_reported() -> None:
 
 def test_every_bad_product_line_and_phase_is_reported_not_only_the_first() -> None:
     # A colleague's review lists every mistake of a contract at once: each product line and
-    # phase is read on its own. The discount is not read while a line it may name is broken
-    # (it would be reported as naming an unknown product).
+    # phase is read on its own, and a phase's taxes too. The discount is not read while a line
+    # it may name is broken (it would be reported as naming an unknown product).
     acme = edit(ACME, '{model: flat_fee, price: "1000.00"}', '{model: flat_fee, price: "-1"}')
     acme = edit(acme, '- {up_to: 100000, unit_price: "0.008"}', '- {up_to: 100, unit_price: "1"}')
     acme = edit(acme, "          - product: prepaid-credits\n", "          - prodcut: x\n")
     acme = edit(acme, '{model: flat_fee, price: "1200.00"}', '{model: flat_fee, pirce: "1"}')
+    acme = edit(acme, "taxes: [ca-sales]", "taxes: [ca-sale]")
     contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
     assert problems == [
         (
@@ -1402,6 +1403,12 @@ def test_every_bad_product_line_and_phase_is_reported_not_only_the_first() -> No
             line_of(acme, "prodcut"),
             RAMP + ': product line: "product" is required (is "prodcut" a misspelling of '
             '"product"?)',
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "ca-sale]"),
+            RAMP + ': unknown tax rate "ca-sale" (did you mean "ca-sales"? known: ca-sales, '
+            "de-vat)",
         ),
         (
             ACME_FILE,

@@ -514,34 +514,40 @@ class CustomerReader:
         end_node = f.optional("end")
         end = as_date(end_node, f"{what}: end") if end_node else None
         line_nodes = as_list(self.doc, f.required("products"), f"{what}: products")
-        lines = tuple(self.each(line_nodes, lambda n: self.line(n, billing, what)))
-        products = [line.product for line in lines]
-        for index, line in enumerate(lines):
-            if line.product in products[:index]:
-                first = lines[products.index(line.product)].source.line
-                raise Invalid(
-                    line_nodes[index],
-                    f'{what}: product "{line.product}" is listed twice (first on line {first})',
-                )
-        d_node = f.optional("discounts")
-        d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
-        discounts = tuple(self.each(d_nodes, lambda n: self.discount(n, what, products)))
-        taxes: list[str] = []
-        t_node = f.optional("taxes")
-        for t in as_list(self.doc, t_node, f"{what}: taxes") if t_node else []:
-            tax = as_str(t, f"{what}: tax")
-            if tax not in self.catalog.tax_rates:
-                raise Invalid(
-                    t, f'{what}: unknown tax rate "{tax}" ({_known(self.catalog.tax_rates, tax)})'
-                )
-            if tax in taxes:
-                raise Invalid(t, f'{what}: tax rate "{tax}" is listed twice')
-            taxes.append(tax)
+        before = self.out.count()
+        # The taxes and the phase's keys are checked even when a line has a problem; the
+        # discounts and the minimum commitment name the lines, so they wait for valid ones.
+        lines: tuple[m.Line, ...] = ()
+        with self.out.item(self.doc, self.scope):
+            lines = tuple(self.each(line_nodes, lambda n: self.line(n, billing, what)))
+            products = [line.product for line in lines]
+            for index, line in enumerate(lines):
+                if line.product in products[:index]:
+                    first = lines[products.index(line.product)].source.line
+                    raise Invalid(
+                        line_nodes[index],
+                        f'{what}: product "{line.product}" is listed twice (first on line {first})',
+                    )
+        lines_valid = self.out.count() == before
+        discounts: tuple[m.Discount, ...] = ()
         commitment = None
-        if (c_node := f.optional("minimum_commitment")) is not None:
-            credits = {line.product for line in lines if line.credits}
-            commitment = self.commitment(c_node, what, products, credits)
-        f.done()
+        if lines_valid:
+            d_node = f.optional("discounts")
+            d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
+            discounts = tuple(self.each(d_nodes, lambda n: self.discount(n, what, products)))
+            if (c_node := f.optional("minimum_commitment")) is not None:
+                credits = {line.product for line in lines if line.credits}
+                commitment = self.commitment(c_node, what, products, credits)
+        else:  # not read: their keys are not unknown ones
+            f.optional("discounts")
+            f.optional("minimum_commitment")
+        taxes: list[str] = []
+        with self.out.item(self.doc, self.scope):
+            taxes = self.phase_taxes(f.optional("taxes"), what)
+        with self.out.item(self.doc, self.scope):
+            f.done()
+        if self.out.count() > before:
+            raise Reported()
         phase = m.Phase(
             name=name,
             start=start,
@@ -553,6 +559,19 @@ class CustomerReader:
             source=self.doc.source(node),
         )
         return phase, end_node, start_node
+
+    def phase_taxes(self, node: Node | None, what: str) -> list[str]:
+        taxes: list[str] = []
+        for t in as_list(self.doc, node, f"{what}: taxes") if node else []:
+            tax = as_str(t, f"{what}: tax")
+            if tax not in self.catalog.tax_rates:
+                raise Invalid(
+                    t, f'{what}: unknown tax rate "{tax}" ({_known(self.catalog.tax_rates, tax)})'
+                )
+            if tax in taxes:
+                raise Invalid(t, f'{what}: tax rate "{tax}" is listed twice')
+            taxes.append(tax)
+        return taxes
 
     def line(self, node: Node, billing: m.Billing, phase: str) -> m.Line:
         f = Fields(self.doc, node, f"{phase}: product line")
