@@ -12,8 +12,7 @@ import datetime
 import hashlib
 import os
 import re
-from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
@@ -68,15 +67,8 @@ class Collector:
 
     problems: list[Problem] = field(default_factory=list)
 
-    @contextmanager
-    def item(self, doc: Document, prefix: str = "") -> Iterator[None]:
-        try:
-            yield
-        except Invalid as error:
-            if doc.budget < 0:
-                raise  # an alias bomb: the whole file is given up, with one problem
-            if not isinstance(error, Reported):
-                self.add(doc, error, prefix)
+    def item(self, doc: Document, prefix: str = "") -> Item:
+        return Item(self, doc, prefix)
 
     def add(self, doc: Document, error: Invalid, prefix: str = "") -> None:
         line = error_line(error)
@@ -85,6 +77,29 @@ class Collector:
 
     def count(self) -> int:
         return len(self.problems)
+
+
+class Item:
+    """`with out.item(doc, prefix):` an `Invalid` raised inside becomes a problem of `out`
+    (one already reported, `Reported`, is dropped), and the reading goes on after the block.
+    A class, not a generator: there is one per contract, phase and product line."""
+
+    __slots__ = ("doc", "out", "prefix")
+
+    def __init__(self, out: Collector, doc: Document, prefix: str) -> None:
+        self.out, self.doc, self.prefix = out, doc, prefix
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> bool:
+        if not isinstance(error, Invalid):
+            return False
+        if self.doc.budget < 0:
+            return False  # an alias bomb: the whole file is given up, with one problem
+        if not isinstance(error, Reported):
+            self.out.add(self.doc, error, self.prefix)
+        return True
 
 
 def _enum(node: Node, what: str, kind: type[E]) -> E:
