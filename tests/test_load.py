@@ -1421,11 +1421,12 @@ def test_every_bad_product_line_and_phase_is_reported_not_only_the_first() -> No
 
 
 def test_problems_of_the_customer_contract_and_lines_keys_are_all_reported() -> None:
-    # An unknown key of the customer, a bad payment term and an unknown key of the contract do
-    # not stop the phases from being read: one run lists all four problems.
+    # An unknown key of the customer, a bad payment term, an unknown key and a misspelt
+    # cadence of the contract do not stop the phases from being read: one run lists all five.
     acme = edit(ACME, "  email: billing@acme.example\n", "  emial: billing@acme.example\n")
     acme = edit(acme, "    payment_terms: net 15\n", "    payment_terms: net fifteen\n    po: 7\n")
     acme = edit(acme, "          - product: prepaid-credits\n", "          - product: prepaid\n")
+    acme = edit(acme, "{cadence: quarterly, timing: advance", "{cadence: quartely, timing: advance")
     contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
     assert problems == [
         (
@@ -1447,11 +1448,38 @@ def test_problems_of_the_customer_contract_and_lines_keys_are_all_reported() -> 
         ),
         (
             ACME_FILE,
+            line_of(acme, "quartely"),
+            IN_ACME + 'cadence "quartely" must be monthly, quarterly, semi_annual, annual, '
+            'one_time or "every N months" (did you mean "quarterly"?)',
+        ),
+        (
+            ACME_FILE,
             line_of(acme, "product: prepaid\n"),
             RAMP + ': unknown product "prepaid" (known: api-calls, platform, prepaid-credits)',
         ),
     ]
     assert customer_ids(contract_set) == ["globex"]
+
+
+def test_after_a_bad_billing_a_metered_line_is_not_said_to_bill_in_advance() -> None:
+    # The lines are read against monthly billing in arrears then, which none contradicts.
+    globex = edit(GLOBEX, "    payment_terms: due on receipt\n", "    billing: {cadence: montly}\n")
+    globex = edit(
+        globex,
+        "          - product: platform\n            quantity: 3\n",
+        "          - product: api-calls\n            pricing: {model: per_unit, unit_price: "
+        '"0.01"}\n          - product: platform\n            quantity: 3\n',
+    )
+    contract_set, problems = load(customers=[(ACME_FILE, ACME), (GLOBEX_FILE, globex)])
+    assert problems == [
+        (
+            GLOBEX_FILE,
+            line_of(globex, "montly"),
+            'customer globex: contract GLOBEX-1: cadence "montly" must be monthly, quarterly, '
+            'semi_annual, annual, one_time or "every N months" (did you mean "monthly"?)',
+        )
+    ]
+    assert customer_ids(contract_set) == ["acme"]
 
 
 # --- whole files -------------------------------------------------------------------------------

@@ -58,6 +58,9 @@ EVERY_RE = re.compile(r"every (\d{1,3}) months?")
 CADENCES = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12}
 ONE_TIME = "one_time"
 DEFAULT_BILLING = m.Billing(months=1, timing=m.Timing.ADVANCE, anchor=m.Anchor.CALENDAR)
+# What a contract's lines are checked against when its own billing has a problem: nothing a
+# line says contradicts it (a metered line must bill in arrears, and not one_time).
+LENIENT_BILLING = m.Billing(months=1, timing=m.Timing.ARREARS, anchor=m.Anchor.CALENDAR)
 METERED_ONLY = (m.Percent, m.Matrix, m.TwoDimensionalTiered)
 
 
@@ -385,20 +388,23 @@ class CustomerReader:
             raise Invalid(error.node, f"contract {contract_id}: {error.message}") from error
 
     def _contract_body(self, f: Fields, node: Node, contract_id: str, currency: str) -> m.Contract:
-        # The dates, the billing and the list of phases are what the phases are read against:
-        # a problem there is the contract's only one. The other keys' problems are each said,
-        # and the phases read all the same.
+        # The dates and the list of phases are what the phases are read against: a problem
+        # there is the contract's only one. The other keys' problems are each said, and the
+        # phases read all the same (after a bad billing, against one that no line can
+        # contradict: monthly in arrears).
         start = as_date(f.required("start"), "start")
         end_node = f.optional("end")
         end = as_date(end_node, "end") if end_node else None
         if end is not None and end < start:
             raise Invalid(end_node, f"end {end} is before start {start}")
-        billing = self.billing(f.optional("billing"), DEFAULT_BILLING)
         phases_node = f.required("phases")
         phase_nodes = as_list(self.doc, phases_node, "phases")
         if not phase_nodes:
             raise Invalid(phases_node, "a contract needs at least one phase")
         before = self.out.count()
+        billing = LENIENT_BILLING
+        with self.out.item(self.doc, self.scope):
+            billing = self.billing(f.optional("billing"), DEFAULT_BILLING)
         renewal = None
         if (r_node := f.optional("renewal")) is not None:
             with self.out.item(self.doc, self.scope):
