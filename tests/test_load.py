@@ -1461,6 +1461,31 @@ def test_problems_of_the_customer_contract_and_lines_keys_are_all_reported() -> 
     assert customer_ids(contract_set) == ["globex"]
 
 
+def test_a_bad_account_or_currency_of_the_customer_does_not_hide_its_contracts_problems() -> None:
+    acme = edit(ACME, "  account: Acme\n", "  account: Acme Corp\n  currency: usd\n")
+    acme = edit(acme, "          - product: prepaid-credits\n", "          - product: prepaid\n")
+    contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
+    assert problems == [
+        (
+            ACME_FILE,
+            line_of(acme, "account: Acme Corp"),
+            'customer acme: account "Acme Corp" is not valid as a Beancount account component '
+            "(e.g. Acme or Globex-Eu)",
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "usd"),
+            'customer acme: currency "usd" is not an ISO 4217 currency code',
+        ),
+        (
+            ACME_FILE,
+            line_of(acme, "product: prepaid\n"),
+            RAMP + ': unknown product "prepaid" (known: api-calls, platform, prepaid-credits)',
+        ),
+    ]
+    assert customer_ids(contract_set) == ["globex"]
+
+
 def test_after_a_bad_billing_a_metered_line_is_not_said_to_bill_in_advance() -> None:
     # The lines are read against monthly billing in arrears then, which none contradicts.
     globex = edit(GLOBEX, "    payment_terms: due on receipt\n", "    billing: {cadence: montly}\n")
@@ -1631,7 +1656,15 @@ def test_billion_laughs_is_rejected_quickly() -> None:
     began = time.monotonic()
     contract_set, problems = load(customers=[(ACME_FILE, BILLION_LAUGHS), (GLOBEX_FILE, GLOBEX)])
     assert time.monotonic() - began < 30
-    assert problems == [(ACME_FILE, 9, "customer acme: name must be a string, not a list")]
+    assert problems == [
+        (
+            ACME_FILE,
+            1,
+            'customer acme: customer file: unknown key "a" (allowed keys: adjustments, '
+            "contracts, customer)",
+        ),
+        (ACME_FILE, 9, "customer acme: name must be a string, not a list"),
+    ]
     assert customer_ids(contract_set) == ["globex"]
 
 

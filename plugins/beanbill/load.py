@@ -312,6 +312,12 @@ class CustomerReader:
             raise Reported()
         return result
 
+    def attempt(self, read: Callable[[], T], default: T, prefix: str) -> T:
+        """What `read` reads; `default` when it has a problem (reported)."""
+        with self.out.item(self.doc, prefix):
+            return read()
+        return default
+
     def read(self) -> m.Customer | None:
         doc = self.doc
         if doc.root is None:
@@ -324,29 +330,49 @@ class CustomerReader:
         # From here on, an Invalid raised out of `read` is prefixed with the customer by
         # `load_texts`; problems caught per contract or adjustment get the prefix here.
         prefix = subject(customer=self.customer_id)
-        currency = (
-            _currency(n, "currency")
-            if (n := c.optional("currency"))
-            else self.catalog.company.currency
+        # Each of the customer's keys is checked on its own, and the contracts are read even
+        # when one has a problem (in the company's currency, when it is the currency's).
+        before = self.out.count()
+        company = self.catalog.company.currency
+        currency = self.attempt(
+            lambda: _currency(n, "currency") if (n := c.optional("currency")) else company,
+            company,
+            prefix,
         )
-        customer = m.Customer(
-            id=self.customer_id,
-            account=as_str(
+        account = self.attempt(
+            lambda: as_str(
                 c.required("account"),
                 "account",
                 COMPONENT_RE,
                 " as a Beancount account component (e.g. Acme or Globex-Eu)",
             ),
-            name=as_str(c.required("name"), "name"),
-            email=as_str(n, "email") if (n := c.optional("email")) else None,
-            address=as_str(n, "address") if (n := c.optional("address")) else None,
+            "",
+            prefix,
+        )
+        name = self.attempt(lambda: as_str(c.required("name"), "name"), "", prefix)
+        email = self.attempt(
+            lambda: as_str(n, "email") if (n := c.optional("email")) else None, None, prefix
+        )
+        address = self.attempt(
+            lambda: as_str(n, "address") if (n := c.optional("address")) else None, None, prefix
+        )
+        consolidate = self.attempt(
+            lambda: as_bool(n, "consolidate") if (n := c.optional("consolidate")) else False,
+            False,
+            prefix,
+        )
+        customer = m.Customer(
+            id=self.customer_id,
+            account=account,
+            name=name,
+            email=email,
+            address=address,
             currency=currency,
-            consolidate=as_bool(n, "consolidate") if (n := c.optional("consolidate")) else False,
+            consolidate=consolidate,
             contracts=(),
             adjustments=(),
             source=doc.source(c_node),
         )
-        before = self.out.count()
         with self.out.item(doc, prefix):  # an unknown key: said, and the contracts still read
             c.done()
         contracts: list[m.Contract] = []
