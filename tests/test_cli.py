@@ -11,6 +11,8 @@ import pytest
 from beancount import loader
 
 from beanbill import cli, output
+from tests import test_settlement as settled_books
+from tests.test_adjustments import write_books as write_adjusted_books
 from tests.test_contracts_plugin import ACME, balances, write_books
 
 
@@ -109,6 +111,24 @@ def test_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert f"{tmp_path}/contracts/customers/acme.yaml:10: customer acme: contract ACME-1: " in err
     assert 'unknown product "platfrom" (did you mean "platform"? known: platform)' in err
+
+
+def test_check_says_to_fix_the_contracts_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A customer file with a problem leaves its invoices out: the payment naming one of them
+    # is a problem too, which fixing the file fixes.
+    broken = settled_books.ACME.replace('price: "300.00"', "price: 300.00")
+    extra = settled_books.payment("2026-01-20", "440.00", settled_books.JAN)
+    ledger = write_adjusted_books(tmp_path, {"acme": broken}, settled_books.LEDGER, extra)
+    assert cli.main(["check", str(ledger)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{tmp_path}/contracts/customers/acme.yaml:11: customer acme: ")
+    assert err[1].startswith(f"{ledger}:9: payment names invoice INV-ACME-1-20260101, ")
+    assert err[2:] == [
+        "beanbill check: 2 problem(s), 1 of them in the contracts: fix those first, the others "
+        "may follow from them (a customer file with a problem leaves all its invoices out)"
+    ]
 
 
 def test_missing_ledger_is_a_message_not_a_traceback(tmp_path: Path) -> None:

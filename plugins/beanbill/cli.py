@@ -71,6 +71,12 @@ def format_error(error: Any) -> str:
     return f"{source.get('filename', '?')}:{source.get('lineno', 0)}: {error.message}\n"
 
 
+def in_contracts(errors: Sequence[Any], options: dict[str, Any]) -> int:
+    """How many of `errors` are at a contract file (the files the contracts plugin read)."""
+    files = {f for f in options.get("include", []) if not f.endswith(".beancount")}
+    return sum(1 for error in errors if (error.source or {}).get("filename") in files)
+
+
 def print_errors(errors: Sequence[Any]) -> None:
     for error in errors:
         sys.stderr.write(format_error(error))
@@ -117,10 +123,17 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    entries, errors, _ = load(args.ledger)
+    entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors)
-        sys.stderr.write(f"beanbill check: {len(errors)} problem(s)\n")
+        contracts = in_contracts(errors, options)
+        root = (
+            f", {contracts} of them in the contracts: fix those first, the others may follow "
+            "from them (a customer file with a problem leaves all its invoices out)"
+            if 0 < contracts < len(errors)
+            else ""
+        )
+        sys.stderr.write(f"beanbill check: {len(errors)} problem(s){root}\n")
         return 1
     count = sum(1 for e in generated(entries) if isinstance(e, data.Transaction))
     print(
