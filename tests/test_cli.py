@@ -126,8 +126,16 @@ def test_check_says_to_fix_the_contracts_first(
     assert err[0].startswith(f"{tmp_path}/contracts/customers/acme.yaml:11: customer acme: ")
     assert err[1].startswith(f"{ledger}:9: payment names invoice INV-ACME-1-20260101, ")
     assert err[2:] == [
-        "beanbill check: 2 problem(s), 1 of them in the contracts: fix those first, the others "
-        "may follow from them (a customer file with a problem leaves all its invoices out)"
+        "beanbill check: 1 of the 2 problems is in the contracts: fix it first, the others may "
+        "follow from it (a customer file with a problem leaves all its invoices out)",
+        "beanbill check: 2 problem(s)",
+    ]
+    # The reports and the commands that write files say it too.
+    assert cli.main(["aging", str(ledger)]) == 1
+    assert capsys.readouterr().err.splitlines()[2:] == [
+        "beanbill aging: 1 of the 2 problems is in the contracts: fix it first, the others may "
+        "follow from it (a customer file with a problem leaves all its invoices out)",
+        "beanbill aging: 2 problem(s) in the books",
     ]
 
 

@@ -77,9 +77,21 @@ def in_contracts(errors: Sequence[Any], options: dict[str, Any]) -> int:
     return sum(1 for error in errors if (error.source or {}).get("filename") in files)
 
 
-def print_errors(errors: Sequence[Any]) -> None:
+def print_errors(errors: Sequence[Any], options: dict[str, Any], command: str) -> None:
+    """Each problem, `file:line: message`; then, when some are in the contract files and
+    others not, that those come first: a customer file with a problem leaves all its invoices
+    out, and what named them (payments, closed months, documents) fails too."""
     for error in errors:
         sys.stderr.write(format_error(error))
+    contracts = in_contracts(errors, options)
+    if 0 < contracts < len(errors):
+        which = "it" if contracts == 1 else "them"
+        sys.stderr.write(
+            f"beanbill {command}: {contracts} of the {len(errors)} problems "
+            f"{'is' if contracts == 1 else 'are'} in the contracts: fix {which} first, the "
+            f"others may follow from {which} (a customer file with a problem leaves all its "
+            "invoices out)\n"
+        )
 
 
 def generated(entries: Sequence[data.Directive]) -> list[data.Directive]:
@@ -109,9 +121,9 @@ def format_compiled(entries: Sequence[data.Directive], ledger: str) -> Iterator[
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    entries, errors, _ = load(args.ledger)
+    entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
+        print_errors(errors, options, args.command)
         sys.stderr.write(f"beanbill compile: {len(errors)} problem(s); nothing written\n")
         return 1
     text = format_compiled(generated(entries), args.ledger)
@@ -125,15 +137,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
-        contracts = in_contracts(errors, options)
-        root = (
-            f", {contracts} of them in the contracts: fix those first, the others may follow "
-            "from them (a customer file with a problem leaves all its invoices out)"
-            if 0 < contracts < len(errors)
-            else ""
-        )
-        sys.stderr.write(f"beanbill check: {len(errors)} problem(s){root}\n")
+        print_errors(errors, options, args.command)
+        sys.stderr.write(f"beanbill check: {len(errors)} problem(s)\n")
         return 1
     count = sum(1 for e in generated(entries) if isinstance(e, data.Transaction))
     print(
@@ -238,9 +243,9 @@ def month_arg(text: str) -> datetime.date:
 
 
 def cmd_revenue(args: argparse.Namespace) -> int:
-    entries, errors, _ = load(args.ledger)
+    entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
+        print_errors(errors, options, args.command)
         sys.stderr.write(f"beanbill revenue: {len(errors)} problem(s) in the books\n")
         return 1
     table = revenue_table(revenue_rows(entries), args.since, args.until)
@@ -257,9 +262,9 @@ def date_arg(text: str) -> datetime.date:
 
 def sound_books(args: argparse.Namespace) -> list[data.Directive] | None:
     """The ledger's entries; None, with its problems said, when it has any."""
-    entries, errors, _ = load(args.ledger)
+    entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
+        print_errors(errors, options, args.command)
         sys.stderr.write(f"beanbill {args.command}: {len(errors)} problem(s) in the books\n")
         return None
     return entries
@@ -334,7 +339,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         )
     entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
+        print_errors(errors, options, args.command)
         return refuse(args, f"the books have {len(errors)} problem(s): close only books that check")
     if CLOSE_PLUGIN not in [name for name, _ in options["plugin"]]:
         return refuse(
@@ -408,7 +413,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         return refuse(args, f"no invoice.html.j2 in {templates}: name the folder with --templates")
     entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
+        print_errors(errors, options, args.command)
         return refuse(args, f"the books have {len(errors)} problem(s)")
     directory = ledger_directory(args.ledger, options)
     found: Sequence[Document | Statement]
@@ -485,7 +490,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             return refuse(args, str(error))
     entries, errors, options = load(args.ledger)
     if errors:
-        print_errors(errors)
+        print_errors(errors, options, args.command)
         return refuse(args, f"the books have {len(errors)} problem(s)")
     lines, problems = journal_lines(entries, args.since, args.until, account_map)
     if problems:
