@@ -1486,6 +1486,35 @@ def test_a_bad_account_or_currency_of_the_customer_does_not_hide_its_contracts_p
     assert customer_ids(contract_set) == ["globex"]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "  - id: ACME-1\n    start: 2026-01-15\n",
+            "  - id: ACME-1\n    start: 2026-01-45\n",
+            'start "2026-01-45" is not a real',
+        ),
+        ("    end: 2027-01-14\n", "    end: 2025-01-14\n", "end 2025-01-14 is before start"),
+    ],
+    ids=["bad start", "end before start"],
+)
+def test_after_bad_contract_dates_the_phases_are_still_read(
+    old: str, new: str, message: str
+) -> None:
+    # Each phase on its own (their tiling of the contract is not checked without its dates).
+    acme = edit(ACME, old, new)
+    acme = edit(acme, "          - product: prepaid-credits\n", "          - product: prepaid\n")
+    contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
+    assert [(line, text.startswith(IN_ACME + message)) for _, line, text in problems] == [
+        (line_of(acme, new.splitlines()[-1]), True),
+        (line_of(acme, "product: prepaid\n"), False),
+    ]
+    assert problems[1][2] == (
+        RAMP + ': unknown product "prepaid" (known: api-calls, platform, prepaid-credits)'
+    )
+    assert customer_ids(contract_set) == ["globex"]
+
+
 def test_after_a_bad_billing_a_metered_line_is_not_said_to_bill_in_advance() -> None:
     # The lines are read against monthly billing in arrears then, which none contradicts.
     globex = edit(GLOBEX, "    payment_terms: due on receipt\n", "    billing: {cadence: montly}\n")

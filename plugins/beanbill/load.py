@@ -414,27 +414,33 @@ class CustomerReader:
             raise Invalid(error.node, f"contract {contract_id}: {error.message}") from error
 
     def _contract_body(self, f: Fields, node: Node, contract_id: str, currency: str) -> m.Contract:
-        # The dates and the list of phases are what the phases are read against: a problem
-        # there is the contract's only one. The other keys' problems are each said, and the
-        # phases read all the same (after a bad billing, against one that no line can
-        # contradict: monthly in arrears).
-        start = as_date(f.required("start"), "start")
-        end_node = f.optional("end")
-        end = as_date(end_node, "end") if end_node else None
-        if end is not None and end < start:
-            raise Invalid(end_node, f"end {end} is before start {start}")
+        # Without a list of phases there is nothing more to read: that problem is the
+        # contract's only one. The other keys' problems are each said, and the phases read all
+        # the same: after a bad billing, against one that no line can contradict (monthly in
+        # arrears); after a bad start or end, each on its own, without checking that they
+        # tile the contract.
         phases_node = f.required("phases")
         phase_nodes = as_list(self.doc, phases_node, "phases")
         if not phase_nodes:
             raise Invalid(phases_node, "a contract needs at least one phase")
         before = self.out.count()
+        start: datetime.date | None = None
+        with self.out.item(self.doc, self.scope):
+            start = as_date(f.required("start"), "start")
+        end_node = f.optional("end")
+        end: datetime.date | None = None
+        with self.out.item(self.doc, self.scope):
+            end = as_date(end_node, "end") if end_node else None
+            if end is not None and start is not None and end < start:
+                raise Invalid(end_node, f"end {end} is before start {start}")
+        dates_valid = self.out.count() == before
         billing = LENIENT_BILLING
         with self.out.item(self.doc, self.scope):
             billing = self.billing(f.optional("billing"), DEFAULT_BILLING)
         renewal = None
         if (r_node := f.optional("renewal")) is not None:
             with self.out.item(self.doc, self.scope):
-                renewal = self.renewal(r_node, end)
+                renewal = self.renewal(r_node, evergreen=end_node is None)
         contract_currency = currency
         terms = self.catalog.company.payment_terms
         with self.out.item(self.doc, self.scope):
@@ -445,6 +451,9 @@ class CustomerReader:
                 terms = _payment_terms(n, "payment_terms")
         with self.out.item(self.doc, self.scope):
             f.done()
+        if start is None or not dates_valid:
+            self.each(phase_nodes, lambda node: self.phase(node, billing))
+            raise Reported()
         phases = self.phases(phase_nodes, start, end, billing)
         if self.out.count() > before:
             raise Reported()
@@ -461,7 +470,7 @@ class CustomerReader:
             source=self.doc.source(node),
         )
 
-    def renewal(self, node: Node, end: datetime.date | None) -> m.Renewal:
+    def renewal(self, node: Node, evergreen: bool) -> m.Renewal:
         r = Fields(self.doc, node, "renewal")
         renewal = m.Renewal(
             term_months=_term_months(r.required("term_months")),
@@ -469,7 +478,7 @@ class CustomerReader:
             source=self.doc.source(node),
         )
         r.done()
-        if end is None:
+        if evergreen:
             raise Invalid(node, "renewal needs an end date (an evergreen contract never renews)")
         return renewal
 
