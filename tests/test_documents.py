@@ -254,6 +254,20 @@ def test_render_refuses_what_it_cannot_do_and_writes_nothing(
     assert not (tmp_path / "documents").exists()
 
 
+def test_an_unknown_locale_is_a_usage_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["render", str(path), "--templates", TEMPLATES, "--locale", "xx_YY"])
+    assert stopped.value.code == 2
+    assert (
+        "argument --locale: 'xx_YY' is not a locale Babel knows (e.g. en_US, de_DE, fr_CH, ja)"
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / "documents").exists()
+
+
 def test_books_with_problems_render_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -148,6 +148,10 @@ def test_revenue_command_prints_the_schedule(
         "month,currency,Income:SalesAndServicesRevenue,recognised,deferred,unbilled\n"
         "2026-12,USD,1019.18,1019.18,0.00,0.00\n"
     )
+    # Months the wrong way round are said, not an empty table.
+    assert cli.main(["revenue", str(ledger), "--from", "2026-12", "--to", "2026-01"]) == 1
+    out, err = capsys.readouterr()
+    assert (out, err) == ("", "beanbill revenue: --to 2026-01 is before --from 2026-12\n")
 
 
 def test_revenue_command_table_is_aligned(

@@ -19,6 +19,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import babel
 from beancount import loader
 from beancount.core import data
 from beancount.parser import parser as bc_parser
@@ -242,7 +243,23 @@ def month_arg(text: str) -> datetime.date:
     return month
 
 
+def locale_arg(text: str) -> str:
+    """A locale Babel knows (`en_US`, `de_DE`, `ja`), else a usage error, not a traceback."""
+    try:
+        babel.Locale.parse(text)
+    except (ValueError, babel.UnknownLocaleError) as error:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a locale Babel knows (e.g. en_US, de_DE, fr_CH, ja)"
+        ) from error
+    return text
+
+
 def cmd_revenue(args: argparse.Namespace) -> int:
+    if args.since and args.until and args.until < args.since:
+        sys.stderr.write(
+            f"beanbill revenue: --to {args.until:%Y-%m} is before --from {args.since:%Y-%m}\n"
+        )
+        return 1
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors, options, args.command)
@@ -638,7 +655,9 @@ def parser() -> argparse.ArgumentParser:
     render_.add_argument("--format", choices=RENDER_FORMATS, default="pdf")
     render_.add_argument("--out", help="the documents folder (default: documents/ beside LEDGER)")
     render_.add_argument("--templates", help="the templates folder (default: ../templates)")
-    render_.add_argument("--locale", default="en_US", help="money and number format (Babel)")
+    render_.add_argument(
+        "--locale", type=locale_arg, default="en_US", help="money and number format (Babel)"
+    )
     render_.set_defaults(run=cmd_render)
 
     export = commands.add_parser("export", help="the general journal of a period, for an ERP")
