@@ -139,6 +139,38 @@ def test_check_says_to_fix_the_contracts_first(
     ]
 
 
+def test_a_file_it_cannot_write_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = write_books(tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    assert cli.main(["compile", str(ledger), "-o", str(folder)]) == 1
+    assert capsys.readouterr().err == f"beanbill compile: is a folder, not a file: {folder}\n"
+    assert list(folder.iterdir()) == [] and not list(tmp_path.glob(".beanbill-*"))
+    plain = tmp_path / "plain.txt"
+    plain.write_text("")
+    assert cli.main(["compile", str(ledger), "-o", str(plain / "x.beancount")]) == 1
+    assert capsys.readouterr().err.startswith("beanbill compile: ")
+
+
+@pytest.mark.parametrize(
+    ("port", "message"),
+    [("99999", "port 99999 is not between 1 and 65535"), ("web", "'web' is not a port number")],
+)
+def test_serve_refuses_a_port_that_is_not_one(
+    port: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def started(*args: object) -> None:
+        raise AssertionError("Fava was started")
+
+    monkeypatch.setattr(cli.os, "execv", started)  # never replace the test process
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["serve", "ledgers/main.beancount", "--port", port])
+    assert stopped.value.code == 2
+    assert f"argument --port: {message}" in capsys.readouterr().err
+
+
 def test_missing_ledger_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="beanbill: no ledger file"):
         cli.main(["check", str(tmp_path / "nope.beancount")])

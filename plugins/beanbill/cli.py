@@ -243,6 +243,16 @@ def month_arg(text: str) -> datetime.date:
     return month
 
 
+def port_arg(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from error
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is not between 1 and 65535")
+    return port
+
+
 def locale_arg(text: str) -> str:
     """A locale Babel knows (`en_US`, `de_DE`, `ja`), else a usage error, not a traceback."""
     try:
@@ -680,14 +690,20 @@ def parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")
     serve.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--port", type=port_arg, default=5000)
     serve.set_defaults(run=cmd_serve)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except OSError as error:  # a file it cannot write (a folder given for a file, a full disk)
+        where = " -> ".join(str(name) for name in (error.filename, error.filename2) if name)
+        said = f"{error.strerror or error}{f': {where}' if where else ''}"
+        sys.stderr.write(f"beanbill {args.command}: {said}\n")
+        return 1
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,8 @@ def write_bytes_atomically(path: str, content: bytes) -> None:
 def replacing(path: str) -> Iterator[int]:
     """A temporary file beside `path` (its handle), renamed over `path` when the block ends,
     removed if the block fails."""
+    if os.path.isdir(path):  # said before any temporary file is made
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", path)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".beanbill-", suffix=".tmp", dir=folder)
