@@ -2041,9 +2041,19 @@ def test_load_folder_file_that_is_not_utf8(tmp_path: Path) -> None:
     contract_set, problems = load_folder(str(tmp_path))
     at = ACME.encode().index(b"Acme Corp") + 3
     assert [str(p) for p in problems] == [
-        f"{path}:1: the file is not UTF-8 text (invalid continuation byte at byte {at})"
+        f"{path}:{line_of(ACME, 'Acme Corp')}: the file is not UTF-8 text (invalid continuation "
+        f"byte at byte {at}): save it as UTF-8"
     ]
     assert customer_ids(contract_set) == ["globex"]
+    # A usage export from Excel in its Windows encoding: the line, and how to save it.
+    (tmp_path / "customers" / "acme.yaml").write_text(ACME, encoding="utf-8")
+    events = tmp_path / "usage" / "events.csv"
+    events.write_bytes((USAGE + "2026-02-04,acme,api_calls,1,é1,eu\n").encode("cp1252"))
+    _, problems = load_folder(str(tmp_path))
+    assert [str(p) for p in problems] == [
+        f"{events}:4: the file is not UTF-8 text (invalid continuation byte at byte "
+        f'{len(USAGE.encode()) + 28}): save it as UTF-8 (in Excel: "CSV UTF-8")'
+    ]
 
 
 def test_load_folder_without_catalog(tmp_path: Path) -> None:

@@ -1261,13 +1261,19 @@ def read_folder(folder: str) -> FolderTexts:
     real_folder = os.path.realpath(folder)
 
     def read(path: str) -> str | None:
+        line = 1
         try:
             return _read(path)
         except UnicodeDecodeError as error:
-            message = f"the file is not UTF-8 text ({error.reason} at byte {error.start})"
+            line = error.object[: error.start].count(b"\n") + 1  # where the bad byte is
+            excel = ' (in Excel: "CSV UTF-8")' if path.endswith(".csv") else ""
+            message = (
+                f"the file is not UTF-8 text ({error.reason} at byte {error.start}): save it "
+                f"as UTF-8{excel}"
+            )
         except OSError as error:
             message = f"cannot read the file ({error.strerror or error})"
-        unreadable.append(Problem(m.Source(path, 1), message))
+        unreadable.append(Problem(m.Source(path, line), message))
         return None
 
     def texts(sub: str, suffix: str) -> list[tuple[str, str]]:
