@@ -148,6 +148,10 @@ def test_contract_problems_are_errors_at_the_yaml_line(tmp_path: Path) -> None:
         ("{path: contracts, till: 2026-12-31}", "unknown config key 'till' (allowed: path, until)"),
         ("{path: contracts, until: soon}", "config until must be a date YYYY-MM-DD, not 'soon'"),
         (
+            "{path: contracts, until: 2026-13-01}",
+            "config has a date that is not a real one (month must be in 1..12)",
+        ),
+        (
             "{path: contracts, until: 9999-12-31}",
             "config until 9999-12-31 is out of range (years 1900 to 2999)",
         ),

@@ -72,6 +72,8 @@ def parse_config(config: str | None, ledger_file: str) -> ContractsConfig:
             values = yaml.safe_load(text)
         except yaml.YAMLError as error:
             raise ValueError(f"config is not a valid mapping: {error}") from error
+        except ValueError as error:  # a date YAML reads as one, but not a real one
+            raise ValueError(f"config has a date that is not a real one ({error})") from error
         unknown = sorted(set(values) - {"path", "until"})
         if unknown:
             raise ValueError(f"unknown config key {unknown[0]!r} (allowed: path, until)")
