@@ -5,6 +5,7 @@ option finds them."""
 from __future__ import annotations
 
 import datetime
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -266,6 +267,35 @@ def test_an_unknown_locale_is_a_usage_error_not_a_traceback(
         in capsys.readouterr().err
     )
     assert not (tmp_path / "documents").exists()
+
+
+def test_a_broken_template_is_a_message_at_its_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    invoice = templates / "invoice.html.j2"
+    original = invoice.read_text(encoding="utf-8")
+    invoice.write_text("{% if %}broken\n", encoding="utf-8")
+    args = ["render", str(path), "--templates", str(templates), "--format", "html"]
+    assert cli.main(args) == 1
+    assert capsys.readouterr().err == (
+        f"beanbill render: {invoice}:1: template error: Expected an expression, got 'end of "
+        "statement block'; nothing written\n"
+    )
+    assert not (tmp_path / "documents").exists()
+    # A name the documents do not have is met while rendering: its template line, the file.
+    block = original.index("%}", original.index("{% block")) + 2
+    invoice.write_text(original[:block] + "{{ doc.colour.x }}" + original[block:], "utf-8")
+    assert cli.main(args) == 1
+    line = original[:block].count("\n") + 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"beanbill render: {invoice}:{line}: template error: 'beanbill.documents.Document "
+        "object' has no attribute 'colour' (rendering "
+    )
+    assert err.endswith("2026-01-01.INV-ACME-1-20260101.html); 0 documents written before it\n")
 
 
 def test_books_with_problems_render_nothing(

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import babel
+import jinja2
 from beancount import loader
 from beancount.core import data
 from beancount.parser import parser as bc_parser
@@ -40,7 +41,7 @@ from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.problems import meant_hint
 from beanbill.receivables import invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
-from beanbill.render import Renderer, document_path
+from beanbill.render import Renderer, document_path, template_problem
 from beanbill.reports import (
     aging_table,
     invoices_table,
@@ -464,15 +465,27 @@ def cmd_render(args: argparse.Namespace) -> int:
         if unknown:
             return refuse(args, f"no invoice or memo {', '.join(unknown)} in the books")
     renderer = Renderer(templates, args.locale)
+    try:
+        renderer.check_templates()
+    except jinja2.TemplateError as error:
+        return refuse(args, template_problem(error, templates))
     out = args.out or os.path.join(folder, "documents")
     written: dict[str, list[str]] = {"new": [], "updated": [], "unchanged": []}
     for document in found:
         path = document_path(out, document, args.format)
-        content = (
-            renderer.pdf(document)
-            if args.format == "pdf"
-            else renderer.html(document).encode("utf-8")
-        )
+        try:
+            content = (
+                renderer.pdf(document)
+                if args.format == "pdf"
+                else renderer.html(document).encode("utf-8")
+            )
+        except jinja2.TemplateError as error:  # an undefined name, met with this document
+            done = len(written["new"]) + len(written["updated"])
+            sys.stderr.write(
+                f"beanbill render: {template_problem(error, templates)} (rendering {path}); "
+                f"{counted(range(done), 'document')} written before it\n"
+            )
+            return 1
         if not os.path.exists(path):
             written["new"].append(path)
         else:

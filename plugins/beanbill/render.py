@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import traceback
 from decimal import Decimal
 
 import jinja2
@@ -54,6 +55,12 @@ class Renderer:
     def number(self, value: Decimal) -> str:
         return str(format_decimal(value, locale=self.locale, decimal_quantization=False))
 
+    def check_templates(self) -> None:
+        """Compile every template of the folder: a syntax error raises before anything is
+        rendered (jinja2.TemplateSyntaxError, with its file and line)."""
+        for name in self.environment.list_templates(extensions=["j2"]):
+            self.environment.get_template(name)
+
     def html(self, document: Document | Statement) -> str:
         template = self.environment.get_template(TEMPLATE_OF.get(document.kind, MEMO_TEMPLATE))
         return template.render(doc=document)
@@ -77,3 +84,19 @@ def document_path(folder: str, document: Document | Statement, extension: str) -
     return os.path.join(
         folder, *document.receivable.split(":"), f"{document.date}.{document.id}.{extension}"
     )
+
+
+def template_problem(error: jinja2.TemplateError, templates: str) -> str:
+    """`file:line: message` for a template's error: a syntax error knows its place; an error
+    while rendering (an undefined name) is placed at the template line the traceback ends in."""
+    where = ""
+    if isinstance(error, jinja2.TemplateSyntaxError):
+        name = error.filename or os.path.join(templates, str(error.name))
+        where = f"{name}:{error.lineno}: "
+    else:
+        frames = [
+            f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")
+        ]
+        if frames:
+            where = f"{frames[-1].filename}:{frames[-1].lineno}: "
+    return f"{where}template error: {error.message or error}"
