@@ -95,6 +95,16 @@ def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> N
     assert "<td>2026-02</td>" in waterfall and "<td>2026-01</td>" not in waterfall
 
 
+def test_a_time_filter_that_is_not_a_date_is_said_on_the_page(tmp_path: Path) -> None:
+    # Fava's own pages take it; the Billing page answered 500 with Fava's ValueError.
+    html = page(tmp_path, "?time=2026-02-30")
+    assert (
+        "<p class=\"beanbill-problem\">Fava&#39;s filter cannot be read (day is out of range "
+        "for month): correct it above.</p>" in html
+    )
+    assert "Revenue waterfall" not in html
+
+
 def test_a_reload_shows_the_new_books(tmp_path: Path) -> None:
     ledger = write_books(tmp_path, {"acme": ACME}, LEDGER)
     app = create_app([ledger], load=True)

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, cast
 from beancount.core import data
 from fava.context import g
 from fava.ext import FavaExtensionBase
+from fava.helpers import FavaAPIError
 from flask import request, url_for
 
 from beanbill.active import SourceFinder
@@ -59,6 +60,7 @@ class Page(NamedTuple):
     # invoice id → (its journal, its contract clause in Fava's editor, or ""): the contracts
     # plugin registers the contract files with Fava, which makes them editable
     links: dict[str, tuple[str, str]]
+    problem: str = ""  # why there are no reports (Fava's filter cannot be read)
 
 
 class Loaded(NamedTuple):
@@ -90,8 +92,12 @@ class BillingReports(FavaExtensionBase):
         query = tuple(sorted(request.args.items()))
         page = self._pages.pop(query, None) if self._loaded is not None else None
         if page is None:
+            try:
+                since, until = self.months()
+            except (ValueError, FavaAPIError) as error:  # a time filter such as 2026-02-30
+                return Page([], {}, f"Fava's filter cannot be read ({error}): correct it above.")
             with paused_garbage_collector():
-                page = self.make_page(self.loaded(), *self.months())
+                page = self.make_page(self.loaded(), since, until)
         self._pages[query] = page
         while len(self._pages) > PAGES_KEPT:
             del self._pages[next(iter(self._pages))]
