@@ -99,7 +99,7 @@ def test_a_time_filter_that_is_not_a_date_is_said_on_the_page(tmp_path: Path) ->
     # Fava's own pages take it; the Billing page answered 500 with Fava's ValueError.
     html = page(tmp_path, "?time=2026-02-30")
     assert (
-        "<p class=\"beanbill-problem\">Fava&#39;s filter cannot be read (day is out of range "
+        '<p class="beanbill-problem">Fava&#39;s filter cannot be read (day is out of range '
         "for month): correct it above.</p>" in html
     )
     assert "Revenue waterfall" not in html
