@@ -22,7 +22,7 @@ from yaml.nodes import Node
 
 from beanbill import model as m
 from beanbill.money import known_currencies
-from beanbill.problems import Problem, likely_meant, meant_hint, subject
+from beanbill.problems import Problem, meant_hint, meant_note, subject
 from beanbill.usage import read_usage
 from beanbill.yamlread import (
     Document,
@@ -111,8 +111,7 @@ def _enum(node: Node, what: str, kind: type[E]) -> E:
         if member.value == text:
             return member
     values = [member.value for member in kind]
-    meant = likely_meant(text, values)
-    hint = f' (did you mean "{meant}"?)' if meant else ""
+    hint = meant_note(text, values)
     raise Invalid(node, f'{what} "{text}" is not one of {" | ".join(values)}{hint}')
 
 
@@ -497,12 +496,10 @@ class CustomerReader:
             elif every and int(every.group(1)) >= 1:
                 months = int(every.group(1))
             else:
-                meant = likely_meant(cadence, [*CADENCES, ONE_TIME])
                 raise Invalid(
                     c_node,
                     f'cadence "{cadence}" must be monthly, quarterly, semi_annual, annual, '
-                    'one_time or "every N months"'
-                    + (f' (did you mean "{meant}"?)' if meant else ""),
+                    'one_time or "every N months"' + meant_note(cadence, [*CADENCES, ONE_TIME]),
                 )
         timing = inherited.timing
         if (t_node := f.optional("timing")) is not None:
@@ -584,19 +581,16 @@ class CustomerReader:
                         line_nodes[index],
                         f'{what}: product "{line.product}" is listed twice (first on line {first})',
                     )
-        lines_valid = self.out.count() == before
+        d_node = f.optional("discounts")
+        c_node = f.optional("minimum_commitment")
         discounts: tuple[m.Discount, ...] = ()
         commitment = None
-        if lines_valid:
-            d_node = f.optional("discounts")
+        if self.out.count() == before:  # the lines are valid
             d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
             discounts = tuple(self.each(d_nodes, lambda n: self.discount(n, what, products)))
-            if (c_node := f.optional("minimum_commitment")) is not None:
+            if c_node is not None:
                 credits = {line.product for line in lines if line.credits}
                 commitment = self.commitment(c_node, what, products, credits)
-        else:  # not read: their keys are not unknown ones
-            f.optional("discounts")
-            f.optional("minimum_commitment")
         taxes: list[str] = []
         with self.out.item(self.doc, self.scope):
             taxes = self.phase_taxes(f.optional("taxes"), what)

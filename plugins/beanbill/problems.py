@@ -46,3 +46,9 @@ def meant_hint(word: str, choices: Iterable[str]) -> str:
     """'did you mean "x"? ' when `word` looks like a misspelt `x` of `choices`, else ''."""
     meant = likely_meant(word, choices)
     return f'did you mean "{meant}"? ' if meant else ""
+
+
+def meant_note(word: str, choices: Iterable[str]) -> str:
+    """' (did you mean "x"?)' after a message, when `word` looks like a misspelt `x`; else ''."""
+    meant = likely_meant(word, choices)
+    return f' (did you mean "{meant}"?)' if meant else ""
