@@ -171,6 +171,17 @@ def test_serve_refuses_a_port_that_is_not_one(
     assert f"argument --port: {message}" in capsys.readouterr().err
 
 
+def test_help_says_what_the_commands_are_in_whole_sentences(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["--help"])
+    assert stopped.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(revenue, rollforward, invoices, aging), close, render, export and serve" in text
+    assert "the exit status is 1 when there are any." in text
+
+
 def test_missing_ledger_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="beanbill: no ledger file"):
         cli.main(["check", str(tmp_path / "nope.beancount")])

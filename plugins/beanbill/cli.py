@@ -594,7 +594,8 @@ def journal_table(lines: Sequence[JournalLine]) -> tuple[list[str], list[list[Ce
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="beanbill", description=__doc__.splitlines()[0])
+    summary, usage_notes = (" ".join(part.split()) for part in __doc__.split("\n\n", 1))
+    root = argparse.ArgumentParser(prog="beanbill", description=summary, epilog=usage_notes)
     commands = root.add_subparsers(dest="command", required=True)
 
     compile_ = commands.add_parser("compile", help="the generated entries as Beancount text")
