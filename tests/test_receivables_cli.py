@@ -100,6 +100,29 @@ def test_aging_table(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
+def test_the_default_date_is_the_books_last_event_or_today_if_earlier(
+    small: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Books of the past report as of their last event (the 2026-03-01 invoice).
+    _, out, _ = run(capsys, "aging", str(small))
+    assert out.splitlines()[0] == "Receivables aging as of 2026-03-01 (days past due)"
+    # Books that already hold a later date (here a payment of 2099) report as of today: what
+    # is owed and overdue now, not on a day still to come.
+    later = write_books(
+        tmp_path / "later", {"acme": ACME}, LEDGER, payment("2099-01-05", "1.00", JAN)
+    )
+    today = datetime.date.today()
+    _, out, _ = run(capsys, "invoices", str(later), "--format", "table")
+    lines = out.splitlines()
+    assert lines[0] == f"Invoices as of {today}"
+    assert [line.split()[-3] for line in lines[3:]] == ["440.00", "330.00", "330.00"]  # open
+    assert [line.split()[-1] for line in lines[3:]] == [
+        str((today - datetime.date(2026, 1, 31)).days),
+        str((today - datetime.date(2026, 3, 3)).days),
+        str((today - datetime.date(2026, 3, 31)).days),
+    ]
+
+
 def test_bad_as_of_is_a_usage_error(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         cli.main(["aging", str(small), "--as-of", "2026-13-01"])

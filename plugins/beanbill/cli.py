@@ -39,7 +39,7 @@ from beanbill.periods import add_months
 from beanbill.plugins.contracts import last_contracts
 from beanbill.plugins.contracts import parse_config as contracts_config
 from beanbill.problems import meant_hint
-from beanbill.receivables import invoice_rows
+from beanbill.receivables import default_as_of, invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path, template_problem
 from beanbill.reports import (
@@ -299,7 +299,7 @@ def sound_books(args: argparse.Namespace) -> list[data.Directive] | None:
 
 
 def settled(args: argparse.Namespace) -> tuple[Settlement, datetime.date] | None:
-    """The books' settlement and the as-of date (--as-of, else the last settlement event);
+    """The books' settlement and the as-of date (--as-of, else `default_as_of`);
     None, said, when the books have problems or --customer names no customer of theirs."""
     entries = sound_books(args)
     if entries is None:
@@ -315,7 +315,7 @@ def settled(args: argparse.Namespace) -> tuple[Settlement, datetime.date] | None
                 f"books ({hint}customers with invoices: {', '.join(ids) or 'none'})\n"
             )
             return None
-    as_of = args.as_of or settlement.last_date or datetime.date.today()
+    as_of = args.as_of or default_as_of(settlement.last_date, datetime.date.today())
     return settlement, as_of
 
 
@@ -624,7 +624,9 @@ def parser() -> argparse.ArgumentParser:
     invoices.add_argument("--customer", help="a customer id (or account component)")
     invoices.add_argument("--status", choices=STATUSES)
     invoices.add_argument(
-        "--as-of", type=date_arg, help="YYYY-MM-DD (default: the last invoice or payment date)"
+        "--as-of",
+        type=date_arg,
+        help="YYYY-MM-DD (default: today, or the books' last invoice or payment date if earlier)",
     )
     invoices.add_argument("--format", choices=FORMATS, default="table")
     invoices.set_defaults(run=cmd_invoices)
@@ -642,7 +644,9 @@ def parser() -> argparse.ArgumentParser:
     aging_.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     aging_.add_argument("--customer", help="a customer id (or account component)")
     aging_.add_argument(
-        "--as-of", type=date_arg, help="YYYY-MM-DD (default: the last invoice or payment date)"
+        "--as-of",
+        type=date_arg,
+        help="YYYY-MM-DD (default: today, or the books' last invoice or payment date if earlier)",
     )
     aging_.add_argument("--format", choices=FORMATS, default="table")
     aging_.set_defaults(run=cmd_aging)

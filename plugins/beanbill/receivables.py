@@ -20,6 +20,14 @@ from beanbill.settlement import Settlement, component
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 
 
+def default_as_of(last_event: datetime.date | None, today: datetime.date) -> datetime.date:
+    """The date a receivables report is as of when none is asked: today, or the books' last
+    settlement event when that is earlier (books of a past year report as of their end).
+    Invoices the books already hold for later dates (billed in advance up to the horizon)
+    are not issued yet today, and nothing is overdue by a date still to come."""
+    return today if last_event is None else min(last_event, today)
+
+
 @dataclass(frozen=True)
 class InvoiceRow:
     invoice: str

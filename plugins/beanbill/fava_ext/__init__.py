@@ -29,7 +29,7 @@ from flask import request, url_for
 from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
 from beanbill.ledger import SOURCE_KEY, paused_garbage_collector
-from beanbill.receivables import invoice_rows
+from beanbill.receivables import default_as_of, invoice_rows
 from beanbill.reports import (
     Table,
     aging_table,
@@ -122,7 +122,7 @@ class BillingReports(FavaExtensionBase):
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
         settlement, invoices, finder, revenue = loaded
-        as_of = until or settlement.last_date or datetime.date.today()
+        as_of = until or default_as_of(settlement.last_date, datetime.date.today())
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
         rows = invoice_rows(settlement, as_of)
         if since is None:
