@@ -38,6 +38,30 @@ def test_compile_is_byte_identical_across_runs(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
 
 
+def test_shifting_one_files_lines_moves_no_other_entry_in_the_compiled_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    beta = ACME.replace("acme", "beta").replace("Acme", "Beta").replace("ACME", "BETA")
+    ledger = write_books(tmp_path, {"acme": ACME, "beta": beta})
+
+    def compiled() -> list[str]:
+        assert cli.main(["compile", str(ledger)]) == 0
+        return capsys.readouterr().out.splitlines()
+
+    before = compiled()
+    acme = tmp_path / "contracts" / "customers" / "acme.yaml"
+    acme.write_text("# Signed 2026-01-10 (order form 2026-017).\n" * 10 + ACME)
+    after = compiled()
+    # Only the source lines of Acme's entries change (by the 10 lines added).
+    changed = [(b, a) for b, a in zip(before, after, strict=True) if b != a]
+    assert changed and all(
+        b.startswith('  beanbill-source: "contracts/customers/acme.yaml:') for b, _ in changed
+    )
+    assert [int(b.split(":")[-1][:-1]) + 10 for b, _ in changed] == [
+        int(a.split(":")[-1][:-1]) for _, a in changed
+    ]
+
+
 def test_compiled_text_loads_without_beanbill_to_the_same_balances(tmp_path: Path) -> None:
     ledger = write_books(tmp_path)
     compiled = tmp_path / "compiled.beancount"

@@ -78,6 +78,31 @@ def test_a_month_exports_as_balanced_journals(
     )
 
 
+def test_journal_numbers_do_not_move_when_another_file_s_lines_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A comment added to one customer's file renumbers nothing already exported."""
+    beta = ACME.replace("acme", "beta").replace("Acme", "Beta").replace("ACME", "BETA")
+    path = write_books(tmp_path, {"acme": ACME, "beta": beta}, LEDGER)
+
+    def numbered() -> list[tuple[str, str]]:
+        argv = ["export", str(path), "--from", "2026-01-01", "--to", "2026-01-31"]
+        assert cli.main(argv) == 0
+        rows = csv.DictReader(io.StringIO(capsys.readouterr().out))
+        return sorted({(r["journal"], r["description"]) for r in rows})
+
+    before = numbered()
+    acme = tmp_path / "contracts" / "customers" / "acme.yaml"
+    acme.write_text("# Signed 2025-12-18.\n" * 10 + acme.read_text())
+    assert numbered() == before
+    assert before[:4] == [
+        ("20260101-1", "Revenue recognised 2026-01 — ACME-1"),  # the onboarding, on its day
+        ("20260101-2", "Revenue recognised 2026-01 — BETA-1"),
+        ("20260101-3", "Invoice INV-ACME-1-20260101 — Acme Corp"),
+        ("20260101-4", "Invoice INV-BETA-1-20260101 — Beta Corp"),
+    ]
+
+
 def test_a_map_gives_every_account_its_erp_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

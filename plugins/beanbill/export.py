@@ -35,6 +35,7 @@ import yaml
 from beancount.core import data
 
 from beanbill.books import units
+from beanbill.ledger import sort_key
 
 ZERO = Decimal(0)
 
@@ -141,15 +142,14 @@ def journal_lines(
     until: datetime.date,
     account_map: AccountMap | None = None,
 ) -> tuple[list[JournalLine], list[ExportProblem]]:
-    """The journal lines of the transactions dated `since` to `until` (both included), in the
-    books' order, and what stops the export (nothing is to be exported when there is any)."""
+    """The journal lines of the transactions dated `since` to `until` (both included), in
+    `sort_key` order, and what stops the export (nothing is to be exported when there is any)."""
     lines: list[JournalLine] = []
     problems: list[ExportProblem] = []
     unmapped: dict[str, data.Transaction] = {}
     number_of_day: dict[datetime.date, int] = {}
-    for entry in entries:
-        if not isinstance(entry, data.Transaction) or not since <= entry.date <= until:
-            continue
+    period = [e for e in entries if isinstance(e, data.Transaction) and since <= e.date <= until]
+    for entry in sorted(period, key=sort_key):
         if any(p.cost is not None or p.price is not None for p in entry.postings):
             problems.append(
                 ExportProblem(
