@@ -389,6 +389,50 @@ def test_renewal_with_uplift_compounds_and_skips_one_time_lines() -> None:
     assert sum(line.product == "onboarding" for i in invoices.values() for line in i.lines) == 1
 
 
+def renewing(renewal: str) -> str:
+    return customer(
+        [
+            contract(
+                "C-1",
+                [phase("2026-01-01", [PLATFORM_1000])],
+                start="2026-01-01",
+                end="2026-06-30",
+                renewal=renewal,
+            )
+        ]
+    )
+
+
+def test_renewal_end_stops_the_renewals_and_keeps_the_invoices_issued() -> None:
+    renewing_on = billed([renewing('{term_months: 6, uplift: "10%"}')], until=D(2027, 6, 30))
+    # A notice of non-renewal: the first renewal term (July to December) is the last.
+    noticed = billed(
+        [renewing('{term_months: 6, uplift: "10%", end: 2026-12-31}')], until=D(2027, 6, 30)
+    )
+    assert sorted(noticed) == [f"INV-C-1-2026{month:02d}01" for month in range(1, 13)]
+    assert amounts(noticed["INV-C-1-20261201"]) == [("platform", M("1100.00"))]
+    # The invoices of 2026 are those of the renewing contract, to the cent.
+    assert {i: amounts(noticed[i]) for i in noticed} == {
+        i: amounts(renewing_on[i]) for i in noticed
+    }
+    assert len(renewing_on) == 18  # it renewed again in January 2027, at 1210.00
+
+
+def test_renewal_end_inside_a_term_cuts_it_short_prorated() -> None:
+    # An early termination on 15 September, in the first renewal term (at 1100.00 a month).
+    invoices = billed(
+        [renewing('{term_months: 6, uplift: "10%", end: 2026-09-15}')], until=D(2027, 6, 30)
+    )
+    assert max(invoices) == "INV-C-1-20260901"
+    (line,) = invoices["INV-C-1-20260901"].lines
+    # 1100.00 x 15 / 30 days of September
+    assert (line.amount, line.service_start, line.service_end) == (
+        M("550.00"),
+        D(2026, 9, 1),
+        D(2026, 9, 15),
+    )
+
+
 def test_renewal_terms_do_not_drift_through_february() -> None:
     text = customer(
         [

@@ -445,10 +445,15 @@ def draw_contract(
     if written is not None:
         contract["billing"] = written
     renews = end is not None and draw(st.integers(0, 3)) == 0
+    renewals_end = world.until  # the last day of the renewals' usage
     if renews:
+        assert end is not None
         renewal: dict[str, Any] = {"term_months": draw(st.integers(1, 12))}
         if draw(st.booleans()):
             renewal["uplift"] = percent(draw, 0, 10)
+        if draw(st.booleans()):  # a notice of non-renewal, or an early termination
+            renewal["end"] = end + datetime.timedelta(days=draw(st.integers(0, 500)))
+            renewals_end = min(renewals_end, renewal["end"])
         contract["renewal"] = renewal
     # Phases tile [start, end]: starts strictly increasing from the contract start.
     horizon = end or max(world.until, start)
@@ -461,7 +466,11 @@ def draw_contract(
     for index, phase_start in enumerate(starts):
         last_phase = index == len(starts) - 1
         phase_end = end if last_phase else starts[index + 1] - ONE_DAY
-        usage_end = world.until if (last_phase and (renews or end is None)) else phase_end
+        usage_end = phase_end
+        if last_phase and end is None:
+            usage_end = world.until
+        elif last_phase and renews:
+            usage_end = max(renewals_end, phase_end) if phase_end else renewals_end
         assert usage_end is not None
         phase: dict[str, Any] = {}
         if draw(st.booleans()):

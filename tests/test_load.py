@@ -930,6 +930,14 @@ CUSTOMER_CASES = [
         IN_ACME + "a contract needs at least one phase",
     ),
     (
+        "renewals stopping before the contract ends",
+        "    end: 2027-01-14\n",
+        "    end: 2027-01-14\n    renewal: {term_months: 12, end: 2026-12-31}\n",
+        "renewal: {term_months: 12, end: 2026-12-31}",
+        IN_ACME + "renewal end 2026-12-31 is before the contract's end 2027-01-14: the renewals "
+        "would stop before they start (to end the contract earlier, change its end)",
+    ),
+    (
         "renewal of an evergreen contract",
         "    end: 2027-01-14\n",
         "    renewal: {term_months: 12}\n",

@@ -134,7 +134,9 @@ class AccruedLine:
 
 
 def contract_phases(contract: m.Contract, until: datetime.date) -> tuple[m.Phase, ...]:
-    """The contract's phases, plus one renewal term per renewal that starts by `until`.
+    """The contract's phases, plus one renewal term per renewal that starts by `until` and by
+    the renewals' `end`, if they have one: the term it falls in stops there (cut short when
+    it is not the term's last day).
 
     A renewal term repeats the last phase's recurring lines (one-time lines are not renewed)
     with every price raised by the uplift, compounded per renewal.
@@ -148,10 +150,13 @@ def contract_phases(contract: m.Contract, until: datetime.date) -> tuple[m.Phase
     first_start = contract.end + ONE_DAY
     term_start = first_start
     number = 1
-    while term_start <= until and recurring:
+    last_day = until if renewal.end is None else min(until, renewal.end)
+    while term_start <= last_day and recurring:
         factor = (ONE + renewal.uplift) ** number
         # from the first renewal's start, so that terms never drift (Jan 31, Feb 28, Mar 31)
         term_end = add_months(first_start, number * renewal.term_months) - ONE_DAY
+        if renewal.end is not None:
+            term_end = min(term_end, renewal.end)
         phases.append(
             replace(
                 last,

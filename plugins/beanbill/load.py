@@ -439,7 +439,7 @@ class CustomerReader:
         renewal = None
         if (r_node := f.optional("renewal")) is not None:
             with self.out.item(self.doc, self.scope):
-                renewal = self.renewal(r_node, evergreen=end_node is None)
+                renewal = self.renewal(r_node, end if dates_valid else None, end_node is None)
         contract_currency = currency
         terms = self.catalog.company.payment_terms
         with self.out.item(self.doc, self.scope):
@@ -469,16 +469,27 @@ class CustomerReader:
             source=self.doc.source(node),
         )
 
-    def renewal(self, node: Node, evergreen: bool) -> m.Renewal:
+    def renewal(self, node: Node, end: datetime.date | None, evergreen: bool) -> m.Renewal:
+        """`end`: the contract's, when it is valid (None also for an evergreen contract)."""
         r = Fields(self.doc, node, "renewal")
+        last_node = r.optional("end")
         renewal = m.Renewal(
             term_months=_term_months(r.required("term_months")),
             uplift=as_percent(n, "renewal uplift") if (n := r.optional("uplift")) else Decimal(0),
+            end=as_date(last_node, "renewal end") if last_node is not None else None,
             source=self.doc.source(node),
         )
         r.done()
         if evergreen:
             raise Invalid(node, "renewal needs an end date (an evergreen contract never renews)")
+        stop = renewal.end
+        if last_node is not None and stop is not None and end is not None and stop < end:
+            raise Invalid(
+                last_node,
+                f"renewal end {stop} is before the contract's end {end}: the "
+                "renewals would stop before they start (to end the contract earlier, "
+                "change its end)",
+            )
         return renewal
 
     def billing(self, node: Node | None, inherited: m.Billing) -> m.Billing:

@@ -257,6 +257,9 @@ class Phase:
 class Renewal:
     term_months: int
     uplift: Decimal  # a fraction applied to every price at each renewal
+    # The renewals' last day of service (a notice of non-renewal, or an early termination in
+    # a renewal term); None: the contract renews term after term, up to the billing horizon.
+    end: datetime.date | None
     source: Source
 
 
