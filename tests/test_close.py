@@ -186,8 +186,10 @@ def test_an_invoice_gone_from_a_closed_month_is_reported_at_the_close(tmp_path: 
     close_file = tmp_path / "closed" / "2026-01.beancount"
     assert (
         f"{close_file}:8: invoice {JAN} of the closed month 2026-01 is no longer in the books"
-        in (errors[0])
+        in errors[1]
     )
+    # The payment is to a receivable no customer file names any more: said too.
+    assert "payment posts to Assets:AccountsReceivable:Customers:Acme, an account" in errors[0]
 
 
 def test_a_second_close_is_refused_and_nothing_is_written(

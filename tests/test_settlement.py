@@ -620,6 +620,26 @@ def test_payments_to_a_customer_without_invoices_are_one_problem(tmp_path: Path)
     assert balance(entries, CONTRA, datetime.date(2026, 3, 31)) == D("-1100.00")
 
 
+def test_a_payment_to_an_account_no_customer_has_is_a_problem(tmp_path: Path) -> None:
+    # A bank import with a misspelt receivable, twice, the payments naming no invoice: before,
+    # settlement opened the account and parked the money as a phantom customer's unapplied cash.
+    typo = AR + "e"
+    extra = payment("2026-01-20", "440.00").replace(AR, typo) + payment(
+        "2026-02-20", "330.00"
+    ).replace(AR, typo)
+    entries, errors = books(tmp_path, extra)
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            line_of(LEDGER + extra, "2026-01-20"),
+            f"payment (and 1 more entry) posts to {typo}, an account the ledger never "
+            f'opens: no customer file names it (did you mean "{AR}"?). Correct the account, '
+            "or fix its customer's file if that has a problem; until then it is settled as a "
+            "customer of its own",
+        )
+    ]
+    assert status(entries, JAN) == ("overdue", D("440.00"))  # Acme's invoice is still owed
+
+
 def test_a_link_that_looks_like_an_invoice_id_is_checked_too(tmp_path: Path) -> None:
     extra = payment("2026-01-20", "440.00", links=" ^INV-ACME-1-20260131")
     _, errors = books(tmp_path, extra)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -47,6 +47,7 @@ from beanbill.ledger import GENERATED_PREFIX, SOURCE_KEY, Converter
 from beanbill.ledger import amount as beancount_amount
 from beanbill.model import Source
 from beanbill.money import ZERO
+from beanbill.problems import meant_note
 from beanbill.settlement import (
     CONTRA_PARENT,
     RECEIVABLE_PARENT,
@@ -302,11 +303,59 @@ class Reader:
         )
 
 
+EVENT_NAMES: dict[type, str] = {PaymentReceived: "payment", Issued: "invoice", MemoPosted: "memo"}
+
+
+def account_of(event: Event) -> str | None:
+    """The customer account `event` posts to (None: a write-off order names an invoice)."""
+    if isinstance(event, BalanceMove):
+        return event.account
+    return None if isinstance(event, WriteOffOrder) else event.receivable
+
+
+def unopened_accounts(
+    events: Sequence[Event], opened: Collection[str], problems: Sequence[SettlementProblem]
+) -> list[SettlementProblem]:
+    """A problem for each customer account the events post to that the ledger never opens
+    (no customer file names it), at its first entry, unless one of its entries has a problem
+    already. Settlement opens such an account itself for what it generates, so without it a
+    misspelt account in a bank import would become a customer of its own, silently, with the
+    payment as its unapplied cash."""
+    unopened: dict[str, list[Event]] = {}
+    for event in events:
+        account = account_of(event)
+        if account is not None and account not in opened:
+            unopened.setdefault(account, []).append(event)
+    reported = {problem.ref for problem in problems}
+    found = []
+    for account, posting in unopened.items():
+        if any(event.ref in reported for event in posting):
+            continue
+        first = min(posting, key=lambda event: event.ref)
+        parent = account.rsplit(":", 1)[0] + ":"
+        siblings = [a for a in opened if a.startswith(parent)]
+        others = len(posting) - 1
+        more = f" (and {others} more {'entry' if others == 1 else 'entries'})" if others else ""
+        found.append(
+            SettlementProblem(
+                first.ref,
+                f"{EVENT_NAMES.get(type(first), 'entry')}{more} posts to {account}, an account "
+                f"the ledger never opens: no customer file names it"
+                f"{meant_note(account, siblings)}. Correct the account, or fix its customer's "
+                "file if that has a problem; until then it is settled as a customer of its own",
+            )
+        )
+    return found
+
+
 def read_settlement(entries: Sequence[data.Directive]) -> Settlement:
     """Settle the books: the entries as loaded (with or without the settlement plugin)."""
     reader = Reader(entries)
-    settlement = settle(reader.read(), ActiveAccounts(entries).inactive_on)
+    active = ActiveAccounts(entries)
+    events = reader.read()
+    settlement = settle(events, active.inactive_on)
     settlement.problems[:0] = reader.problems
+    settlement.problems += unopened_accounts(events, active.opens, settlement.problems)
     return settlement
 
 

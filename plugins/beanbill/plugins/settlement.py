@@ -35,7 +35,8 @@ and, in date order (see beanbill.settlement):
 Errors, at the offending entry (or the YAML line it was compiled from): a credit memo above
 the invoice's open balance at its date, a write-off of a settled invoice, a payment naming an
 unknown invoice (or another customer's), a wallet or contra-receivable going negative (a
-refund above what is refundable).
+refund above what is refundable), a customer account the ledger never opens (a misspelt
+account in a bank import: the plugin would otherwise open it for what it generates).
 """
 
 from __future__ import annotations
