@@ -640,6 +640,24 @@ def test_a_payment_to_an_account_no_customer_has_is_a_problem(tmp_path: Path) ->
     assert status(entries, JAN) == ("overdue", D("440.00"))  # Acme's invoice is still owed
 
 
+def test_a_misspelt_invoice_id_key_is_a_problem(tmp_path: Path) -> None:
+    # `invoice_id`, as the YAML keys are written: the payment names nothing, it went FIFO.
+    extra = (
+        payment("2026-02-20", "330.00", FEB)
+        .replace(f" ^{FEB}", "")
+        .replace("invoice-id:", "invoice_id:")
+    )
+    _, errors = books(tmp_path, extra)
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            line_of(LEDGER + extra, "2026-02-20"),
+            'payment has metadata "invoice_id": did you mean "invoice-id"? Only invoice-id (or '
+            "a link) names the invoices a payment pays; without one it pays the oldest open "
+            "invoices (FIFO)",
+        )
+    ]
+
+
 def test_a_link_that_looks_like_an_invoice_id_is_checked_too(tmp_path: Path) -> None:
     extra = payment("2026-01-20", "440.00", links=" ^INV-ACME-1-20260131")
     _, errors = books(tmp_path, extra)

@@ -24,6 +24,7 @@ after the plugin ran.
 from __future__ import annotations
 
 import datetime
+import difflib
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import replace
@@ -287,6 +288,15 @@ class Reader:
         for posting in entry.postings:
             if posting.account == account and posting.meta and "invoice-id" in posting.meta:
                 named += ids_in(posting.meta["invoice-id"])
+        if "invoice-id" not in entry.meta and (key := misspelt_invoice_id(entry.meta)):
+            self.problems.append(
+                SettlementProblem(
+                    ref,
+                    f'payment has metadata "{key}": did you mean "invoice-id"? Only invoice-id '
+                    "(or a link) names the invoices a payment pays; without one it pays the "
+                    "oldest open invoices (FIFO)",
+                )
+            )
         if entry.links:
             self.linked.append((len(self.events), named, sorted(entry.links)))
         self.events.append(
@@ -301,6 +311,16 @@ class Reader:
                 source,
             )
         )
+
+
+def misspelt_invoice_id(meta: dict[str, Any]) -> str | None:
+    """A metadata key that looks like `invoice-id` misspelt (`invoice_id`, `invoiceId`,
+    `invoice`, `invoce-id`), if any."""
+    for key in meta:
+        flat = key.replace("-", "").replace("_", "").lower()
+        if flat == "invoice" or difflib.SequenceMatcher(None, flat, "invoiceid").ratio() >= 0.9:
+            return key
+    return None
 
 
 EVENT_NAMES: dict[type, str] = {PaymentReceived: "payment", Issued: "invoice", MemoPosted: "memo"}
