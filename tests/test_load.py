@@ -2030,6 +2030,33 @@ def test_load_folder(tmp_path: Path) -> None:
     assert str(tmp_path / "customers" / "acme.yaml") in contract_set.files_read
 
 
+def test_load_folder_reads_subfolders_and_says_what_it_does_not_read(tmp_path: Path) -> None:
+    write_folder(tmp_path)
+    (tmp_path / "usage" / "events.csv").unlink()
+    # Customers by region, usage by month (one from Windows, in capitals): all read.
+    (tmp_path / "customers" / "eu").mkdir()
+    (tmp_path / "customers" / "globex.yml").rename(tmp_path / "customers" / "eu" / "globex.yml")
+    (tmp_path / "usage" / "2026-02").mkdir()
+    (tmp_path / "usage" / "2026-02" / "api.csv").write_text(USAGE, encoding="utf-8")
+    (tmp_path / "usage" / "EXTRA.CSV").write_text(HEADER + GOOD_ROW.replace("e1", "e9"))
+    # Left out: hidden files and folders; said: a file of another kind, read by nobody.
+    (tmp_path / "usage" / ".draft.csv").write_text("not,a,usage,file\n")
+    (tmp_path / "usage" / ".old").mkdir()
+    (tmp_path / "usage" / ".old" / "events.csv").write_text("not,a,usage,file\n")
+    (tmp_path / "usage" / "2026-03.xlsx").write_bytes(b"PK\x03\x04")
+    contract_set, problems = load_folder(str(tmp_path))
+    assert [str(p) for p in problems] == [
+        f"{tmp_path / 'usage' / '2026-03.xlsx'}:0: the file is not read: a usage file is CSV, "
+        "saved as CSV UTF-8 (a name ending in .csv); rename it, or move it out of usage/ "
+        "(names starting with a dot are left out)"
+    ]
+    assert contract_set is not None
+    assert customer_ids(contract_set) == ["acme", "globex"]
+    assert sorted(e.event_id for e in contract_set.usage) == ["e1", "e2", "e9"]
+    # Fava's watcher sees a file added to a subfolder: the subfolder is watched.
+    assert str(tmp_path / "usage" / "2026-02") in contract_set.files_read
+
+
 def test_load_folder_reports_absolute_paths(tmp_path: Path) -> None:
     write_folder(tmp_path)
     path = tmp_path / "customers" / "acme.yaml"

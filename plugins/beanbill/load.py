@@ -1281,32 +1281,40 @@ def read_folder(folder: str) -> FolderTexts:
         unreadable.append(Problem(m.Source(path, line), message))
         return None
 
-    def texts(sub: str, suffix: str) -> list[tuple[str, str]]:
+    def texts(sub: str, suffixes: tuple[str, ...], kind: str) -> list[tuple[str, str]]:
+        """The files of `sub` and its subfolders whose names end in one of `suffixes` (in any
+        case), in path order; any other file there is a problem, not silently left out."""
         directory = os.path.join(folder, sub)
         if not os.path.isdir(directory):
             return []
-        files_read.append(directory)
-        names = sorted(
-            n for n in os.listdir(directory) if n.endswith(suffix) and not n.startswith(".")
-        )
-        real_directory = os.path.realpath(directory)
         result = []
-        for name in names:
-            path = os.path.join(directory, name)
-            files_read.append(path)
-            # (resolving each file's links component by component was a tenth of the reading)
-            real = (
-                os.path.realpath(path) if os.path.islink(path) else real_directory + os.sep + name
-            )
-            if not _inside(real, real_folder):
-                message = "the file links outside the contracts folder; it is not read"
-                unreadable.append(Problem(m.Source(path, 1), message))
-            elif (text := read(path)) is not None:
-                result.append((path, text))
-        return result
+        for here, subfolders, names in os.walk(directory):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            files_read.append(here)
+            real_here = os.path.realpath(here)
+            for name in sorted(n for n in names if not n.startswith(".")):
+                path = os.path.join(here, name)
+                files_read.append(path)
+                if not name.lower().endswith(suffixes):
+                    message = (
+                        f"the file is not read: {kind} (a name ending in "
+                        f"{' or '.join(suffixes)}); rename it, or move it out of {sub}/ (names "
+                        "starting with a dot are left out)"
+                    )
+                    unreadable.append(Problem(m.Source(path, 0), message))
+                    continue
+                # (resolving each file's links component by component was a tenth of the
+                # reading)
+                real = os.path.realpath(path) if os.path.islink(path) else real_here + os.sep + name
+                if not _inside(real, real_folder):
+                    message = "the file links outside the contracts folder; it is not read"
+                    unreadable.append(Problem(m.Source(path, 1), message))
+                elif (text := read(path)) is not None:
+                    result.append((path, text))
+        return sorted(result)
 
-    customers = texts("customers", ".yaml") + texts("customers", ".yml")
-    usage = texts("usage", ".csv")
+    customers = texts("customers", (".yaml", ".yml"), "a customer file is YAML")
+    usage = texts("usage", (".csv",), "a usage file is CSV, saved as CSV UTF-8")
     catalog_text = read(catalog_file)
     catalog = None if catalog_text is None else (catalog_file, catalog_text)
     return FolderTexts(
