@@ -103,6 +103,20 @@ def test_journal_numbers_do_not_move_when_another_file_s_lines_do(
     ]
 
 
+def test_an_invoice_comes_before_its_payment_of_the_same_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paid_at_once = LEDGER.replace("2026-01-20 *", "2026-01-01 *")
+    code, out, _ = export(tmp_path, capsys, ledger=paid_at_once)
+    assert code == 0
+    journals = sorted({(r["journal"], r["description"]) for r in csv.DictReader(io.StringIO(out))})
+    assert [d for j, d in journals if j.startswith("20260101-")] == [
+        "Revenue recognised 2026-01 — ACME-1",
+        "Invoice INV-ACME-1-20260101 — Acme Corp",
+        "Payment",
+    ]
+
+
 def test_a_map_gives_every_account_its_erp_account(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -155,15 +155,17 @@ class Converter:
 
 def sort_key(entry: data.Directive) -> tuple[Any, ...]:
     """The order of the compiled text and of an export: the date and kind of entry as
-    Beancount orders them, then what the entry is about (its account, invoice id or contract,
-    or a custom entry's first value), and only then its file and line. So an edit that shifts
-    the lines of one file moves no entry of another file: not in the text, not in a diff of
-    it, and not in the journal numbers of an export."""
+    Beancount orders them, beanbill's generated entries before the ledger's own (an invoice
+    before the payment of it that day), then what the entry is about (its account, invoice id
+    or contract, or a custom entry's first value), and only then its file and line. So an
+    edit that shifts the lines of one file moves no entry of another file: not in the text,
+    not in a diff of it, and not in the journal numbers of an export."""
     date, kind, line = data.entry_sortkey(entry)
+    filename = str(entry.meta.get("filename", ""))
     about = (
         getattr(entry, "account", None)
         or entry.meta.get("invoice-id")
         or entry.meta.get("contract")
         or (entry.values[0].value if isinstance(entry, data.Custom) and entry.values else "")
     )
-    return (date, kind, str(about), str(entry.meta.get("filename", "")), line)
+    return (date, kind, not filename.startswith(GENERATED_PREFIX), str(about), filename, line)
