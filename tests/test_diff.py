@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from beanbill import cli
+from beanbill.review import text_diff
 from tests.test_adjustments import ACME, write_books
 from tests.test_export import LEDGER
 
@@ -147,3 +151,71 @@ def test_entries_that_move_without_any_invoice_are_still_diffed(
     # The onboarding is recognised to another Income account: the same revenue per month.
     assert "Revenue recognised per month" not in out
     assert "-  Income:ProfessionalServices" in out and "+  Income:Consulting" in out
+
+
+# --- the text diff -----------------------------------------------------------------------------
+
+
+def patched(before: list[str], diff: list[str]) -> list[str]:
+    """`before`'s lines with a unified diff applied, hunk by hunk at the lines it names."""
+    result: list[str] = []
+    at = 0  # the next line of `before` not yet copied
+    for line in diff[2:]:
+        if line.startswith("@@ -"):
+            old = line.split()[1][1:]
+            start = int(old.split(",")[0]) - (0 if old.endswith(",0") else 1)
+            result += before[at:start]
+            at = start
+        elif line[0] == "+":
+            result.append(line[1:])
+        else:  # " " or "-": a line of `before`, kept or not
+            assert before[at] == line[1:]
+            if line[0] == " ":
+                result.append(line[1:])
+            at += 1
+    return result + before[at:]
+
+
+ENTRY = '2026-0{m}-01 * "Acme Corp" "Invoice {m}"\n  status-date: 2026-12-01\n  Assets:A  {n} USD\n'
+
+
+def chunks(entries: list[str]) -> list[str]:
+    out: list[str] = []
+    for index, entry in enumerate(entries):
+        out += ["\n"] if index else []
+        out.append(entry)
+    return out
+
+
+@given(
+    st.lists(st.integers(1, 9), max_size=12),
+    st.lists(st.tuples(st.integers(0, 12), st.integers(1, 9), st.integers(0, 2)), max_size=6),
+)
+def test_the_text_diff_turns_before_into_after(amounts: list[int], edits: list[Any]) -> None:
+    before = [ENTRY.format(m=i % 9 + 1, n=n) for i, n in enumerate(amounts)]
+    after = list(before)
+    for where, n, kind in edits:  # change an amount, insert an entry, or remove one
+        where = min(where, len(after))
+        if kind == 0 and where < len(after):
+            after[where] = after[where].replace(" USD", f"{n} USD")
+        elif kind == 1:
+            after.insert(where, ENTRY.format(m=n, n=n))
+        elif where < len(after):
+            del after[where]
+    a_lines = "".join(chunks(before)).splitlines(keepends=True)
+    b_lines = "".join(chunks(after)).splitlines(keepends=True)
+    diff = "".join(text_diff(chunks(before), chunks(after), "a", "b")).splitlines(keepends=True)
+    assert (diff == []) == (a_lines == b_lines)
+    if diff:
+        assert diff[:2] == ["--- a\n", "+++ b\n"]
+        assert patched(a_lines, diff) == b_lines
+
+
+def test_the_text_diff_shows_only_the_lines_that_change() -> None:
+    # Unchanged lines that occur in every entry (status-date) are not removed and added again.
+    before = [ENTRY.format(m=m, n=m) for m in range(1, 9)] * 30  # 240 entries: difflib's
+    after = list(before)  # heuristics skip lines that common
+    after[100] = after[100].replace("  Assets:A  5 USD", "  Assets:A  55 USD")
+    diff = list(text_diff(chunks(before), chunks(after), "a", "b"))
+    changed = [line for line in diff if line[0] in "+-" and not line.startswith(("---", "+++"))]
+    assert changed == ["-  Assets:A  5 USD\n", "+  Assets:A  55 USD\n"]

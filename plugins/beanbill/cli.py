@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import difflib
 import glob
 import ipaddress
 import os
@@ -49,7 +48,7 @@ from beanbill.reports import (
     revenue_table,
     rollforward_table,
 )
-from beanbill.review import CHANGES, compare, revenue_changes
+from beanbill.review import CHANGES, compare, revenue_changes, text_diff
 from beanbill.revision import RevisionError, repository_root, write_revision
 from beanbill.settlement import STATUSES, Settlement, component
 from beanbill.statements import Statement, statements
@@ -204,12 +203,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sys.stdout.write("\nRevenue recognised per month that moves:\n")
         sys.stdout.write(render(headers, rows, "table"))
     if not args.summary:
-        before = list(format_compiled(generated(base_entries), relative))
-        after = list(format_compiled(generated(entries), relative))
         lines = "".join(
-            difflib.unified_diff(
-                "".join(before).splitlines(keepends=True),
-                "".join(after).splitlines(keepends=True),
+            text_diff(
+                format_compiled(generated(base_entries), relative),
+                format_compiled(generated(entries), relative),
                 f"{args.base}:{relative} (compiled)",
                 f"{relative} (compiled)",
             )

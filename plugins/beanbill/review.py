@@ -11,7 +11,9 @@ left out of that comparison; a status that moved is listed on its own.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import difflib
+import itertools
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -121,3 +123,92 @@ def compare(
             DocumentChange(change, document_id, entry.date, customer, before_text, after_text)
         )
     return sorted(changes, key=lambda c: (c.date, c.id))
+
+
+Opcode = tuple[str, int, int, int, int]  # difflib's: tag, a start, a end, b start, b end
+
+
+def text_diff(
+    before: Iterable[str], after: Iterable[str], from_file: str, to_file: str, context: int = 3
+) -> Iterator[str]:
+    """A unified diff of two texts written entry by entry (`before` and `after` are their
+    chunks: an entry, or the blank line between two). The entries are matched first, then
+    the lines of those that differ. difflib's diff of the whole text skips the lines that
+    occur most often (`status-date: …`, `product: "api-calls"`) when it aligns the two, and
+    so showed unchanged lines as removed and added again."""
+    a_lines, a_starts = _entry_lines(before)
+    b_lines, b_starts = _entry_lines(after)
+    a_entries = ["".join(a_lines[s:e]) for s, e in itertools.pairwise(a_starts)]
+    b_entries = ["".join(b_lines[s:e]) for s, e in itertools.pairwise(b_starts)]
+    codes: list[Opcode] = []
+    entries = difflib.SequenceMatcher(None, a_entries, b_entries, autojunk=False)
+    for entry_tag, i1, i2, j1, j2 in entries.get_opcodes():
+        a1, a2, b1, b2 = a_starts[i1], a_starts[i2], b_starts[j1], b_starts[j2]
+        if entry_tag == "equal":
+            codes.append(("equal", a1, a2, b1, b2))
+            continue
+        lines = difflib.SequenceMatcher(None, a_lines[a1:a2], b_lines[b1:b2], autojunk=False)
+        for line_tag, k1, k2, m1, m2 in lines.get_opcodes():
+            codes.append((line_tag, a1 + k1, a1 + k2, b1 + m1, b1 + m2))
+    merged: list[Opcode] = []
+    for code in codes:
+        if merged and code[0] == merged[-1][0] == "equal":
+            merged[-1] = ("equal", merged[-1][1], code[2], merged[-1][3], code[4])
+        else:
+            merged.append(code)
+    started = False
+    for group in _grouped(merged, context):
+        if not started:
+            yield f"--- {from_file}\n+++ {to_file}\n"
+            started = True
+        first, last = group[0], group[-1]
+        yield f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n"
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                yield from (" " + line for line in a_lines[i1:i2])
+                continue
+            yield from ("-" + line for line in a_lines[i1:i2])
+            yield from ("+" + line for line in b_lines[j1:j2])
+
+
+def _entry_lines(chunks: Iterable[str]) -> tuple[list[str], list[int]]:
+    """The text's lines, and the index of each entry's first line (and one past the last):
+    an entry and the blank line after it count as one, so that entries are unique."""
+    lines: list[str] = []
+    starts: list[int] = []
+    for chunk in chunks:
+        if chunk != "\n" or not starts:
+            starts.append(len(lines))
+        lines += chunk.splitlines(keepends=True)
+    return lines, [*starts, len(lines)]
+
+
+def _grouped(codes: list[Opcode], context: int) -> Iterator[list[Opcode]]:
+    """The changes in hunks, with `context` unchanged lines around each (difflib's
+    `get_grouped_opcodes`, over opcodes made here)."""
+    if not codes:
+        return
+    tag, i1, i2, j1, j2 = codes[0]
+    if tag == "equal":
+        codes[0] = (tag, max(i1, i2 - context), i2, max(j1, j2 - context), j2)
+    tag, i1, i2, j1, j2 = codes[-1]
+    if tag == "equal":
+        codes[-1] = (tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context))
+    group: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * context:
+            group.append((tag, i1, min(i2, i1 + context), j1, min(j2, j1 + context)))
+            yield group
+            group = []
+            i1, j1 = max(i1, i2 - context), max(j1, j2 - context)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        yield group
+
+
+def _range(start: int, stop: int) -> str:
+    """A unified diff's line range, as difflib writes it."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
