@@ -293,6 +293,54 @@ def test_a_min_of_zero_bills_a_period_that_nets_below_zero_nothing(tmp_path: Pat
     ]
 
 
+COMPUTE = PAYMENTS.replace(
+    'product: payments\n            pricing: {model: percent, percent: "2.9%"}',
+    "product: compute\n            pricing:\n              model: matrix\n"
+    "              dimension: region\n"
+    '              rows: [{value: eu, unit_price: "0.10"}, {value: us, unit_price: "0.08"}]',
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "region", "has"),
+    [
+        ("region", "sa", 'has region "sa"'),  # a region the contract does not price yet
+        ("region", "", "has an empty region"),
+        ("regoin", "eu", 'has no region (the file has no "region" column: did you mean "regoin"?)'),
+    ],
+)
+def test_usage_a_matrix_cannot_price_is_an_error_at_its_event(
+    tmp_path: Path, header: str, region: str, has: str
+) -> None:
+    path = write_books(tmp_path, {"acme": COMPUTE}, ALL_PLUGINS)
+    catalog = tmp_path / "contracts" / "catalog.yaml"
+    catalog.write_text(
+        catalog.read_text() + "  compute: {name: Compute, metric: compute_hours, "
+        "revenue_rule: subscription}\n"
+    )
+    (tmp_path / "contracts" / "usage").mkdir()
+    events = tmp_path / "contracts" / "usage" / "events.csv"
+    events.write_text(
+        f"timestamp,customer,metric,quantity,{header}\n"
+        "2026-01-10,acme,compute_hours,100,eu\n"
+        f"2026-02-03,acme,compute_hours,7,{region}\n"
+    )
+    entries, errors, _ = loader.load_file(str(path))
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (
+            str(events),
+            2 if header == "regoin" else 3,
+            f"usage: event of customer acme, metric compute_hours on "
+            f"{'2026-01-10' if header == 'regoin' else '2026-02-03'} {has}, and contract "
+            "ACME-1 prices region eu, us only: the line is left off the invoice of every "
+            "period with such an event",
+        )
+    ]
+    invoices = [t for t in transactions(entries) if "invoice-id" in t.meta]
+    expected = [] if header == "regoin" else [("INV-ACME-1-20260201", Decimal("10.00"))]
+    assert [(t.meta["invoice-id"], t.postings[0].units.number) for t in invoices] == expected
+
+
 UPLIFTED = """\
 customer: {id: acme, account: Acme, name: Acme Corp}
 contracts:

@@ -21,7 +21,7 @@ from beanbill import model as m
 from beanbill.money import MAX_DIGITS, ZERO, allocate, round_money, too_large
 from beanbill.periods import Period, add_months, billing_periods, month_end, month_spans
 from beanbill.pricing import Charge, Measured, PricingError, price
-from beanbill.problems import Problem, subject
+from beanbill.problems import Problem, likely_meant, subject
 from beanbill.usage_measure import UsageIndex, measure
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -128,6 +128,38 @@ class AccruedLine:
     # The horizon, for a fixed-price line whose service runs past it: only what its schedule
     # recognises by then is accrued. None: the service ended by the horizon, all of it is.
     through: datetime.date | None = None
+
+
+def unpriced_event(
+    pricing: m.Pricing, events: Sequence[m.UsageEvent], contract_id: str
+) -> tuple[str, Problem] | None:
+    """For a matrix with no row for a dimension value the usage has: that value, and the
+    problem at the first event with it, where it can be fixed (a new region, or a misspelt
+    column)."""
+    if not isinstance(pricing, m.Matrix):
+        return None
+    values = {row.value for row in pricing.rows}
+    for event in events:
+        value = event.dimension(pricing.dimension) or ""
+        if value in values:
+            continue
+        columns = [name for name, _ in event.dimensions]
+        if value:
+            why = f'{pricing.dimension} "{value}"'
+        elif pricing.dimension in columns:
+            why = f"an empty {pricing.dimension}"
+        else:
+            meant = likely_meant(pricing.dimension, columns)
+            hint = f': did you mean "{meant}"?' if meant else ""
+            why = f'no {pricing.dimension} (the file has no "{pricing.dimension}" column{hint})'
+        return value, Problem(
+            event.source,
+            f"usage: event of customer {event.customer}, metric {event.metric} on {event.date} "
+            f"has {why}, and contract {contract_id} prices {pricing.dimension} "
+            f"{', '.join(sorted(values))} only: the line is left off the invoice of every "
+            "period with such an event",
+        )
+    return None
 
 
 # --- contract terms: phases and renewals ----------------------------------------------------
@@ -305,6 +337,7 @@ class Engine:
         self.usage = UsageIndex(self.contracts.usage)
         self.problems: list[Problem] = []
         self.too_large: set[m.Source] = set()  # lines with a charge too large to bill
+        self.unpriced: set[tuple[m.Source, str]] = set()  # (line, dimension value) said
         self.issued_to: dict[str, str] = {}  # invoice id → customer id
 
     def bill(self) -> Billed:
@@ -549,11 +582,17 @@ class Engine:
             try:
                 priced = price(line.pricing, measured)
             except PricingError as error:
-                self.problems.append(
-                    Problem(
-                        line.source, f"{subject(customer.id, contract.id)}{line.product}: {error}"
+                unpriced = unpriced_event(line.pricing, events, contract.id)
+                if unpriced is None:
+                    self.problems.append(
+                        Problem(
+                            line.source,
+                            f"{subject(customer.id, contract.id)}{line.product}: {error}",
+                        )
                     )
-                )
+                elif (line.source, unpriced[0]) not in self.unpriced:  # said once, not monthly
+                    self.unpriced.add((line.source, unpriced[0]))
+                    self.problems.append(unpriced[1])
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
             consumed = consumption(events, period)
