@@ -1934,18 +1934,23 @@ def test_usage_without_event_id_is_never_deduplicated() -> None:
     [
         (
             "timestamp,customer,quantity\n",
-            "usage header missing metric (needs timestamp,customer,metric,quantity)",
+            "usage header missing metric; it needs timestamp,customer,metric,quantity",
         ),
         (
             "time,customer,metric,qty\n",
-            "usage header missing timestamp, quantity (needs timestamp,customer,metric,quantity)",
+            "usage header missing timestamp, quantity; it needs timestamp,customer,metric,quantity",
+        ),
+        (
+            "timestamp,customer,metric,quantiy,region\n",
+            'usage header missing quantity (did you mean "quantiy"?); it needs '
+            "timestamp,customer,metric,quantity",
         ),
         (
             "timestamp,customer,metric,quantity,metric\n",
-            "usage header repeats metric (needs timestamp,customer,metric,quantity)",
+            "usage header repeats metric; it needs timestamp,customer,metric,quantity",
         ),
     ],
-    ids=["missing metric", "missing two", "repeated column"],
+    ids=["missing metric", "missing two", "misspelt", "repeated column"],
 )
 def test_usage_header_problem(header: str, message: str) -> None:
     contract_set, problems = load(usage=[(USAGE_FILE, header + "2026-02-03,acme,api_calls,10\n")])

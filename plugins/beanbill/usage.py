@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import Problem, meant_hint
+from beanbill.problems import Problem, meant_hint, meant_note
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
@@ -95,9 +95,14 @@ def read_usage(
         missing = [c for c in REQUIRED if c not in columns]
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
         if missing or duplicated:
-            why = f"missing {', '.join(missing)}" if missing else f"repeats {', '.join(duplicated)}"
+            extra = [c for c in columns if c not in REQUIRED]
+            why = (
+                f"missing {', '.join(c + meant_note(c, extra) for c in missing)}"
+                if missing
+                else f"repeats {', '.join(duplicated)}"
+            )
             problems.append(
-                Problem(m.Source(file, 1), f"usage header {why} (needs {','.join(REQUIRED)})")
+                Problem(m.Source(file, 1), f"usage header {why}; it needs {','.join(REQUIRED)}")
             )
             continue
         layout = Layout(columns)
