@@ -306,7 +306,11 @@ COMPUTE = PAYMENTS.replace(
     [
         ("region", "sa", 'has region "sa"'),  # a region the contract does not price yet
         ("region", "", "has an empty region"),
-        ("regoin", "eu", 'has no region (the file has no "region" column: did you mean "regoin"?)'),
+        (
+            "regoin",
+            "eu",
+            'has no region: the file has no "region" column (is "regoin" it, misspelt?)',
+        ),
     ],
 )
 def test_usage_a_matrix_cannot_price_is_an_error_at_its_event(

@@ -21,7 +21,7 @@ from beanbill import model as m
 from beanbill.money import MAX_DIGITS, ZERO, allocate, round_money, too_large
 from beanbill.periods import Period, add_months, billing_periods, month_end, month_spans
 from beanbill.pricing import Charge, Measured, PricingError, price
-from beanbill.problems import Problem, likely_meant, subject
+from beanbill.problems import Problem, misspelt_as, subject
 from beanbill.usage_measure import UsageIndex, measure
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -149,9 +149,8 @@ def unpriced_event(
         elif pricing.dimension in columns:
             why = f"an empty {pricing.dimension}"
         else:
-            meant = likely_meant(pricing.dimension, columns)
-            hint = f': did you mean "{meant}"?' if meant else ""
-            why = f'no {pricing.dimension} (the file has no "{pricing.dimension}" column{hint})'
+            hint = misspelt_as(pricing.dimension, columns)
+            why = f'no {pricing.dimension}: the file has no "{pricing.dimension}" column{hint}'
         return value, Problem(
             event.source,
             f"usage: event of customer {event.customer}, metric {event.metric} on {event.date} "

@@ -52,3 +52,10 @@ def meant_note(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "x"?)' after a message, when `word` looks like a misspelt `x`; else ''."""
     meant = likely_meant(word, choices)
     return f' (did you mean "{meant}"?)' if meant else ""
+
+
+def misspelt_as(expected: str, written: Iterable[str]) -> str:
+    """' (is "quantiy" it, misspelt?)' when one of the names `written` looks like a misspelt
+    `expected` (the other way round from `meant_note`), else ''."""
+    found = likely_meant(expected, written)
+    return f' (is "{found}" it, misspelt?)' if found else ""

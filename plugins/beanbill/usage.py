@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import Problem, meant_hint, meant_note
+from beanbill.problems import Problem, meant_hint, misspelt_as
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
@@ -97,7 +97,7 @@ def read_usage(
         if missing or duplicated:
             extra = [c for c in columns if c not in REQUIRED]
             why = (
-                f"missing {', '.join(c + meant_note(c, extra) for c in missing)}"
+                f"missing {', '.join(c + misspelt_as(c, extra) for c in missing)}"
                 if missing
                 else f"repeats {', '.join(duplicated)}"
             )
