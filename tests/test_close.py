@@ -114,9 +114,9 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     assert errors[1] == (
         f"{close_file}:11: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
         "is now 11.00 USD; Income:SalesAndServicesRevenue was -300.00 USD and is now -310.00 "
-        "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD; a closed month "
-        "does not change: undo the edit, or correct the month with a credit or debit memo "
-        "dated in an open period"
+        "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD (`beanbill diff` "
+        "lists the entries that moved them); a closed month does not change: undo the edit, or "
+        "correct the month with a credit or debit memo dated in an open period"
     )
     # Beancount's own balance checks say it too, one per account.
     assert len(errors) == 5
@@ -154,8 +154,9 @@ def test_a_credit_memo_in_an_open_period_corrects_a_closed_month(tmp_path: Path)
         "Liabilities:SalesTax:CA was -40.00 USD and is now -39.00 USD; "
         "Expenses:SalesReturnsAndAllowances had no balance in USD and now has 5.89 USD; "
         "Liabilities:ContraAccountsReceivable:Customers:Acme had no balance in USD and now has "
-        "-11.00 USD; a closed month does not change: undo the edit, or correct the month with a "
-        "credit or debit memo dated in an open period"
+        "-11.00 USD (`beanbill diff` lists the entries that moved them); a closed month does "
+        "not change: undo the edit, or correct the month with a credit or debit memo dated in "
+        "an open period"
     )
     assert len(errors) == 3
     assert all(": Balance failed for '" in e for e in errors[1:]), errors[1:]

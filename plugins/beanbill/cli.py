@@ -165,9 +165,15 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sys.stderr.write(f"beanbill diff: {error}\n")
         return 1
     relative = os.path.relpath(ledger, root)
-    entries = sound_books(args)
-    if entries is None:
-        return 1
+    # With problems (a closed month that moved, a customer file left out), the diff is still
+    # what shows what moved: the problems are said first, and the exit status is 1.
+    entries, errors, options = load(args.ledger)
+    if errors:
+        print_errors(errors, options, args.command)
+        sys.stderr.write(
+            f"beanbill diff: {len(errors)} problem(s) in the working tree's books; the diff "
+            "below is of the books as they load with them\n"
+        )
     with tempfile.TemporaryDirectory(prefix="beanbill-diff-") as folder:
         try:
             write_revision(root, args.base, folder)
@@ -212,7 +218,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             )
         )
         sys.stdout.write(f"\n{lines}" if lines else "")
-    return 0
+    return 1 if errors else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

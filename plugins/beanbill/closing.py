@@ -284,7 +284,8 @@ def balance_problems(
             LockProblem(
                 first,
                 f"the closed month {month:%Y-%m} moved: at its end, "
-                f"{'; '.join(moved[:LISTED])}{more}; {HOW_TO_CORRECT}",
+                f"{'; '.join(moved[:LISTED])}{more} (`beanbill diff` lists the entries that "
+                f"moved them); {HOW_TO_CORRECT}",
             )
         )
     return problems
