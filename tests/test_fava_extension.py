@@ -3,6 +3,7 @@ CLI's reports, as of Fava's time filter, with each invoice linked to its journal
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -138,3 +139,24 @@ def test_each_query_gets_its_own_page(tmp_path: Path) -> None:
     html = client.get(PAGE).get_data(as_text=True)
     invoices = html[html.index("Invoices open on") : html.index("Receivables aging")]
     assert "INV-ACME-1-20260201" in invoices and "account=Assets" not in invoices
+
+
+def test_without_a_filter_the_page_is_as_of_today_and_a_new_day_works_it_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME}, LEDGER)
+    client = create_app([ledger], load=True).test_client()
+    today = [datetime.date(2026, 2, 15)]
+
+    class Day(datetime.date):
+        @classmethod
+        def today(cls) -> Day:
+            return cls.fromordinal(today[0].toordinal())
+
+    monkeypatch.setattr(fava_ext.datetime, "date", Day)
+    # The books hold March's invoice already; on 15 February it is not issued yet.
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Invoices open on 2026-02-15" in html and ">INV-ACME-1-20260301</a>" not in html
+    today[0] = datetime.date(2026, 3, 2)  # the server runs on into March
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "Invoices open on 2026-03-01" in html and ">INV-ACME-1-20260301</a>" in html

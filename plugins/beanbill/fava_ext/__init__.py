@@ -89,7 +89,8 @@ class BillingReports(FavaExtensionBase):
     def page(self) -> Page:
         """The page for the request (worked out once per query and load; like the plugins,
         without the cyclic garbage collector rescanning the books' objects meanwhile)."""
-        query = tuple(sorted(request.args.items()))
+        # today's date too: without a time filter, the invoices and aging are as of today
+        query = (("today", str(datetime.date.today())), *sorted(request.args.items()))
         page = self._pages.pop(query, None) if self._loaded is not None else None
         if page is None:
             try:
