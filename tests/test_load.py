@@ -2049,11 +2049,14 @@ def test_load_folder_reads_subfolders_and_says_what_it_does_not_read(tmp_path: P
     (tmp_path / "usage" / ".old").mkdir()
     (tmp_path / "usage" / ".old" / "events.csv").write_text("not,a,usage,file\n")
     (tmp_path / "usage" / "2026-03.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "usage" / "shared").symlink_to(tmp_path / "usage" / ".old")
     contract_set, problems = load_folder(str(tmp_path))
     assert [str(p) for p in problems] == [
         f"{tmp_path / 'usage' / '2026-03.xlsx'}:0: the file is not read: a usage file is CSV, "
         "saved as CSV UTF-8 (a name ending in .csv); rename it, or move it out of usage/ "
-        "(names starting with a dot are left out)"
+        "(names starting with a dot are left out)",
+        f"{tmp_path / 'usage' / 'shared'}:0: the folder is a link; it is not read (put the "
+        "files themselves here)",
     ]
     assert contract_set is not None
     assert customer_ids(contract_set) == ["acme", "globex"]

@@ -1290,6 +1290,10 @@ def read_folder(folder: str) -> FolderTexts:
         result = []
         for here, subfolders, names in os.walk(directory):
             subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+            for linked in [d for d in subfolders if os.path.islink(os.path.join(here, d))]:
+                message = "the folder is a link; it is not read (put the files themselves here)"
+                unreadable.append(Problem(m.Source(os.path.join(here, linked), 0), message))
+                subfolders.remove(linked)  # (os.walk would not go into it either)
             files_read.append(here)
             real_here = os.path.realpath(here)
             for name in sorted(n for n in names if not n.startswith(".")):
