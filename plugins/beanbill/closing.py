@@ -54,6 +54,9 @@ class Closing(NamedTuple):
 class LockProblem(NamedTuple):
     entry: data.Directive
     message: str
+    # The close's own balance assertions this problem reports: the close plugin takes them
+    # out of the books, so that Beancount does not report each of them again.
+    replaces: tuple[data.Balance, ...] = ()
 
 
 def month_label(day: datetime.date) -> str:
@@ -246,9 +249,9 @@ def balance_problems(
     markers: dict[datetime.date, data.Custom],
     options_map: dict[str, Any],
 ) -> list[LockProblem]:
-    """One problem per closed month whose balances moved: an asserted balance that changed
-    (Beancount reports each of those too), or an account that now has a balance, in a
-    currency, that the close does not assert (an account or currency new in the month)."""
+    """One problem per closed month whose balances moved: an asserted balance that changed,
+    or an account that now has a balance, in a currency, that the close does not assert (an
+    account or currency new in the month). It `replaces` the close's assertions that fail."""
     afters = sorted(add_months(month, 1) for month in markers)
     asserted: dict[datetime.date, list[data.Balance]] = {day: [] for day in afters}
     for entry in entries:
@@ -260,8 +263,12 @@ def balance_problems(
         month = add_months(after, -1)
         moved: list[str] = []
         first: data.Directive = markers[month]
+        close_file = first.meta.get("filename")
+        failed: list[data.Balance] = []
         known = set()
         for balance in asserted[after]:
+            if balance.meta.get("filename") != close_file:
+                continue  # the ledger's own (a bank statement's): Beancount checks it
             currency = balance.amount.currency
             known.add((balance.account, currency))
             now = totals.get((balance.account, currency), Decimal(0))
@@ -269,6 +276,7 @@ def balance_problems(
             if abs(now - Decimal(balance.amount.number or 0)) > tolerance:
                 if not moved:
                     first = balance  # the problem is reported at the first moved balance
+                failed.append(balance)
                 moved.append(
                     f"{balance.account} was {balance.amount} and is now {now:f} {currency}"
                 )
@@ -286,6 +294,7 @@ def balance_problems(
                 f"the closed month {month:%Y-%m} moved: at its end, "
                 f"{'; '.join(moved[:LISTED])}{more} (`beanbill diff` lists the entries that "
                 f"moved them); {HOW_TO_CORRECT}",
+                tuple(failed),
             )
         )
     return problems

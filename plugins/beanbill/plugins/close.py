@@ -6,9 +6,8 @@ Usage, in the top-level ledger file, after the contracts, recognition and settle
     plugin "beanbill.plugins.close"
 
 No config. The closes are the files `beanbill close` writes (closed/YYYY-MM.beancount,
-included from the ledger; see beanbill.closing). Beancount checks their `balance`
-assertions itself; this plugin adds errors, at the invoice (or the YAML line it was compiled
-from) or at the close's own line, for:
+included from the ledger; see beanbill.closing). This plugin reports, at the invoice (or the
+YAML line it was compiled from) or at the close's own line:
 
   - an invoice of a closed month whose digest changed (its date, amounts, lines, service
     dates, due date... anything it says but its narration and settlement status);
@@ -17,7 +16,9 @@ from) or at the close's own line, for:
   - a closed month whose balances moved: one error naming the accounts, as they were and as
     they are, and saying how to correct a closed month (a memo dated in an open period).
 
-It emits no entries. Books without a close pass through unchecked.
+It emits no entries. The close's `balance` assertions that fail are taken out of the books,
+as that one error reports them: Beancount would report each again (without the plugin, it
+still does). Books without a close pass through unchecked.
 """
 
 from __future__ import annotations
@@ -51,4 +52,7 @@ def check_closed_months(
     errors: list[CloseError | BeanbillError] = [
         CloseError(finder.meta(p.entry.meta), p.message, p.entry) for p in problems
     ]
+    reported = {id(balance) for problem in problems for balance in problem.replaces}
+    if reported:
+        entries = [entry for entry in entries if id(entry) not in reported]
     return entries, errors
