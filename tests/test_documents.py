@@ -241,6 +241,11 @@ def test_a_document_whose_books_changed_is_rendered_again_and_said(
     ("extra", "message"),
     [
         (["--id", "INV-NOPE"], "no invoice or memo INV-NOPE in the books; nothing written"),
+        (
+            ["--id", "INV-ACME-1-2026030"],  # a digit short
+            'no invoice or memo INV-ACME-1-2026030 (did you mean "INV-ACME-1-20260301"?) in the '
+            "books",
+        ),
         (["--templates", "/nonexistent"], "no invoice.html.j2 in /nonexistent"),
         (["--statements", "2026-03-15", "--id", "CM-1"], "--id names invoices and memos"),
         (["--customer", "acme"], "--customer goes with --statements; nothing written"),

@@ -37,7 +37,7 @@ from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months
 from beanbill.plugins.contracts import last_contracts
 from beanbill.plugins.contracts import parse_config as contracts_config
-from beanbill.problems import meant_hint
+from beanbill.problems import meant_hint, meant_note
 from beanbill.receivables import default_as_of, invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path, template_problem
@@ -464,9 +464,12 @@ def cmd_render(args: argparse.Namespace) -> int:
                 f"{args.statements}",
             )
     else:
-        found, unknown = select(documents(entries, directory), args.id)
+        every = documents(entries, directory)
+        found, unknown = select(every, args.id)
         if unknown:
-            return refuse(args, f"no invoice or memo {', '.join(unknown)} in the books")
+            ids = [document.id for document in every]
+            named = ", ".join(f"{i}{meant_note(i, ids)}" for i in unknown)
+            return refuse(args, f"no invoice or memo {named} in the books")
     renderer = Renderer(templates, args.locale)
     try:
         renderer.check_templates()
