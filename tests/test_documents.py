@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import shutil
 from decimal import Decimal
+import os
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,39 @@ def test_a_document_dated_before_its_account_opens_is_an_error_naming_the_file(
     ]
     filed = [(e.date, e.links) for e in entries if isinstance(e, data.Document)]
     assert filed == [(day("2026-01-01"), {"INV-ACME-1-20260101"})]
+
+
+def test_documents_of_invoices_the_books_no_longer_have_are_said(tmp_path: Path) -> None:
+    # Acme's contract renamed after its invoices were rendered (and maybe sent): the PDFs name
+    # invoices that are not in the books; a payment naming one does not make it one. A file
+    # of the customer's own (a signed order form) is filed as before.
+    renamed = ACME.replace("ACME-1", "ACME-2")
+    ledger = LEDGER + 'plugin "beanbill.plugins.documents"\n'
+    payment = '2026-01-20 * "Acme" "Payment"\n  invoice-id: "INV-ACME-1-20260101"\n'
+    payment += f"  Assets:Cash:Bank  1.00 USD\n  {AR}  -1.00 USD\n"
+    path = write_books(tmp_path, {"acme": renamed}, ledger + payment)
+    folder = tmp_path / "documents" / "Assets" / "AccountsReceivable" / "Customers" / "Acme"
+    folder.mkdir(parents=True)
+    for name in ("INV-ACME-1-20260101", "INV-ACME-1-20260201", "order-form"):
+        (folder / f"2026-0{'2' if '0201' in name else '1'}-01.{name}.pdf").write_bytes(b"%PDF-")
+    entries, errors, _ = loader.load_file(str(path))
+    messages = [(e.source["filename"], e.message) for e in errors if "documents" in e.message]
+    assert messages == [
+        (
+            str(folder / "2026-01-01.INV-ACME-1-20260101.pdf"),
+            "2 documents of invoices that are not in these books (the first "
+            "2026-01-01.INV-ACME-1-20260101.pdf): if they were sent, the customer holds "
+            "invoices the books no longer have (a contract renamed or changed since it was "
+            "rendered, or a customer file with a problem). Correct the books, or remove the "
+            "files that were never sent",
+        )
+    ]
+    filed = sorted(os.path.basename(e.filename) for e in entries if isinstance(e, data.Document))
+    assert filed == [
+        "2026-01-01.INV-ACME-1-20260101.pdf",
+        "2026-01-01.order-form.pdf",
+        "2026-02-01.INV-ACME-1-20260201.pdf",
+    ]
 
 
 def test_a_missing_documents_folder_is_an_error() -> None:

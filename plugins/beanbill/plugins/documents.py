@@ -17,7 +17,10 @@ is added to the loaded options' `documents`, so Fava watches it and a newly rend
 reloads the books.
 
 Errors: a documents folder that does not exist; a document dated outside its account's
-open..close span (not filed: Beancount would refuse it at a location the user cannot open).
+open..close span (not filed: Beancount would refuse it at a location the user cannot open);
+documents named as `beanbill render` names an invoice (`<date>.<prefix>-…-<yyyymmdd>.pdf`)
+whose invoice the books no longer have (filed all the same), one error per account: a sent
+invoice the books lost.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Any, NamedTuple
 from beancount.core import account, data
 
 from beanbill.active import ActiveAccounts
+from beanbill.books import is_invoice
 from beanbill.ledger import BeanbillError, internal_error
 
 __plugins__ = ("file_documents",)
@@ -85,8 +89,10 @@ def found_documents(
     active = ActiveAccounts(entries)
     filed = {e.filename for e in entries if isinstance(e, data.Document)}
     ids = document_ids(entries)
+    prefixes = tuple({i.split("-", 1)[0] + "-" for i in ids if "-" in i})
     found: list[data.Directive] = []
     errors: list[DocumentsError] = []
+    gone: dict[str, list[str]] = {}  # account → the paths of invoices no longer in the books
     for name, path, date, stem in dated:
         if name not in active.opens or path in filed:
             continue
@@ -101,17 +107,44 @@ def found_documents(
             errors.append(DocumentsError(data.new_metadata(path, 0), message, None))
             continue
         links = frozenset({stem}) if stem in ids else frozenset()
+        if not links and stem.startswith(prefixes) and stem.endswith(f"-{date:%Y%m%d}"):
+            gone.setdefault(name, []).append(path)  # named as `beanbill render` names one
         meta = data.new_metadata(FILENAME, 0)
         found.append(data.Document(meta, date, name, path, frozenset(), links))
+    for paths in gone.values():
+        first = os.path.basename(paths[0])
+        if paths[1:]:
+            what = (
+                f"{len(paths)} documents of invoices that are not in these books (the first "
+                f"{first}): if they were sent, the customer holds invoices"
+            )
+            remove = "the files that were never sent"
+        else:
+            what = (
+                f"document {first} is of an invoice that is not in these books: if it was "
+                "sent, the customer holds an invoice"
+            )
+            remove = "the file if it was never sent"
+        errors.append(
+            DocumentsError(
+                data.new_metadata(paths[0], 0),
+                f"{what} the books no longer have (a contract renamed or changed since it was "
+                f"rendered, or a customer file with a problem). Correct the books, or remove "
+                f"{remove}",
+                None,
+            )
+        )
     return found, errors
 
 
 def document_ids(entries: list[data.Directive]) -> set[str]:
-    """The ids of the invoices and memos (their links)."""
+    """The ids of the invoices and memos (their links); not the invoice ids that payments and
+    other entries name, which may be of invoices the books no longer have."""
     ids = set()
     for entry in entries:
         if isinstance(entry, data.Transaction):
-            for key in ("invoice-id", "memo-id"):
-                if key in entry.meta:
-                    ids.add(str(entry.meta[key]))
+            if "memo-id" in entry.meta:
+                ids.add(str(entry.meta["memo-id"]))
+            elif "invoice-id" in entry.meta and is_invoice(entry):
+                ids.add(str(entry.meta["invoice-id"]))
     return ids
