@@ -5,9 +5,9 @@ option finds them."""
 from __future__ import annotations
 
 import datetime
+import os
 import shutil
 from decimal import Decimal
-import os
 from pathlib import Path
 
 import pytest
