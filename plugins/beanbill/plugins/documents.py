@@ -39,6 +39,7 @@ from beanbill.ledger import BeanbillError, internal_error
 __plugins__ = ("file_documents",)
 
 DATED = re.compile(r"(\d{4})-(\d{2})-(\d{2})\.(.+)")
+INVOICE_ID = re.compile(r"[^-]+-.+-\d{8}")
 FILENAME = "<beanbill:documents>"
 
 
@@ -89,7 +90,8 @@ def found_documents(
     active = ActiveAccounts(entries)
     filed = {e.filename for e in entries if isinstance(e, data.Document)}
     ids = document_ids(entries)
-    prefixes = tuple({i.split("-", 1)[0] + "-" for i in ids if "-" in i})
+    # the invoice ids' prefixes (`<prefix>-<contract>-<yyyymmdd>`; memo ids are free-form)
+    prefixes = tuple({i.split("-", 1)[0] + "-" for i in ids if INVOICE_ID.fullmatch(i)})
     found: list[data.Directive] = []
     errors: list[DocumentsError] = []
     gone: dict[str, list[str]] = {}  # account → the paths of invoices no longer in the books
