@@ -94,6 +94,11 @@ def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> N
     assert "INV-ACME-1-20260101" not in invoices  # issued before the filter
     assert "INV-ACME-1-20260301" not in invoices  # issued after the filter
     assert "<td>2026-02</td>" in waterfall and "<td>2026-01</td>" not in waterfall
+    # Overdue invoices stand out: on 30 April, February's and March's (due 3 and 31 March).
+    html = page(tmp_path / "april", "?time=2026-01-01+-+2026-04-30")
+    invoices = html[html.index("Invoices issued") : html.index("Receivables aging")]
+    assert invoices.count('<td class="overdue">overdue</td>') == 2
+    assert "<td>paid</td>" in invoices  # January's, paid: not marked
 
 
 def test_a_time_filter_that_is_not_a_date_is_said_on_the_page(tmp_path: Path) -> None:
