@@ -285,6 +285,70 @@ def test_credit_memo_per_line_with_inclusive_tax(tmp_path: Path) -> None:
     ]
 
 
+# One consolidated invoice for two contracts that both sell the platform: January's 300.00
+# (monthly) and the first quarter's 300.00.
+TWO_CONTRACTS = """\
+customer: {id: acme, account: Acme, name: Acme Corp, consolidate: true}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-03-31
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "300.00"}
+        taxes: [ca]
+  - id: ACME-2
+    start: 2026-01-01
+    end: 2026-03-31
+    billing: {cadence: quarterly, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "300.00"}
+        taxes: [ca]
+adjustments:
+"""
+
+
+def test_a_memo_line_picks_the_line_of_one_contract_on_a_consolidated_invoice(
+    tmp_path: Path,
+) -> None:
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-01-01, invoice: INV-acme-20260101,\n"
+        '     lines: [{product: platform, contract: ACME-2, amount: "40.00"}]}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": TWO_CONTRACTS + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-1")
+    # ACME-2's quarter alone, not started: all of it off its deferred revenue, over the quarter.
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Acme", D("-44.00")),
+        ("Liabilities:DeferredRevenue", D("40.00")),
+        ("Liabilities:SalesTax:CA", D("4.00")),
+    ]
+    assert entry.postings[1].meta["service-end"] == datetime.date(2026, 3, 31)
+    # Without the pick, it is spread over both contracts' lines, 20.00 each.
+    spread = memo.replace(" contract: ACME-2,", "")
+    entries, _ = load(tmp_path / "spread", {"acme": TWO_CONTRACTS + spread})
+    entry = by_meta(entries, "memo-id", "CM-1")
+    assert [(p.units.number, p.meta["service-end"]) for p in entry.postings[1:3]] == [
+        (D("20.00"), datetime.date(2026, 1, 31)),
+        (D("20.00"), datetime.date(2026, 3, 31)),
+    ]
+    # A contract without such a line says which have one.
+    wrong = memo.replace("contract: ACME-2", "contract: ACME-3")
+    _, errors = load(tmp_path / "wrong", {"acme": TWO_CONTRACTS + wrong})
+    assert [e.message for e in errors] == [
+        "customer acme: credit_memo CM-1: contract ACME-3 has no platform line on invoice "
+        "INV-acme-20260101 "
+        "(the contracts with one: ACME-1, ACME-2)"
+    ]
+
+
 def test_debit_memo_mirrors_a_credit_memo(tmp_path: Path) -> None:
     memo = (
         "  - {type: debit_memo, id: DM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"

@@ -272,6 +272,7 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
                 f'{what}: product "{line.product}" is not on invoice {state.invoice.id} '
                 f"(its lines: {', '.join(on)})",
             )
+        indexes = picked(line, indexes, state, what)
         left = sum((state.left[i] for i in indexes), ZERO)
         if credit and line.amount > left:
             raise Rejected(
@@ -284,6 +285,22 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
             weights = [state.groups[i].net for i in indexes]
         shares += zip(indexes, allocate(line.amount, weights, currency), strict=True)
     return shares
+
+
+def picked(line: m.MemoLine, indexes: list[int], state: InvoiceState, what: str) -> list[int]:
+    """The line groups of `indexes` (all of the line's product) of the line's `contract`, if
+    it names one; one that has none of them is rejected, with the contracts that have."""
+    if line.contract is None:
+        return indexes
+    chosen = [i for i in indexes if state.groups[i].contract == line.contract]
+    if not chosen:
+        contracts = ", ".join(sorted({state.groups[i].contract for i in indexes}))
+        raise Rejected(
+            line.source,
+            f"{what}: contract {line.contract} has no {line.product} line on invoice "
+            f"{state.invoice.id} (the contracts with one: {contracts})",
+        )
+    return chosen
 
 
 def memo_entry(

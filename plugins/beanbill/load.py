@@ -875,8 +875,12 @@ class CustomerReader:
                 node,
                 f'{what}: unknown product "{product}" ({_known(self.catalog.products, product)})',
             )
+        contract = f.optional("contract")
         line = m.MemoLine(
-            product, self._positive(f.required("amount"), f"{what}: amount"), self.doc.source(node)
+            product,
+            self._positive(f.required("amount"), f"{what}: amount"),
+            self.doc.source(node),
+            as_str(contract, f"{what}: contract") if contract is not None else None,
         )
         f.done()
         return line

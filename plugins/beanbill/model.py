@@ -285,6 +285,9 @@ class MemoLine:
     product: str
     amount: Decimal
     source: Source
+    # Whose line of that product, on a consolidated invoice with several contracts selling it:
+    # None, all of them, in proportion.
+    contract: str | None = None
 
 
 @dataclass(frozen=True)
