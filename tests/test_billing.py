@@ -527,6 +527,9 @@ def test_consolidated_customer_gets_one_invoice_per_date() -> None:
         ("C-2", M("200.00")),
     ]
     assert february.total == M("1200.00")
+    # due on the shortest terms of its contracts: C-2's net 15, not the company's net 30
+    assert february.due_date == D(2026, 2, 16)
+    assert invoices["INV-acme-20260101"].due_date == D(2026, 1, 31)
     entry = invoice_entry(february)
     assert dict(entry.meta)["contract"] == "C-1, C-2"
     assert dict(entry.meta)["invoice-id"] == "INV-acme-20260201"
