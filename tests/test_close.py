@@ -331,6 +331,12 @@ def test_the_digest_reads_what_the_invoice_says_not_where_or_its_status() -> Non
     moved = parser.parse_string("\n\n\n" + text.replace('"open"', '"paid"'))[0]
     (same,) = [e for e in moved if isinstance(e, data.Transaction)]
     assert invoice_digest(same._replace(narration="Invoice INV")) == digest
+    # A consolidated invoice's lines name their contract since the tenth session: closes
+    # made before still hold.
+    named = text.replace('    product: "platform"', '    product: "platform"\n    contract: "A-1"')
+    (lines_named,) = [e for e in parser.parse_string(named)[0] if isinstance(e, data.Transaction)]
+    assert lines_named.postings[1].meta["contract"] == "A-1"
+    assert invoice_digest(lines_named) == digest
     for changed in (
         text.replace("100.00", "101.00"),
         text.replace('"platform"', '"seats"'),

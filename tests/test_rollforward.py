@@ -13,7 +13,7 @@ from beancount.core import data
 
 from beanbill import cli
 from beanbill.rollforward import ADJUSTED, BILLED, RECOGNISED, DeferredMove, roll_forward
-from tests.test_adjustments import ACME, write_books
+from tests.test_adjustments import ACME, TWO_CONTRACTS, write_books
 from tests.test_fava_extension import LEDGER
 
 D = Decimal
@@ -104,3 +104,30 @@ def test_rollforward_ties_out_to_the_books(
     bad = ["rollforward", str(ledger), "--from", "2026-03-01", "--to", "2026-02-01"]
     assert cli.main(bad) == 1
     assert "--to 2026-02-01 is before --from 2026-03-01" in capsys.readouterr().err
+
+
+def test_a_consolidated_invoice_rolls_forward_per_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One invoice for ACME-1's January (300.00) and ACME-2's quarter (300.00), and a memo on
+    # ACME-2's line: each contract's own row, not one "ACME-1, ACME-2".
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-01-01, invoice: INV-acme-20260101,\n"
+        '     lines: [{product: platform, contract: ACME-2, amount: "40.00"}]}\n'
+    )
+    ledger = write_books(tmp_path, {"acme": TWO_CONTRACTS + memo})
+    assert cli.main(["rollforward", str(ledger), "--from", "2026-01-01", "--to", "2026-01-31"]) == 0
+    assert capsys.readouterr().out.splitlines()[3:6] == [
+        "ACME-1    USD          0.00  300.00      300.00              0.00      0.00     0.00",
+        # 31 of the quarter's 90 days: 103.33 of the line, less 13.78 of the memo's 40.00
+        "ACME-2    USD          0.00  300.00       89.55              0.00    -40.00   170.45",
+        "total     USD          0.00  600.00      389.55              0.00    -40.00   170.45",
+    ]
+    # The invoice and its releases say each line's contract.
+    entries, errors, _ = loader.load_file(str(ledger))
+    assert errors == []
+    releases = [
+        e for e in entries if isinstance(e, data.Transaction) and e.date == day("2026-01-31")
+    ]
+    contracts = [p.meta["contract"] for e in releases for p in e.postings if p.meta]
+    assert sorted(contracts) == ["ACME-1", "ACME-2", "ACME-2"]

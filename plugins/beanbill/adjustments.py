@@ -198,9 +198,12 @@ def memo_postings(
     sign = Decimal(1) if memo.kind == CREDIT_MEMO else Decimal(-1)
     total = sum((share.total for share in shares), ZERO)
     postings = [Posting(receivable(customer.account), -sign * total, currency)]
+    consolidated = len(invoice.contracts) > 1
     for share in shares:
         group = share.group
         product: Meta = {"product": group.product}
+        if consolidated:
+            product = {**product, "contract": group.contract}
         if share.recognised:
             account = (
                 SALES_RETURNS if sign > 0 else catalog.revenue_rules[group.revenue_rule].account

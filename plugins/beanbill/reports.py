@@ -111,7 +111,9 @@ def deferred_moves(entries: Iterable[data.Directive]) -> Iterator[DeferredMove]:
                     kind = BILLED if is_invoice(entry) else ADJUSTED
             meta = posting.meta or {}
             invoice = str(meta.get("invoice-id") or entry.meta.get("invoice-id") or "")
-            contract = str(entry.meta.get("contract") or invoice or "(no contract)")
+            contract = str(
+                meta.get("contract") or entry.meta.get("contract") or invoice or "(no contract)"
+            )
             yield DeferredMove(entry.date, contract, invoice, kind, -number[0], number[1])
 
 

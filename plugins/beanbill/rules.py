@@ -76,10 +76,13 @@ def invoice_entry(invoice: Invoice) -> Entry:
     currency = invoice.currency
     postings = [Posting(receivable(customer.account), invoice.total, currency)]
     tax_by_account: dict[str, Decimal] = {}
+    consolidated = len(invoice.contracts) > 1
     for line in invoice.lines:
-        postings.append(
-            Posting(line_account(line, customer.account), -line.amount, currency, line_meta(line))
-        )
+        line_info = line_meta(line)
+        if consolidated:  # its lines name their contract: revenue and roll-forward per contract
+            line_info = {**line_info, "contract": line.contract}
+        account = line_account(line, customer.account)
+        postings.append(Posting(account, -line.amount, currency, line_info))
         for tax in line.taxes:
             tax_by_account[tax.account] = tax_by_account.get(tax.account, ZERO) + tax.amount
     for account, amount in sorted(tax_by_account.items()):

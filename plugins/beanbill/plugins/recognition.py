@@ -78,6 +78,7 @@ class Line(NamedTuple):
     product: str | None
     payee: str | None
     invoice: dict[str, Any]  # the metadata of the invoice (or memo) it comes from
+    contract: str | None = None  # the posting's own, on a consolidated invoice (or its memo)
 
 
 class Release(NamedTuple):
@@ -177,6 +178,7 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
     )
     invoice_id = entry.meta.get("invoice-id")
     product = meta.get("product")
+    contract = meta.get("contract")
     return Line(
         posting.account,
         rule.account,
@@ -185,6 +187,7 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
         str(product) if product is not None else None,
         entry.payee,
         entry.meta,
+        str(contract) if contract is not None else None,
     )
 
 
@@ -200,6 +203,8 @@ def release_of(date: datetime.date, group: str, pieces: list[tuple[Line, Decimal
             meta["invoice-id"] = line.invoice_id
         if line.product:
             meta["product"] = line.product
+        if line.contract:
+            meta["contract"] = line.contract
         postings.append(
             data.Posting(
                 line.account,
