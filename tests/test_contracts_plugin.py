@@ -309,7 +309,8 @@ COMPUTE = PAYMENTS.replace(
         (
             "regoin",
             "eu",
-            'has no region: the file has no "region" column (is "regoin" it, misspelt?)',
+            'has no region: the file has no "region" column (is "regoin" a misspelling of '
+            '"region"?)',
         ),
     ],
 )

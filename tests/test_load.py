@@ -1942,7 +1942,7 @@ def test_usage_without_event_id_is_never_deduplicated() -> None:
         ),
         (
             "timestamp,customer,metric,quantiy,region\n",
-            'usage header missing quantity (is "quantiy" it, misspelt?); it needs '
+            'usage header missing quantity (is "quantiy" a misspelling of "quantity"?); it needs '
             "timestamp,customer,metric,quantity",
         ),
         (

@@ -54,8 +54,14 @@ def meant_note(word: str, choices: Iterable[str]) -> str:
     return f' (did you mean "{meant}"?)' if meant else ""
 
 
+def misspelling_note(typo: str, expected: str) -> str:
+    """' (is "quantiy" a misspelling of "quantity"?)': the other way round from `meant_note`,
+    when what is written is not a choice but may be the expected name, misspelt."""
+    return f' (is "{typo}" a misspelling of "{expected}"?)'
+
+
 def misspelt_as(expected: str, written: Iterable[str]) -> str:
-    """' (is "quantiy" it, misspelt?)' when one of the names `written` looks like a misspelt
-    `expected` (the other way round from `meant_note`), else ''."""
+    """`misspelling_note` when one of the names `written` looks like a misspelt `expected`,
+    else ''."""
     found = likely_meant(expected, written)
-    return f' (is "{found}" it, misspelt?)' if found else ""
+    return misspelling_note(found, expected) if found else ""

@@ -21,7 +21,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from beanbill.model import Source
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import likely_meant, meant_hint
+from beanbill.problems import likely_meant, meant_hint, misspelling_note
 
 STR = "tag:yaml.org,2002:str"
 INT = "tag:yaml.org,2002:int"
@@ -274,9 +274,7 @@ class Fields:
         unread = [key for key in self._values if key not in self._read]
         for key in keys:
             if (typo := likely_meant(key, unread)) is not None:
-                return Invalid(
-                    self._keys[typo], f'{message} (is "{typo}" a misspelling of "{key}"?)'
-                )
+                return Invalid(self._keys[typo], message + misspelling_note(typo, key))
         return Invalid(self.node, message)
 
     def names(self) -> list[str]:
