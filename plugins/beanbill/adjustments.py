@@ -198,11 +198,10 @@ def memo_postings(
     sign = Decimal(1) if memo.kind == CREDIT_MEMO else Decimal(-1)
     total = sum((share.total for share in shares), ZERO)
     postings = [Posting(receivable(customer.account), -sign * total, currency)]
-    consolidated = len(invoice.contracts) > 1
     for share in shares:
         group = share.group
         product: Meta = {"product": group.product}
-        if consolidated:
+        if invoice.consolidated:
             product = {**product, "contract": group.contract}
         if share.recognised:
             account = (

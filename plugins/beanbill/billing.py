@@ -106,6 +106,11 @@ class Invoice(NamedTuple):
     tax: Decimal
     total: Decimal  # subtotal + tax: what the customer owes
 
+    @property
+    def consolidated(self) -> bool:
+        """Several contracts' lines on one invoice (a `consolidate: true` customer's)."""
+        return len(self.contracts) > 1
+
 
 @dataclass(frozen=True)
 class Billed:

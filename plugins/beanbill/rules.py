@@ -76,10 +76,11 @@ def invoice_entry(invoice: Invoice) -> Entry:
     currency = invoice.currency
     postings = [Posting(receivable(customer.account), invoice.total, currency)]
     tax_by_account: dict[str, Decimal] = {}
-    consolidated = len(invoice.contracts) > 1
     for line in invoice.lines:
         line_info = line_meta(line)
-        if consolidated:  # its lines name their contract: revenue and roll-forward per contract
+        if (
+            invoice.consolidated
+        ):  # its lines name their contract: revenue and roll-forward per contract
             line_info = {**line_info, "contract": line.contract}
         account = line_account(line, customer.account)
         postings.append(Posting(account, -line.amount, currency, line_info))
