@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -158,7 +158,7 @@ class Reader:
         """Add to each payment the invoices its links name: a link equal to an invoice id, or
         that looks like one (same prefix: reported if it names none). Done once every entry is
         read, as a payment may come before the invoice it names."""
-        prefixes = tuple({i.split("-", 1)[0] + "-" for i in self.invoice_ids if "-" in i})
+        prefixes = id_prefixes(self.invoice_ids)
         for index, named, links in self.linked:
             named += [
                 link for link in links if link in self.invoice_ids or link.startswith(prefixes)
@@ -311,6 +311,12 @@ class Reader:
                 source,
             )
         )
+
+
+def id_prefixes(invoice_ids: Iterable[str]) -> tuple[str, ...]:
+    """The prefixes of `invoice_ids` ("INV-" of INV-ACME-1-20260101): what a name that looks
+    like an invoice id starts with."""
+    return tuple({i.split("-", 1)[0] + "-" for i in invoice_ids if "-" in i})
 
 
 def misspelt_invoice_id(meta: dict[str, Any]) -> str | None:

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 from beancount.core import account, data
 
 from beanbill.active import ActiveAccounts
-from beanbill.books import is_invoice
+from beanbill.books import id_prefixes, is_invoice
 from beanbill.ledger import BeanbillError, internal_error
 
 __plugins__ = ("file_documents",)
@@ -91,7 +91,7 @@ def found_documents(
     filed = {e.filename for e in entries if isinstance(e, data.Document)}
     ids = document_ids(entries)
     # the invoice ids' prefixes (`<prefix>-<contract>-<yyyymmdd>`; memo ids are free-form)
-    prefixes = tuple({i.split("-", 1)[0] + "-" for i in ids if INVOICE_ID.fullmatch(i)})
+    prefixes = id_prefixes(i for i in ids if INVOICE_ID.fullmatch(i))
     found: list[data.Directive] = []
     errors: list[DocumentsError] = []
     gone: dict[str, list[str]] = {}  # account → the paths of invoices no longer in the books
