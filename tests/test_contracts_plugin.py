@@ -249,16 +249,19 @@ timestamp,customer,metric,quantity,amount
 """
 
 
-def write_payments_books(root: Path, customer: str) -> Path:
+def write_metered_books(root: Path, customer: str, product: str, usage: str) -> Path:
+    """Books with all plugins, the catalog's `product` (its YAML line) and one usage file."""
     path = write_books(root, {"acme": customer}, ALL_PLUGINS)
     catalog = root / "contracts" / "catalog.yaml"
-    catalog.write_text(
-        catalog.read_text() + "  payments: {name: Payments, metric: payments, "
-        "revenue_rule: subscription}\n"
-    )
+    catalog.write_text(catalog.read_text() + f"  {product}\n")
     (root / "contracts" / "usage").mkdir()
-    (root / "contracts" / "usage" / "events.csv").write_text(REFUNDS)
+    (root / "contracts" / "usage" / "events.csv").write_text(usage)
     return path
+
+
+def write_payments_books(root: Path, customer: str) -> Path:
+    payments = "payments: {name: Payments, metric: payments, revenue_rule: subscription}"
+    return write_metered_books(root, customer, payments, REFUNDS)
 
 
 def test_usage_netting_below_zero_is_an_error_at_the_line_not_a_negative_invoice(
@@ -317,19 +320,14 @@ COMPUTE = PAYMENTS.replace(
 def test_usage_a_matrix_cannot_price_is_an_error_at_its_event(
     tmp_path: Path, header: str, region: str, has: str
 ) -> None:
-    path = write_books(tmp_path, {"acme": COMPUTE}, ALL_PLUGINS)
-    catalog = tmp_path / "contracts" / "catalog.yaml"
-    catalog.write_text(
-        catalog.read_text() + "  compute: {name: Compute, metric: compute_hours, "
-        "revenue_rule: subscription}\n"
-    )
-    (tmp_path / "contracts" / "usage").mkdir()
-    events = tmp_path / "contracts" / "usage" / "events.csv"
-    events.write_text(
+    compute = "compute: {name: Compute, metric: compute_hours, revenue_rule: subscription}"
+    usage = (
         f"timestamp,customer,metric,quantity,{header}\n"
         "2026-01-10,acme,compute_hours,100,eu\n"
         f"2026-02-03,acme,compute_hours,7,{region}\n"
     )
+    path = write_metered_books(tmp_path, COMPUTE, compute, usage)
+    events = tmp_path / "contracts" / "usage" / "events.csv"
     entries, errors, _ = loader.load_file(str(path))
     assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
         (
