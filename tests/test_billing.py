@@ -1084,6 +1084,64 @@ def test_minimum_commitment_compares_the_discounted_amount() -> None:
     assert invoice.total == M("100.00")
 
 
+def test_minimum_commitment_adds_up_a_period_billed_on_two_invoices() -> None:
+    # The platform is billed in advance (January on 1 January), the API calls in arrears
+    # (January on 1 February): January's spend is known on 1 February, and is both.
+    minimum = '{amount: "500.00", products: [platform, api-calls]}'
+    platform = '{product: platform, pricing: {model: flat_fee, price: "300.00"}}'
+    text = customer(
+        [
+            contract(
+                "C-1",
+                [phase("2026-01-01", [platform, API_PER_UNIT], minimum=minimum)],
+                start="2026-01-01",
+                end="2026-02-28",
+            )
+        ]
+    )
+    events = usage_csv(
+        "2026-01-10,acme,api_calls,10000,e1",  # 100.00: January 300 + 100, 100.00 short
+        "2026-02-10,acme,api_calls,30000,e2",  # 300.00: February 300 + 300, above
+    )
+    invoices = billed([text], [events])
+    assert amounts(invoices["INV-C-1-20260101"]) == [("platform", M("300.00"))]
+    february = invoices["INV-C-1-20260201"]
+    assert [(line.product, line.kind, line.amount) for line in february.lines] == [
+        ("platform", LineKind.CHARGE, M("300.00")),
+        ("api-calls", LineKind.CHARGE, M("100.00")),
+        ("api-calls", LineKind.MINIMUM, M("100.00")),
+    ]
+    shortfall = only(february, "api-calls", LineKind.MINIMUM)
+    assert (shortfall.service_start, shortfall.service_end) == (D(2026, 1, 1), D(2026, 1, 31))
+    assert shortfall.timing is Timing.ARREARS  # known once January is over: accrued, unbilled
+    assert amounts(invoices["INV-C-1-20260301"]) == [("api-calls", M("300.00"))]
+
+
+def test_minimum_commitment_over_products_billed_over_different_periods_is_an_error() -> None:
+    minimum = '{amount: "500.00", products: [platform, api-calls]}'
+    quarterly = (
+        "{product: platform, billing: {cadence: quarterly, timing: advance},"
+        ' pricing: {model: flat_fee, price: "900.00"}}'
+    )
+    text = customer(
+        [
+            contract(
+                "C-1",
+                [phase("2026-01-01", [quarterly, API_PER_UNIT], minimum=minimum)],
+                start="2026-01-01",
+                end="2026-12-31",
+            )
+        ]
+    )
+    _, problems = load_texts(("catalog.yaml", CATALOG), [text], [])
+    assert [str(problem) for problem in problems] == [
+        'customers/acme.yaml:16: customer acme: contract C-1: phase "2026-01-01", '
+        "minimum_commitment: its products are billed over different periods (platform "
+        "quarterly, api-calls monthly); a commitment per billing period needs one period: "
+        "give them the same cadence and anchor, or a commitment each"
+    ]
+
+
 # --- credits and the journal entry ---------------------------------------------------------
 
 

@@ -176,6 +176,7 @@ class PhaseSpec:
     contract: str
     start: D
     taxes: tuple[str, ...]
+    commitment: tuple[Decimal, tuple[str, ...]] | None = None  # amount, covered products
 
 
 @dataclass
@@ -511,15 +512,35 @@ def draw_contract(
             phase["discounts"] = discounts
         if taxes:
             phase["taxes"] = taxes
-        world.phases.append(PhaseSpec(contract_id, phase_start, tuple(taxes)))
-        charged = [p for p in products if world.products[p].kind != "credits"]
-        if charged and draw(st.integers(0, 3)) == 0:
+        # a commitment's products share one billing period (cadence and anchor)
+        by_period: dict[tuple[str, str], list[str]] = {}
+        for line in lines:
+            if world.products[line["product"]].kind != "credits":
+                written = line.get("billing", {})
+                period = (
+                    written.get("cadence", billing.cadence),
+                    written.get("anchor", billing.anchor),
+                )
+                by_period.setdefault(period, []).append(line["product"])
+        if by_period and draw(st.integers(0, 3)) == 0:
+            charged = draw(st.sampled_from(sorted(by_period.values())))
             phase["minimum_commitment"] = {
                 "amount": price(draw, "0", "3000", currency),
                 "products": subset(draw, charged, min_size=1),
             }
             if draw(st.booleans()):
                 phase["minimum_commitment"]["per"] = "billing_period"
+        commitment = phase.get("minimum_commitment")
+        world.phases.append(
+            PhaseSpec(
+                contract_id,
+                phase_start,
+                tuple(taxes),
+                (Decimal(commitment["amount"]), tuple(commitment["products"]))
+                if commitment
+                else None,
+            )
+        )
         phases.append(phase)
     contract["phases"] = phases
     return contract
@@ -984,10 +1005,46 @@ def check_balanced_in_minor_units(entries: list[data.Transaction]) -> None:
             assert balance.number == round_money(balance.number, balance.currency), entry.meta
 
 
-def phase_taxes(world: World, line: InvoiceLine) -> tuple[str, ...]:
-    """The taxes of the phase a line's service starts in (renewals keep the last phase's)."""
+def phase_of(world: World, line: InvoiceLine) -> PhaseSpec:
+    """The phase a line's service starts in (renewals keep the last phase's)."""
     phases = [p for p in world.phases if p.contract == line.contract]
-    return [p for p in phases if p.start <= line.service_start][-1].taxes
+    return [p for p in phases if p.start <= line.service_start][-1]
+
+
+def phase_taxes(world: World, line: InvoiceLine) -> tuple[str, ...]:
+    return phase_of(world, line).taxes
+
+
+def check_minimum_commitments(world: World, invoices: list[Invoice]) -> None:
+    """Each billing period of a commitment's products, on however many invoices, bills at least
+    the (prorated) commitment, and exactly it when a true-up line tops it up; one true-up at
+    most. Periods ending at the horizon or later may still have a line to come."""
+    periods: dict[tuple[Any, ...], list[InvoiceLine]] = {}
+    for invoice in invoices:
+        for line in invoice.lines:
+            phase = phase_of(world, line)
+            if phase.commitment is None or line.product not in phase.commitment[1]:
+                continue
+            if line.service_end >= world.until:
+                continue
+            key = (invoice.currency, line.contract, phase.start, line.service_start)
+            key += (line.service_end,)
+            periods.setdefault(key, []).append(line)
+    rates = world.catalog.get("tax_rates", {})
+    for key, lines in periods.items():
+        phase = phase_of(world, lines[0])
+        assert phase.commitment is not None
+        # compared before tax, on prices as written: an inclusive tax is inside them
+        total = sum((line.amount for line in lines), ZERO) + sum(
+            (t.amount for line in lines for t in line.taxes if rates[t.tax].get("inclusive")),
+            ZERO,
+        )
+        days, full_days = lines[0].proration
+        due = round_money(phase.commitment[0] * days / full_days, key[0])
+        true_ups = [line for line in lines if line.kind is LineKind.MINIMUM]
+        said = [(line.kind.value, line.product, line.amount, line.proration) for line in lines]
+        assert len(true_ups) <= 1, (key, said)
+        assert total == due if true_ups else total >= due, (key, due, said)
 
 
 def check_invoices(world: World, entries: list[data.Transaction], invoices: list[Invoice]) -> None:
@@ -1352,6 +1409,7 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
         invoices = list(by_engine.invoices)
         check_balanced_in_minor_units(transactions(entries))
         check_invoices(world, transactions(entries), invoices)
+        check_minimum_commitments(world, invoices)
         check_recognition(entries, invoices, by_engine.accrued)
         check_receivables(transactions(entries))
         check_reports(entries)

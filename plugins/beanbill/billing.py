@@ -486,8 +486,10 @@ class Engine:
                     if priced is not None:
                         dated.setdefault(period.invoice_date, []).append(priced)
             for date, charged in dated.items():
-                lines = charged + self.discounts(phase, charged, currency)
-                lines += self.minimum(contract, phase, lines)
+                dated[date] = charged + self.discounts(phase, charged, currency)
+            for date, shortfalls in self.minimum(contract, phase, dated).items():
+                dated[date] += shortfalls
+            for date, lines in dated.items():
                 dated[date] = taxed(lines, taxes, currency)
             self.allocate(phase, dated, currency)
             for date, lines in dated.items():
@@ -702,38 +704,39 @@ class Engine:
         return result
 
     def minimum(
-        self, contract: m.Contract, phase: m.Phase, lines: list[InvoiceLine]
-    ) -> list[InvoiceLine]:
-        """A true-up line when the covered products' discounted charges fall short in a period."""
+        self, contract: m.Contract, phase: m.Phase, dated: dict[datetime.date, list[InvoiceLine]]
+    ) -> dict[datetime.date, list[InvoiceLine]]:
+        """True-up lines, by invoice date, for the billing periods whose covered products'
+        discounted charges fall short. A period's charges may sit on two invoices (a fee in
+        advance, usage in arrears): its true-up goes on the later one, once all are known."""
         commitment = phase.minimum_commitment
         if commitment is None:
-            return []
-        covered = [line for line in lines if line.product in commitment.products]
-        periods = sorted(
-            {
-                (line.service_start, line.service_end)
-                for line in covered
-                if line.kind is LineKind.CHARGE
-            }
-        )
-        result = []
-        for start, end in periods:
-            in_period = [
-                line for line in covered if (line.service_start, line.service_end) == (start, end)
-            ]
-            spent = sum((line.amount for line in in_period), ZERO)
-            first = in_period[0]
-            days, full_days = first.proration
+            return {}
+        spent: dict[tuple[datetime.date, datetime.date], Decimal] = {}
+        last: dict[tuple[datetime.date, datetime.date], tuple[datetime.date, InvoiceLine]] = {}
+        for date in sorted(dated):
+            for line in dated[date]:
+                if line.product not in commitment.products:
+                    continue
+                period = (line.service_start, line.service_end)
+                spent[period] = spent.get(period, ZERO) + line.amount
+                if line.kind is LineKind.CHARGE and (
+                    period not in last or last[period][0] < date
+                ):  # the period's first charge on its last invoice
+                    last[period] = (date, line)
+        result: dict[datetime.date, list[InvoiceLine]] = {}
+        for period in sorted(last):
+            date, charge = last[period]
+            days, full_days = charge.proration
             due = round_money(commitment.amount * days / full_days, contract.currency)
-            if spent < due:
-                result.append(
-                    first._replace(
+            if spent[period] < due:
+                result.setdefault(date, []).append(
+                    charge._replace(
                         kind=LineKind.MINIMUM,
-                        product=first.product,
                         label="Minimum commitment shortfall",
                         quantity=None,
                         unit_price=None,
-                        amount=due - spent,
+                        amount=due - spent[period],
                         charges=(),
                         source=commitment.source,
                     )

@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import os
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
@@ -57,6 +57,20 @@ TERMS_RE = re.compile(r"net (\d{1,4})|due on receipt")
 EVERY_RE = re.compile(r"every (\d{1,3}) months?")
 CADENCES = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12}
 ONE_TIME = "one_time"
+
+
+def describe_billing_period(billing: m.Billing) -> str:
+    """ "monthly", "every 2 months (start anchor)": a line's billing period, as written."""
+    months = billing.months
+    names = {number: name for name, number in CADENCES.items()}
+    cadence = ONE_TIME if months is None else names.get(months, f"every {months} months")
+    return (
+        cadence
+        if billing.anchor is m.Anchor.CALENDAR
+        else f"{cadence} ({billing.anchor.value} anchor)"
+    )
+
+
 DEFAULT_BILLING = m.Billing(months=1, timing=m.Timing.ADVANCE, anchor=m.Anchor.CALENDAR)
 # What a contract's lines are checked against when its own billing has a problem: nothing a
 # line says contradicts it (a metered line must bill in arrears, and not one_time).
@@ -600,8 +614,7 @@ class CustomerReader:
             d_nodes = as_list(self.doc, d_node, f"{what}: discounts") if d_node else []
             discounts = tuple(self.each(d_nodes, lambda n: self.discount(n, what, products)))
             if c_node is not None:
-                credits = {line.product for line in lines if line.credits}
-                commitment = self.commitment(c_node, what, products, credits)
+                commitment = self.commitment(c_node, what, lines)
         taxes: list[str] = []
         with self.out.item(self.doc, self.scope):
             taxes = self.phase_taxes(f.optional("taxes"), what)
@@ -771,18 +784,17 @@ class CustomerReader:
             raise Invalid(node, f'{what}: product "{product}" is not a line of this phase')
         return product
 
-    def commitment(
-        self, node: Node, phase: str, products: list[str], credits: Collection[str]
-    ) -> m.MinimumCommitment:
+    def commitment(self, node: Node, phase: str, lines: Sequence[m.Line]) -> m.MinimumCommitment:
         what = f"{phase}, minimum_commitment"
         f = Fields(self.doc, node, what)
         per_node = f.optional("per")
         if per_node is not None and as_str(per_node, f"{what}: per") != "billing_period":
             raise Invalid(per_node, f"{what}: per must be billing_period")
+        by_product = {line.product: line for line in lines}
         listed: list[str] = []
         for n in as_list(self.doc, f.required("products"), what):
-            listed.append(self._phase_product(n, what, products))
-            if listed[-1] in credits:
+            listed.append(self._phase_product(n, what, list(by_product)))
+            if by_product[listed[-1]].credits:
                 raise Invalid(
                     n,
                     f'{what}: product "{listed[-1]}" is a credits: true line; a prepaid top-up '
@@ -790,6 +802,17 @@ class CustomerReader:
                 )
         amount = as_decimal(f.required("amount"), f"{what}: amount")
         f.done()
+        periods = {(by_product[p].billing.months, by_product[p].billing.anchor) for p in listed}
+        if len(periods) > 1:  # the true-up compares a period's charges: they need one period
+            cadences = ", ".join(
+                [f"{p} {describe_billing_period(by_product[p].billing)}" for p in listed]
+            )
+            raise Invalid(
+                node,
+                f"{what}: its products are billed over different periods ({cadences}); a "
+                "commitment per billing period needs one period: give them the same cadence "
+                "and anchor, or a commitment each",
+            )
         return m.MinimumCommitment(amount, tuple(listed), self.doc.source(node))
 
     # adjustments
