@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -864,6 +865,42 @@ def test_amount_discount_is_spread_over_lines_summing_exactly() -> None:
     ]
     assert sum((d.amount for d in discounts), M(0)) == M("-100.00")
     assert invoice.total == M("200.00")
+
+
+@pytest.mark.parametrize(
+    ("second", "off"),
+    [
+        ('{amount: "100.00"}', M("-200.00")),  # each phase's amount, on its own lines
+        ('{amount: "100.00", start: 2026-07-02}', M("-100.00")),  # the docs' way to give one
+    ],
+)
+def test_an_invoice_where_two_phases_meet_takes_each_phases_amount_discount(
+    second: str, off: Decimal
+) -> None:
+    # 1 July bills the first phase's June usage (arrears) and the second's July (advance)
+    platform = '{product: platform, pricing: {model: flat_fee, price: "1000.00"}}'
+    text = customer(
+        [
+            contract(
+                "C-1",
+                [
+                    phase("2026-01-01", [platform, API_PER_UNIT], discounts=['{amount: "100.00"}']),
+                    phase("2026-07-01", [platform, API_PER_UNIT], discounts=[second]),
+                ],
+                start="2026-01-01",
+                end="2026-12-31",
+            )
+        ]
+    )
+    events = usage_csv("2026-06-10,acme,api_calls,50000,e1")  # 500.00
+    july = billed([text], [events])["INV-C-1-20260701"]
+    assert [(line.product, line.amount) for line in july.lines if line.kind is LineKind.CHARGE] == [
+        ("api-calls", M("500.00")),
+        ("platform", M("1000.00")),
+    ]
+    discounts = [line for line in july.lines if line.kind is LineKind.DISCOUNT]
+    assert sum((line.amount for line in discounts), M(0)) == off
+    assert july.subtotal == M("1500.00") + off
 
 
 def test_amount_discount_never_exceeds_the_lines() -> None:
