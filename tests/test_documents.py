@@ -16,7 +16,7 @@ from beancount.core import data
 
 from beanbill import cli
 from beanbill.books import read_settlement
-from beanbill.documents import Document, DocumentLine, documents
+from beanbill.documents import Document, DocumentLine, PricingPiece, documents, pricing_pieces
 from beanbill.render import Renderer
 from beanbill.statements import statements
 from tests.test_adjustments import ACME, write_books
@@ -66,14 +66,14 @@ def test_an_invoice_document_says_what_its_entry_says(tmp_path: Path) -> None:
     assert invoice.receivable == "Assets:AccountsReceivable:Customers:Acme"
     assert invoice.lines == (
         DocumentLine(
-            "Platform", "", day("2026-01-01"), day("2026-01-31"), D("1"), D("300.00"), D("300.00")
+            "Platform", (), day("2026-01-01"), day("2026-01-31"), D("1"), D("300.00"), D("300.00")
         ),
         DocumentLine(
-            "Onboarding", "", day("2026-01-01"), day("2026-03-31"), D("1"), D("100.00"), D("100.00")
+            "Onboarding", (), day("2026-01-01"), day("2026-03-31"), D("1"), D("100.00"), D("100.00")
         ),
         DocumentLine(
             "Launch (10%): Platform",
-            "",
+            (),
             day("2026-01-01"),
             day("2026-01-31"),
             None,
@@ -119,6 +119,89 @@ def test_html_shows_the_amounts_formatted_and_escapes_what_the_contracts_say(
     assert "2026-01-01 to 2026-01-31" in html
     memo = Renderer(TEMPLATES).html(found["CM-1"])
     assert "Credit memo" in memo and "INV-ACME-1-20260101" in memo and "Reason: Outage" in memo
+
+
+TIERED = "tier 1 (0-10000): 10000 = 100.000; tier 2 (10000-100000): 14073 = 112.584"
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "currency", "pieces"),
+    [
+        # exact amounts rounded with the remainder carried: they add up to the line
+        (
+            TIERED,
+            D("212.58"),
+            "USD",
+            [
+                ("tier 1 (0-10000)", D("10000"), D("100.00")),
+                ("tier 2 (10000-100000)", D("14073"), D("112.58")),
+            ],
+        ),
+        (
+            "a: 1 = 0.005; b: 1 = 0.005; c: 1 = 0.005",
+            D("0.02"),
+            "USD",
+            [("a", D(1), D("0.01")), ("b", D(1), D("0.00")), ("c", D(1), D("0.01"))],
+        ),
+        (
+            "2.9% of amount: 53503.16 = 1551.59164; fixed fee per event: 19 = 5.70",
+            D("1557.29"),
+            "USD",
+            [
+                ("2.9% of amount", D("53503.16"), D("1551.59")),
+                ("fixed fee per event", D("19"), D("5.70")),
+            ],
+        ),
+        (
+            "tier 1 (0-100): 150 = 1234.5",
+            D("1235"),
+            "JPY",
+            [("tier 1 (0-100)", D("150"), D("1235"))],
+        ),
+        # priced, then prorated (15 of 30 days): the pieces are the full period's, each rounded
+        ("step 1 (0-25): 20 = 99.005", D("49.50"), "USD", [("step 1 (0-25)", D("20"), D("99.01"))]),
+        # a text written by hand in the books: shown as it is
+        (
+            "volume discount agreed by phone",
+            D("10.00"),
+            "USD",
+            [("volume discount agreed by phone", None, None)],
+        ),
+        ("", D("10.00"), "USD", []),
+    ],
+)
+def test_a_lines_pricing_shows_amounts_in_the_minor_unit_adding_up_to_the_line(
+    text: str,
+    amount: Decimal,
+    currency: str,
+    pieces: list[tuple[str, Decimal | None, Decimal | None]],
+) -> None:
+    assert pricing_pieces(text, amount, currency) == tuple(PricingPiece(*p) for p in pieces)
+
+
+def test_an_invoice_shows_how_a_usage_line_was_priced(tmp_path: Path) -> None:
+    ledger = tmp_path / "books.beancount"
+    ledger.write_text(
+        "2026-01-01 open Assets:AccountsReceivable:Customers:Acme\n"
+        "2026-01-01 open Assets:UnbilledRevenue\n"
+        '2026-02-01 * "Acme Corp" "Invoice INV-ACME-1-20260201 — Acme Corp"\n'
+        '  invoice-id: "INV-ACME-1-20260201"\n'
+        '  customer: "acme"\n'
+        "  due-date: 2026-03-03\n"
+        "  Assets:AccountsReceivable:Customers:Acme   212.58 USD\n"
+        "  Assets:UnbilledRevenue                    -212.58 USD\n"
+        '    product: "api-calls"\n'
+        "    quantity: 24073\n"
+        "    service-start: 2026-01-01\n"
+        "    service-end: 2026-01-31\n"
+        f'    pricing: "{TIERED}"\n',
+        encoding="utf-8",
+    )
+    invoice = loaded_documents(ledger)["INV-ACME-1-20260201"]
+    html = Renderer(TEMPLATES).html(invoice)
+    detail = "tier 1 (0-10000): 10,000 = $100.00; tier 2 (10000-100000): 14,073 = $112.58"
+    assert f'<div class="detail">{detail}</div>' in html
+    assert "112.584" not in html
 
 
 @pytest.mark.parametrize(

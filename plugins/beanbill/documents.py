@@ -16,14 +16,16 @@ come from a `Directory`, built from the contracts folder when there is one.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Iterator, Sequence
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from beancount.core import data
 
 from beanbill import model as m
 from beanbill.books import is_invoice, units
+from beanbill.money import allocate, round_money
 from beanbill.settlement import RECEIVABLE_PARENT
 
 SALES_TAX_PARENT = "Liabilities:SalesTax"
@@ -47,9 +49,17 @@ class Directory(NamedTuple):
     accounts: dict[str, str]  # a customer's account component ("Acme") → its id ("acme")
 
 
+class PricingPiece(NamedTuple):
+    """A part of how a line was priced: "tier 2 (10000-100000)", 14073 units, 112.58."""
+
+    label: str
+    quantity: Decimal | None  # None: a `pricing` text not of beanbill's making, shown as it is
+    amount: Decimal | None
+
+
 class DocumentLine(NamedTuple):
     description: str
-    detail: str  # how a usage line was priced ("tier 1 (0-10000): 10000 = 100.000; …"), or ""
+    detail: tuple[PricingPiece, ...]  # how the line was priced, where quantity x price is not
     service_start: datetime.date | None
     service_end: datetime.date | None
     quantity: Decimal | None
@@ -112,22 +122,56 @@ def receivable(entry: data.Transaction) -> str:
 
 def product_postings(
     entry: data.Transaction,
-) -> Iterator[tuple[str, dict[str, Any], Decimal]]:
-    """(product, posting metadata, amount) of each posting with a `product`: a document line."""
+) -> Iterator[tuple[str, dict[str, Any], Decimal, str]]:
+    """(product, posting metadata, amount, currency) of each posting with a `product`: a
+    document line."""
     for posting in entry.postings:
         meta = posting.meta or {}
         number = units(posting)
         if "product" in meta and number is not None:
-            yield str(meta["product"]), meta, number[0]
+            yield str(meta["product"]), meta, number[0], number[1]
+
+
+PRICING_PIECE = re.compile(r"(?P<label>.+): (?P<quantity>\S+) = (?P<amount>\S+)")
+
+
+def pricing_pieces(text: str, amount: Decimal, currency: str) -> tuple[PricingPiece, ...]:
+    """An invoice line's `pricing` metadata ("tier 1 (0-10000): 10000 = 100.000; tier 2
+    (10000-100000): 14073 = 112.584"), as the customer reads it: each piece's exact amount
+    rounded to the minor unit with the remainder carried (`money.allocate`), so the pieces add
+    up to the line's amount (100.00 and 112.58 beside 212.58). The pieces of a line prorated
+    after pricing do not add up to it, and are rounded each. A text not of beanbill's making is
+    shown as it is."""
+    if not text:
+        return ()
+    parsed: list[tuple[str, Decimal, Decimal]] = []
+    for part in text.split("; "):
+        match = PRICING_PIECE.fullmatch(part)
+        if match is None:
+            return (PricingPiece(text, None, None),)
+        try:
+            parsed.append((match["label"], Decimal(match["quantity"]), Decimal(match["amount"])))
+        except InvalidOperation:
+            return (PricingPiece(text, None, None),)
+    exact = [piece[2] for piece in parsed]
+    total = sum(exact, ZERO)
+    if total and round_money(total, currency) == amount:
+        shown = allocate(amount, exact, currency)
+    else:
+        shown = [round_money(number, currency) for number in exact]
+    return tuple(
+        PricingPiece(label, quantity, rounded)
+        for (label, quantity, _), rounded in zip(parsed, shown, strict=True)
+    )
 
 
 def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
     lines = []
-    for product, meta, amount in product_postings(entry):
+    for product, meta, amount, currency in product_postings(entry):
         lines.append(
             DocumentLine(
                 str(meta.get("description") or directory.products.get(product, product)),
-                str(meta.get("pricing", "")),
+                pricing_pieces(str(meta.get("pricing", "")), -amount, currency),
                 date_or_none(meta.get("service-start")),
                 date_or_none(meta.get("service-end")),
                 decimal_or_none(meta.get("quantity")),
@@ -140,11 +184,11 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
 
 def memo_document(entry: data.Transaction, kind: str, directory: Directory) -> Document:
     by_product: dict[str, Decimal] = {}
-    for product, _, amount in product_postings(entry):
+    for product, _, amount, _ in product_postings(entry):
         by_product[product] = by_product.get(product, ZERO) + amount
     sign = 1 if kind == CREDIT_MEMO else -1  # lines as the amounts credited (or debited)
     lines = tuple(
-        DocumentLine(directory.products.get(product, product), "", None, None, None, None, sign * v)
+        DocumentLine(directory.products.get(product, product), (), None, None, None, None, sign * v)
         for product, v in by_product.items()
     )
     memo_id = str(entry.meta.get("memo-id") or entry.meta.get("invoice-id"))
