@@ -159,7 +159,8 @@ def test_check_says_to_fix_the_contracts_first(
     assert capsys.readouterr().err.splitlines()[2:] == [
         "beanbill aging: 1 of the 2 problems is in the contracts: fix it first, the others may "
         "follow from it (a customer file with a problem leaves all its invoices out)",
-        "beanbill aging: 2 problem(s) in the books",
+        "beanbill aging: 2 problem(s) in the books, so no report: it would leave out what "
+        "they leave out; fix them and run it again",
     ]
 
 

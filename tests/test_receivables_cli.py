@@ -136,7 +136,16 @@ def test_reports_refuse_books_with_problems(
     ledger = write_books(tmp_path, {"acme": ACME}, LEDGER, payment("2026-01-20", "1.00", "INV-X"))
     code, out, err = run(capsys, "aging", str(ledger))
     assert (code, out) == (1, "")
-    assert err.endswith("beanbill aging: 1 problem(s) in the books\n")
+    assert err.endswith(
+        "beanbill aging: 1 problem(s) in the books, so no report: it would leave out what they "
+        "leave out; fix them and run it again\n"
+    )
+    code, out, err = run(capsys, "revenue", str(ledger))
+    assert (code, out) == (1, "")
+    assert err.endswith(
+        "beanbill revenue: 1 problem(s) in the books, so no report: it would "
+        "leave out what they leave out; fix them and run it again\n"
+    )
 
 
 # --- the demo books against beanquery -------------------------------------------------------

@@ -274,10 +274,8 @@ def cmd_revenue(args: argparse.Namespace) -> int:
             f"beanbill revenue: --to {args.until:%Y-%m} is before --from {args.since:%Y-%m}\n"
         )
         return 1
-    entries, errors, options = load(args.ledger)
-    if errors:
-        print_errors(errors, options, args.command)
-        sys.stderr.write(f"beanbill revenue: {len(errors)} problem(s) in the books\n")
+    entries = sound_books(args)
+    if entries is None:
         return 1
     table = revenue_table(revenue_rows(entries), args.since, args.until)
     sys.stdout.write(render(*table, "csv" if args.csv else args.format))
@@ -292,11 +290,16 @@ def date_arg(text: str) -> datetime.date:
 
 
 def sound_books(args: argparse.Namespace) -> list[data.Directive] | None:
-    """The ledger's entries; None, with its problems said, when it has any."""
+    """The ledger's entries; None, with its problems said, when it has any: a report of such
+    books would be silently short of what they leave out (a customer file with a problem
+    leaves out all its invoices)."""
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors, options, args.command)
-        sys.stderr.write(f"beanbill {args.command}: {len(errors)} problem(s) in the books\n")
+        sys.stderr.write(
+            f"beanbill {args.command}: {len(errors)} problem(s) in the books, so no report: "
+            "it would leave out what they leave out; fix them and run it again\n"
+        )
         return None
     return entries
 
