@@ -121,6 +121,32 @@ def test_html_shows_the_amounts_formatted_and_escapes_what_the_contracts_say(
     assert "Credit memo" in memo and "INV-ACME-1-20260101" in memo and "Reason: Outage" in memo
 
 
+def test_an_invoice_asks_only_for_what_the_customers_credit_did_not_pay(tmp_path: Path) -> None:
+    # 500.00 of promotional credit on 15 January pays February's 330.00 in full and 170.00 of
+    # March's 330.00, each on its invoice date; January's invoice came before it
+    credit = '  - {type: credit, id: CR-1, date: 2026-01-15, amount: "500.00", reason: Promo}\n'
+    found = loaded_documents(books(tmp_path, ACME + credit))
+    due = {
+        doc.id: (doc.total, doc.wallet_applied, doc.amount_due)
+        for doc in found.values()
+        if doc.kind == "invoice"
+    }
+    assert due == {
+        "INV-ACME-1-20260101": (D("440.00"), D("0"), D("440.00")),
+        "INV-ACME-1-20260201": (D("330.00"), D("330.00"), D("0.00")),
+        "INV-ACME-1-20260301": (D("330.00"), D("170.00"), D("160.00")),
+    }
+    renderer = Renderer(TEMPLATES)
+    march = renderer.html(found["INV-ACME-1-20260301"])
+    assert "Paid from your credit balance" in march and "-$170.00" in march
+    assert "Please pay $160.00 by 2026-03-31" in march
+    february = renderer.html(found["INV-ACME-1-20260201"])
+    assert "Paid in full from your credit balance: nothing to pay." in february
+    assert "Please pay" not in february
+    january = renderer.html(found["INV-ACME-1-20260101"])
+    assert "credit balance" not in january and "Please pay $440.00" in january
+
+
 TIERED = "tier 1 (0-10000): 10000 = 100.000; tier 2 (10000-100000): 14073 = 112.584"
 
 

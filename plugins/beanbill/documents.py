@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from beanbill import model as m
+from beanbill.adjustments import WALLET_APPLIED
 from beanbill.books import is_invoice, units
 from beanbill.money import allocate, round_money
 from beanbill.settlement import RECEIVABLE_PARENT
@@ -83,6 +84,11 @@ class Document(NamedTuple):
     taxes: tuple[tuple[str, Decimal], ...]  # (tax name, amount), in posting order
     subtotal: Decimal
     total: Decimal  # subtotal + taxes: what the receivable moves by
+    wallet_applied: Decimal = ZERO  # invoices: paid from the customer's credit when issued
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.total - self.wallet_applied
 
 
 def directory_of(contracts: m.ContractSet | None) -> Directory:
@@ -99,8 +105,12 @@ def directory_of(contracts: m.ContractSet | None) -> Directory:
 
 
 def documents(entries: Iterable[data.Directive], directory: Directory) -> list[Document]:
-    """Every invoice and memo of the books, by date then id."""
+    """Every invoice and memo of the books, by date then id. An invoice shows what the
+    customer's wallet (prepaid or promotional credit) paid of it on its date, and asks for the
+    rest."""
     found = []
+    # (invoice id, date) → what the wallet paid of the invoice that day
+    wallet_paid: dict[tuple[str, datetime.date], Decimal] = {}
     for entry in entries:
         if not isinstance(entry, data.Transaction) or not receivable(entry):
             continue
@@ -109,6 +119,15 @@ def documents(entries: Iterable[data.Directive], directory: Directory) -> list[D
             found.append(memo_document(entry, str(kind), directory))
         elif kind is None and is_invoice(entry):
             found.append(invoice_document(entry, directory))
+        elif kind == WALLET_APPLIED and "invoice-id" in entry.meta:
+            key = (str(entry.meta["invoice-id"]), entry.date)
+            wallet_paid[key] = wallet_paid.get(key, ZERO) - receivable_total(entry)[0]
+    found = [
+        doc._replace(wallet_applied=wallet_paid.get((doc.id, doc.date), ZERO))
+        if doc.kind == INVOICE
+        else doc
+        for doc in found
+    ]
     return sorted(found, key=lambda d: (d.date, d.id))
 
 
@@ -118,6 +137,18 @@ def receivable(entry: data.Transaction) -> str:
         if posting.account.startswith(RECEIVABLE_PARENT):
             return str(posting.account)
     return ""
+
+
+def receivable_total(entry: data.Transaction) -> tuple[Decimal, str]:
+    """What the entry moves on its customer receivable, and in what currency."""
+    account = receivable(entry)
+    total, currency = ZERO, ""
+    for posting in entry.postings:
+        number = units(posting)
+        if number is not None and posting.account == account:
+            total += number[0]
+            currency = number[1]
+    return total, currency
 
 
 def product_postings(
@@ -207,17 +238,11 @@ def document(
     (an invoice's tax is a credit, a credit memo's a debit)."""
     meta = entry.meta
     account = receivable(entry)
-    currency = ""
-    total = ZERO
+    total, currency = receivable_total(entry)
     taxes: list[tuple[str, Decimal]] = []
     for posting in entry.postings:
         number = units(posting)
-        if number is None:
-            continue
-        if posting.account == account:
-            total += number[0]
-            currency = number[1]
-        elif posting.account.startswith(SALES_TAX_PARENT):
+        if number is not None and posting.account.startswith(SALES_TAX_PARENT):
             name = directory.taxes.get(posting.account, posting.account.rsplit(":", 1)[-1])
             taxes.append((name, -number[0] * sign))
     customer_id = str(meta.get("customer") or account.rsplit(":", 1)[-1])
