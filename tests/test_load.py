@@ -1166,6 +1166,15 @@ CUSTOMER_CASES = [
         "id: CM-ACME-1, date: 2026-02-01",
         f'customer acme: adjustment id "CM-ACME-1" is used twice (first at {ACME_FILE}:40)',
     ),
+    (
+        "memo id of an invoice's form",
+        "id: CM-ACME-1",
+        "id: INV-ACME-1-20261201",
+        "id: INV-ACME-1-20261201",
+        'customer acme: credit_memo: id "INV-ACME-1-20261201" has the form of an invoice id '
+        "(INV-<contract>-<yyyymmdd>): documents, payments and reviews would take it for an "
+        "invoice; give it a prefix of its own (CM-, DM-, CR-, RF-, WO-)",
+    ),
     # metered lines
     (
         "metered product billed in advance",

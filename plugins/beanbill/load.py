@@ -826,7 +826,7 @@ class CustomerReader:
         source = doc.source(node)
         result: m.Adjustment
         if kind in ("credit_memo", "debit_memo"):
-            memo_id = as_str(f.required("id"), f"{kind}: id", ID_RE)
+            memo_id = self._adjustment_id(f.required("id"), kind)
             what = f"{kind} {memo_id}"
             amount_node, lines_node = f.optional("amount"), f.optional("lines")
             if (amount_node is None) == (lines_node is None):
@@ -849,16 +849,14 @@ class CustomerReader:
         elif kind == "write_off":
             invoice = as_str(f.required("invoice"), "write_off: invoice", ID_RE)
             result = m.WriteOff(
-                id=as_str(n, "write_off: id", ID_RE)
-                if (n := f.optional("id"))
-                else f"WO-{invoice}",
+                id=self._adjustment_id(n, kind) if (n := f.optional("id")) else f"WO-{invoice}",
                 date=date,
                 invoice=invoice,
                 reason=reason,
                 source=source,
             )
         elif kind == "credit":
-            credit_id = as_str(f.required("id"), "credit: id", ID_RE)
+            credit_id = self._adjustment_id(f.required("id"), kind)
             result = m.WalletCredit(
                 id=credit_id,
                 date=date,
@@ -869,7 +867,7 @@ class CustomerReader:
         elif kind == "refund":
             default_id = f"RF-{self.customer_id}-{date:%Y%m%d}"
             result = m.Refund(
-                id=as_str(n, "refund: id", ID_RE) if (n := f.optional("id")) else default_id,
+                id=self._adjustment_id(n, kind) if (n := f.optional("id")) else default_id,
                 date=date,
                 amount=self._positive(f.required("amount"), "refund: amount"),
                 from_=_enum(f.required("from"), "refund: from", m.RefundSource),
@@ -889,6 +887,20 @@ class CustomerReader:
             )
         f.done()
         return result
+
+    def _adjustment_id(self, node: Node, kind: str) -> str:
+        """An adjustment's id, which must not look like an invoice id: documents are named,
+        payments matched and reviews keyed by id, and would take it for one."""
+        value = as_str(node, f"{kind}: id", ID_RE)
+        prefix = self.catalog.company.invoice_prefix
+        if re.fullmatch(rf"{re.escape(prefix)}-.+-\d{{8}}", value):
+            raise Invalid(
+                node,
+                f'{kind}: id "{value}" has the form of an invoice id ({prefix}-<contract>-'
+                "<yyyymmdd>): documents, payments and reviews would take it for an invoice; "
+                "give it a prefix of its own (CM-, DM-, CR-, RF-, WO-)",
+            )
+        return value
 
     def memo_line(self, node: Node, what: str) -> m.MemoLine:
         f = Fields(self.doc, node, f"{what}: line")
