@@ -547,13 +547,21 @@ def test_contract_named_like_a_consolidated_customer_never_shares_its_invoice() 
 
     consolidated = customer([one_month("C-1")], customer_id="c-2", account="Two", consolidate=True)
     other = customer([one_month("c-2")], customer_id="zed", account="Zed")
-    result = billed_with_problems([consolidated, other])
-    # both would be INV-c-2-20260101: the second is refused, never merged into the first
-    assert [(i.id, i.customer.id, i.contracts) for i in result.invoices] == [
-        ("INV-c-2-20260101", "c-2", ("C-1",))
-    ]
-    assert [(p.source.file, p.source.line) for p in result.problems] == [("customers/zed.yaml", 7)]
-    assert "contract c-2 (customer zed)" in result.problems[0].message
+    # both would issue INV-c-2-20260101: the contract that takes the customer's id is refused,
+    # whichever file is read first
+    for customers in ([consolidated, other], [other, consolidated]):
+        contract_set, problems = load_texts(("catalog.yaml", CATALOG), customers, [])
+        assert [(p.source.file, p.source.line) for p in problems] == [("customers/zed.yaml", 7)]
+        assert problems[0].message == (
+            'customer zed: contract id "c-2" is the id of customer c-2, which has consolidate: '
+            "true: both would issue the invoice ids <prefix>-c-2-<yyyymmdd>; give the contract "
+            "another id"
+        )
+        assert contract_set is not None
+        invoices = bill(contract_set, END_OF_YEAR).invoices
+        assert [(i.id, i.customer.id, i.contracts) for i in invoices] == [
+            ("INV-c-2-20260101", "c-2", ("C-1",))
+        ]
 
 
 def test_consolidating_two_currencies_is_one_problem() -> None:

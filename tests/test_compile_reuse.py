@@ -286,10 +286,17 @@ def test_an_invoice_id_clash_is_found_with_reused_customers_as_when_compiled_afr
     )
     entries, errors, _ = loader.load_file(str(ledger))
     messages = [e.message for e in errors]
-    assert any(
-        "invoice id INV-zeta-20260101 is already an invoice of customer alpha" in m
-        for m in messages
-    )
+    assert messages == [
+        'customer alpha: contract id "zeta" is the id of customer zeta, which has consolidate: '
+        "true: both would issue the invoice ids <prefix>-zeta-<yyyymmdd>; give the contract "
+        "another id"
+    ]
+    assert [e.source["filename"] for e in errors] == [
+        str(tmp_path / "contracts/customers/alpha.yaml")
+    ]
+    # the customer whose contract took the id is left out, not the one that had it
+    zeta_invoice = generated_invoices(ledger)["INV-zeta-20260101"]
+    assert zeta_invoice.meta["customer"] == "zeta"
     assert fresh_text(ledger) == (text(entries), messages)
 
 

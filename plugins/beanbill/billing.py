@@ -342,7 +342,6 @@ class Engine:
         self.problems: list[Problem] = []
         self.too_large: set[m.Source] = set()  # lines with a charge too large to bill
         self.unpriced: set[tuple[m.Source, str]] = set()  # (line, dimension value) said
-        self.issued_to: dict[str, str] = {}  # invoice id → customer id
 
     def bill(self) -> Billed:
         invoices: list[Invoice] = []
@@ -398,17 +397,6 @@ class Engine:
                 )
                 continue
             invoice_id = invoice_id_of(prefix, owner, date)
-            if invoice_id in self.issued_to:
-                self.problems.append(
-                    Problem(
-                        contracts[0].source,
-                        f"{subject(customer.id, contracts[0].id)}invoice id {invoice_id} is "
-                        f"already an invoice of customer {self.issued_to[invoice_id]}: a contract "
-                        "id must differ from the id of every customer with consolidate: true",
-                    )
-                )
-                continue
-            self.issued_to[invoice_id] = customer.id
             subtotal = sum([line.amount for line in kept], ZERO)
             tax = sum([t.amount for line in kept for t in line.taxes], ZERO)
             invoices.append(

@@ -42,7 +42,6 @@ class CustomerUnit(NamedTuple):
     declarations: list[Declaration]
     problems: list[Problem]
     accounts: AccountsToOpen  # the accounts its entries post to, by first use
-    invoice_ids: frozenset[str]  # the ids of the invoices it issued
 
 
 class Memo(NamedTuple):
@@ -88,7 +87,6 @@ def compile_texts(
     for event in contracts.usage:
         usage.setdefault(event.customer, []).append(event)
     units: dict[str, CustomerUnit] = {}
-    issued: dict[str, str] = {}  # invoice id → the customer it was issued to
     to_open = AccountsToOpen()
     invoices: list[data.Transaction] = []
     adjustments: list[data.Transaction] = []
@@ -101,14 +99,8 @@ def compile_texts(
         events = tuple(usage.get(customer.id, ()))
         unit = reusable.get(customer.id)
         if unit is None or unit.customer is not customer or unit.events != events:
-            unit = compile_customer(catalog, customer, events, until, converter, {})
-        if any(invoice_id in issued for invoice_id in unit.invoice_ids):
-            # An invoice id another customer was issued first: bill it again knowing those
-            # (the clashing invoices are left out, with a problem); such a share is not kept.
-            unit = compile_customer(catalog, customer, events, until, converter, issued)
-        else:
-            units[customer.id] = unit
-        issued.update(dict.fromkeys(unit.invoice_ids, customer.id))
+            unit = compile_customer(catalog, customer, events, until, converter)
+        units[customer.id] = unit
         invoices += unit.invoices
         adjustments += unit.adjustments
         accrued += unit.accrued
@@ -145,12 +137,9 @@ def compile_customer(
     events: tuple[m.UsageEvent, ...],
     until: datetime.date,
     converter: Converter,
-    issued: dict[str, str],
 ) -> CustomerUnit:
-    """One customer billed, its adjustments applied, and the entries converted; `issued`: the
-    invoice ids other customers were issued before it."""
+    """One customer billed, its adjustments applied, and the entries converted."""
     engine = Engine(m.ContractSet(catalog, (customer,), events), until)
-    engine.issued_to.update(issued)
     customer_invoices, accrued = engine.bill_customer(customer)
     adjusted = customer_adjustments(customer, customer_invoices, catalog)
     accounts = AccountsToOpen()
@@ -163,5 +152,4 @@ def compile_customer(
         list(adjusted.declarations),
         [*adjusted.problems, *engine.finish()],
         accounts,
-        frozenset(invoice.id for invoice in customer_invoices),
     )

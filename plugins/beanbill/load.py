@@ -1102,11 +1102,24 @@ def _two_dimensional(doc: Document, f: Fields, node: Node, what: str) -> m.TwoDi
 
 
 def _check_unique(customers: list[m.Customer], out: Collector) -> list[m.Customer]:
-    """Ids and accounts must be unique across customers; a clashing customer is left out."""
+    """Ids and accounts must be unique across customers; a clashing customer is left out. A
+    contract's invoices are named after it, a consolidated customer's after the customer: a
+    contract with the id of such a customer would issue its invoice ids, so it is the
+    contract's customer that is left out, whichever file comes first."""
     seen: dict[tuple[str, str], m.Source] = {}
     kept: list[m.Customer] = []
+    consolidated = {c.id for c in customers if c.consolidate}
     for customer in customers:
-        clashes: list[Problem] = []
+        clashes: list[Problem] = [
+            Problem(
+                contract.source,
+                f'{subject(customer.id)}contract id "{contract.id}" is the id of customer '
+                f"{contract.id}, which has consolidate: true: both would issue the invoice ids "
+                f"<prefix>-{contract.id}-<yyyymmdd>; give the contract another id",
+            )
+            for contract in customer.contracts
+            if contract.id in consolidated and contract.id != customer.id
+        ]
         keys = [
             ("customer id", customer.id, customer.source),
             ("account", customer.account, customer.source),
