@@ -1167,6 +1167,22 @@ CUSTOMER_CASES = [
         f'customer acme: adjustment id "CM-ACME-1" is used twice (first at {ACME_FILE}:40)',
     ),
     (
+        "discount ending before its phase starts",
+        "end: 2026-06-30, name: Launch discount",
+        "end: 2025-06-30, name: Launch discount",
+        "name: Launch discount",
+        RAMP + ', discount "Launch discount": it ends 2025-06-30, before the phase starts '
+        "(2026-01-15): it would never apply (is a date mistyped?)",
+    ),
+    (
+        "discount starting after its phase ends",
+        "end: 2026-06-30, name: Launch discount",
+        "start: 2026-07-01, name: Launch discount",
+        "name: Launch discount",
+        RAMP + ', discount "Launch discount": it starts 2026-07-01, after the phase ends '
+        "(2026-06-30): it would never apply (is a date mistyped?)",
+    ),
+    (
         "memo id of an invoice's form",
         "id: CM-ACME-1",
         "id: INV-ACME-1-20261201",

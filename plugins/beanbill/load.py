@@ -579,8 +579,32 @@ class CustomerReader:
                     f'phase "{phase.name}" ends {phase.end} and {kind}: phases must tile the '
                     f"contract (expected end {expected})",
                 )
+            self.check_discount_dates(phase, None if index + 1 == len(read) else phase_end)
             phases.append(m.Phase(**{**phase.__dict__, "end": phase_end}))
         return tuple(phases)
+
+    def check_discount_dates(self, phase: m.Phase, last_day: datetime.date | None) -> None:
+        """A discount applies to lines whose service period starts within its dates: one that
+        ends before its phase starts, or starts after the phase's last day (`last_day`: None
+        for the last phase, which renewals may extend), would never apply, silently."""
+        problems = []
+        for discount in phase.discounts:
+            if discount.end is not None and discount.end < phase.start:
+                why = f"it ends {discount.end}, before the phase starts ({phase.start})"
+            elif discount.start and last_day and discount.start > last_day:
+                why = f"it starts {discount.start}, after the phase ends ({last_day})"
+            else:
+                continue
+            problems.append(
+                Problem(
+                    discount.source,
+                    f'{self.scope}phase "{phase.name}", discount "{discount.name}": {why}: it '
+                    "would never apply (is a date mistyped?)",
+                )
+            )
+        if problems:
+            self.out.problems.extend(problems)
+            raise Reported()
 
     def phase(self, node: Node, billing: m.Billing) -> tuple[m.Phase, Node | None, Node]:
         f = Fields(self.doc, node, "phase")
