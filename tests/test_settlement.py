@@ -279,9 +279,10 @@ def test_credit_memo_above_the_open_balance_is_an_error_at_its_yaml_line(tmp_pat
         (
             str(tmp_path / "contracts" / "customers" / "acme.yaml"),
             17,
-            "credit memo CM-1: 132.00 USD is more than the open balance of "
-            "INV-ACME-1-20260201 on 2026-02-10 (130.00 USD); credit at most what is still owed "
-            "(give the rest as a wallet credit or a refund)",
+            "credit memo CM-1: 132.00 USD, tax included, is more than the open balance of "
+            "INV-ACME-1-20260201 on 2026-02-10 (130.00 USD); credit at most what is still owed, "
+            "and give the rest as a wallet credit (type: credit), which pays the next invoices, "
+            "or then a refund from the wallet (type: refund, from: wallet): see docs/how-to.md",
         )
     ]
 

@@ -402,10 +402,12 @@ class Engine:
             if event.amount > open_:
                 self.problem(
                     event.ref,
-                    f"credit memo {event.memo_id}: {fmt(event.amount, event.currency)} is more "
-                    f"than the open balance of {event.invoice_id} on {event.date} "
-                    f"({fmt(open_, event.currency)}); credit at most what is still owed (give "
-                    "the rest as a wallet credit or a refund)",
+                    f"credit memo {event.memo_id}: {fmt(event.amount, event.currency)}, tax "
+                    f"included, is more than the open balance of {event.invoice_id} on "
+                    f"{event.date} ({fmt(open_, event.currency)}); credit at most what is still "
+                    "owed, and give the rest as a wallet credit (type: credit), which pays the "
+                    "next invoices, or then a refund from the wallet (type: refund, from: "
+                    "wallet): see docs/how-to.md",
                 )
         invoice.apply(
             Application(event.date, CREDIT if event.credit else DEBIT, event.amount, event.ref)
