@@ -589,7 +589,7 @@ CUSTOMER_CASES = [
         "      - name: Ramp\n",
         "      - name: Ramp\n        ends: 2026-06-30\n",
         "ends:",
-        IN_ACME + 'phase: unknown key "ends" (did you mean "end"? allowed keys: discounts, end, '
+        RAMP + ': unknown key "ends" (did you mean "end"? allowed keys: discounts, end, '
         "minimum_commitment, name, products, start, taxes)",
     ),
     (
@@ -677,6 +677,14 @@ CUSTOMER_CASES = [
         "contracts: ACME-1\n",
         "contracts: ACME-1",
         "customer acme: contracts must be a list, not a string",
+    ),
+    (
+        "tax for taxes",
+        "taxes: [ca-sales]",
+        "tax: [ca-sales]",
+        "tax: [ca-sales]",
+        RAMP + ': unknown key "tax" (did you mean "taxes"? allowed keys: discounts, end, '
+        "minimum_commitment, name, products, start, taxes)",
     ),
     (
         "string where the taxes list goes",
@@ -1030,7 +1038,18 @@ CUSTOMER_CASES = [
         'price: "1200.00"',
         'price: "1,200.00"',
         "1,200.00",
-        FULL + ', product platform: flat_fee: price must be a number such as "10.50", not a string',
+        FULL + ', product platform: flat_fee: price must be a number such as "10.50", not '
+        '"1,200.00": digits and one decimal point only, without thousands separators, currency '
+        "symbols or units",
+    ),
+    (
+        "money with a currency symbol",
+        'amount: "500.00"',
+        'amount: "$500.00"',
+        "$500.00",
+        'customer acme: credit CR-ACME-1: amount must be a number such as "10.50", not '
+        '"$500.00": digits and one decimal point only, without thousands separators, currency '
+        "symbols or units",
     ),
     (
         "negative adjustment amount",
@@ -1340,7 +1359,8 @@ CUSTOMER_CASES = [
         "    payment_terms: net 15\n",
         "\tpayment_terms: net 15\n",
         "\tpayment_terms",
-        "YAML syntax error: found character '\\t' that cannot start any token",
+        "YAML syntax error: found character '\\t' that cannot start any token (YAML indents "
+        "with spaces, not tabs: replace the tab)",
     ),
     (
         "python object tag on a scalar",

@@ -612,7 +612,7 @@ class CustomerReader:
         start_node = f.required("start")
         start = as_date(start_node, f'phase "{name}": start' if name else "phase start")
         name = name or str(start)
-        what = f'phase "{name}"'
+        what = f.what = f'phase "{name}"'  # its problems name it from here on
         end_node = f.optional("end")
         end = as_date(end_node, f"{what}: end") if end_node else None
         line_nodes = as_list(self.doc, f.required("products"), f"{what}: products")

@@ -37,8 +37,13 @@ def subject(customer: str | None = None, contract: str | None = None) -> str:
 
 
 def likely_meant(word: str, choices: Iterable[str]) -> str | None:
-    """The one of `choices` that `word` looks like a misspelling of, if any."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=SPELLING_CUTOFF)
+    """The one of `choices` that `word` looks like a misspelling of, if any: a close spelling,
+    or its plural or singular ("tax" for "taxes", too short a word for difflib to match)."""
+    choices = list(choices)
+    for form in (f"{word}s", f"{word}es", word.removesuffix("s")):
+        if form != word and form in choices:
+            return form
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=SPELLING_CUTOFF)
     return close[0] if close else None
 
 

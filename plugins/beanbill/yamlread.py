@@ -72,6 +72,9 @@ class Document:
                 problem = f"{context}, {problem}"  # "expected a single document..., but found"
             elif context and start and mark and start.line < mark.line:
                 problem += f" ({context} that starts on line {start.line + 1})"
+            lines = text.splitlines()
+            if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
+                problem += " (YAML indents with spaces, not tabs: replace the tab)"
             raise Invalid(None, f"YAML syntax error: {problem}") from _at(line)
         except yaml.reader.ReaderError as error:  # a control character, at its own line
             line = text.count("\n", 0, error.position) + 1
@@ -370,7 +373,13 @@ def as_decimal(node: Node, what: str, *, negative: bool = False) -> Decimal:
             f'{what}: write decimal numbers as quoted strings, e.g. "{text}" '
             "(an unquoted YAML decimal is a binary float and can lose cents)",
         )
-    if scalar.tag not in (INT, STR) or not DECIMAL_RE.fullmatch(text):
+    if scalar.tag == STR and not DECIMAL_RE.fullmatch(text):  # "2,000.00", "$20", "25 seats"
+        raise Invalid(
+            node,
+            f'{what} must be a number such as "10.50", not "{text}": digits and one decimal '
+            "point only, without thousands separators, currency symbols or units",
+        )
+    if scalar.tag not in (INT, STR):
         raise Invalid(node, f'{what} must be a number such as "10.50", not {describe(node)}')
     if len(text.lstrip("-").split(".")[0]) > MAX_DIGITS:
         raise Invalid(node, f"{what} is too large ({text})")
