@@ -597,8 +597,8 @@ CUSTOMER_CASES = [
         "            free_units: 1000\n",
         "            free_units: 1000\n            free_unit: 10\n",
         "free_unit:",
-        RAMP + ': product line: unknown key "free_unit" (did you mean "free_units"? allowed keys: '
-        "billing, credits, free_units, milestones, pricing, product, quantity, ssp)",
+        RAMP + ', product api-calls: unknown key "free_unit" (did you mean "free_units"? '
+        "allowed keys: billing, credits, free_units, milestones, pricing, product, quantity, ssp)",
     ),
     # a misspelt required key: the problem is at the misspelling, and names it
     (
@@ -677,6 +677,15 @@ CUSTOMER_CASES = [
         "contracts: ACME-1\n",
         "contracts: ACME-1",
         "customer acme: contracts must be a list, not a string",
+    ),
+    (
+        "commitment over a product misspelt",
+        "        taxes: [ca-sales]\n",
+        "        taxes: [ca-sales]\n"
+        '        minimum_commitment: {amount: "500.00", products: [api-call]}\n',
+        "minimum_commitment",
+        RAMP + ', minimum_commitment: product "api-call" is not a line of this phase (did you '
+        'mean "api-calls"?)',
     ),
     (
         "tax for taxes",

@@ -682,7 +682,7 @@ class CustomerReader:
                 f'{phase}: unknown product "{product_id}" '
                 f"({_known(self.catalog.products, product_id)})",
             )
-        what = f"{phase}, product {product_id}"
+        what = f.what = f"{phase}, product {product_id}"  # its problems name it from here on
         line_billing = self.billing(f.optional("billing"), billing)
         credits = as_bool(n, f"{what}: credits") if (n := f.optional("credits")) else False
         pricing_node = f.required("pricing")
@@ -805,7 +805,11 @@ class CustomerReader:
     def _phase_product(self, node: Node, what: str, products: list[str]) -> str:
         product = as_str(node, f"{what}: product")
         if product not in products:
-            raise Invalid(node, f'{what}: product "{product}" is not a line of this phase')
+            raise Invalid(
+                node,
+                f'{what}: product "{product}" is not a line of this phase'
+                + meant_note(product, products),
+            )
         return product
 
     def commitment(self, node: Node, phase: str, lines: Sequence[m.Line]) -> m.MinimumCommitment:
