@@ -53,7 +53,7 @@ def test_a_changed_price_shows_the_invoices_it_changes(
     code, out, _ = diff(ledger, capsys, "--summary")
     assert code == 0
     assert out.splitlines() == [
-        "beanbill diff: HEAD -> the working tree, invoices and memos: 0 added, 0 removed, "
+        "beanbill diff: HEAD -> the working tree, invoices and adjustments: 0 added, 0 removed, "
         "3 changed, 0 status",
         "",
         "change   id                   date        customer  before      after",
@@ -73,6 +73,31 @@ def test_a_changed_price_shows_the_invoices_it_changes(
     assert code == 0
     assert "--- HEAD:main.beancount (compiled)\n+++ main.beancount (compiled)\n" in out
     assert "-    unit-price: 300.00\n+    unit-price: 310.00\n" in out
+
+
+def test_wallet_credits_refunds_and_write_offs_are_listed_with_their_amounts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = committed_books(tmp_path)
+    acme = tmp_path / "contracts" / "customers" / "acme.yaml"
+    acme.write_text(
+        ACME
+        + '  - {type: credit, id: CR-1, date: 2026-03-15, amount: "107.25", reason: Outage}\n'
+        + '  - {type: refund, id: RF-1, date: 2026-03-20, amount: "100.00", from: wallet}\n'
+        + "  - {type: write_off, date: 2026-03-25, invoice: INV-ACME-1-20260101}\n"
+    )
+    code, out, _ = diff(ledger, capsys, "--summary")
+    assert code == 0
+    assert out.splitlines()[0].endswith("3 added, 0 removed, 0 changed, 2 status")
+    rows = [line.split() for line in out.splitlines()[4:9]]
+    assert rows == [
+        ["status", "INV-ACME-1-20260101", "2026-01-01", "acme", "overdue", "written_off"],
+        # statuses are as of the books' last event, which the refund moves to 20 March
+        ["status", "INV-ACME-1-20260201", "2026-02-01", "acme", "open", "overdue"],
+        ["added", "CR-1", "2026-03-15", "acme", "107.25", "USD"],
+        ["added", "RF-1", "2026-03-20", "acme", "100.00", "USD"],
+        ["added", "WO-INV-ACME-1-20260101", "2026-03-25", "acme", "-440.00", "USD"],
+    ]
 
 
 def test_added_and_removed_customers_and_a_payment(
@@ -150,7 +175,7 @@ def test_entries_that_move_without_any_invoice_are_still_diffed(
     code, out, _ = diff(ledger, capsys)
     assert code == 0
     assert out.startswith(
-        "beanbill diff: HEAD -> the working tree, invoices and memos: 0 added, 0 removed, "
+        "beanbill diff: HEAD -> the working tree, invoices and adjustments: 0 added, 0 removed, "
         "0 changed, 0 status\n"
     )
     # The onboarding is recognised to another Income account: the same revenue per month.

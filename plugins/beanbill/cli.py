@@ -193,7 +193,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     changes = compare(base_entries, entries)
     counts = {kind: sum(1 for c in changes if c.change == kind) for kind in CHANGES}
     print(
-        f"beanbill diff: {args.base} -> the working tree, invoices and memos: "
+        f"beanbill diff: {args.base} -> the working tree, invoices and adjustments: "
         + ", ".join(f"{count} {kind}" for kind, count in counts.items())
     )
     if changes:
@@ -711,7 +711,9 @@ def parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     diff.add_argument("--base", default="HEAD", help="the git revision to compare with")
-    diff.add_argument("--summary", action="store_true", help="only the invoices and memos changed")
+    diff.add_argument(
+        "--summary", action="store_true", help="only the invoices and adjustments changed"
+    )
     diff.set_defaults(run=cmd_diff)
 
     serve = commands.add_parser("serve", help="Fava on 127.0.0.1 with the books")

@@ -1,6 +1,7 @@
-"""What a change does to the books, for its review: the invoices and memos of two versions of
-the same books compared (added, removed, changed, or only their settlement status moved), and
-the revenue recognised per month that moved.
+"""What a change does to the books, for its review: the invoices, memos and other adjustments
+(wallet credits, refunds, write-offs) of two versions of the same books compared (added,
+removed, changed, or only their settlement status moved), and the revenue recognised per month
+that moved.
 
 An invoice or memo is "changed" when what it bills changes: its date, amounts, lines and
 their metadata. Where its clause sits in the YAML (`beanbill-source`, which moves when lines
@@ -61,14 +62,26 @@ def revenue_changes(
     ]
 
 
+# the metadata key of each kind of adjustment's id
+ADJUSTMENT_IDS = {
+    "credit_memo": "memo-id",
+    "debit_memo": "memo-id",
+    "credit": "credit-id",
+    "refund": "refund-id",
+    "write_off": "write-off-id",
+}
+
+
 def billed_documents(entries: Iterable[data.Directive]) -> dict[str, data.Transaction]:
-    """The invoices and credit and debit memos of the books, by id."""
+    """The invoices and the adjustments of the books (memos, wallet credits, refunds,
+    write-offs), by id."""
     found = {}
     for entry in entries:
         if not isinstance(entry, data.Transaction):
             continue
-        if entry.meta.get("adjustment") in ("credit_memo", "debit_memo"):
-            found[str(entry.meta["memo-id"])] = entry
+        key = ADJUSTMENT_IDS.get(str(entry.meta.get("adjustment")))
+        if key is not None and key in entry.meta:
+            found[str(entry.meta[key])] = entry
         elif is_invoice(entry):
             found[str(entry.meta["invoice-id"])] = entry
     return found
@@ -85,13 +98,21 @@ def billed(entry: data.Transaction) -> str:
 
 
 def total(entry: data.Transaction) -> str:
-    """What the entry moves on the customer's receivable: "1193.24 USD"."""
+    """What the entry moves on the customer's receivable: "1193.24 USD"; for one that moves
+    none (a wallet credit, a refund), what it moves in all, its debits."""
     sums: dict[str, Decimal] = {}
+    debits: dict[str, Decimal] = {}
     for posting in entry.postings:
         number = units(posting)
-        if number is not None and posting.account.startswith(RECEIVABLE_PARENT):
-            sums[number[1]] = sums.get(number[1], Decimal(0)) + number[0]
-    return ", ".join(f"{amount} {currency}" for currency, amount in sorted(sums.items()))
+        if number is None:
+            continue
+        if posting.account.startswith(RECEIVABLE_PARENT):
+            sums[number[1]] = sums.get(number[1], ZERO) + number[0]
+        elif number[0] > ZERO:
+            debits[number[1]] = debits.get(number[1], ZERO) + number[0]
+    return ", ".join(
+        f"{amount} {currency}" for currency, amount in sorted((sums or debits).items())
+    )
 
 
 def status(entry: data.Transaction) -> str:
@@ -101,7 +122,8 @@ def status(entry: data.Transaction) -> str:
 def compare(
     before: Iterable[data.Directive], after: Iterable[data.Directive]
 ) -> list[DocumentChange]:
-    """The invoices and memos added, removed, changed or whose status moved, by date and id."""
+    """The invoices and adjustments added, removed, changed or whose status moved, by date
+    and id."""
     old, new = billed_documents(before), billed_documents(after)
     changes = []
     for document_id in sorted(set(old) | set(new)):
