@@ -206,6 +206,22 @@ def test_a_map_that_is_not_a_mapping_is_refused(
     assert 'map.yaml: needs "accounts:", a mapping of account patterns to ERP accounts' in err
 
 
+def test_account_codes_are_read_as_written() -> None:
+    # YAML's own types would read 0100 as the octal number 64, and 1200.10 as 1200.1
+    account_map = read_map(
+        'accounts: {"Assets:*": 0100, "Income:*": 4000, "Expenses:*": 1200.10, "*": 0x1F}\n'
+        "netsuite: {subsidiary: 007}\n",
+        "map.yaml",
+    )
+    assert [account_map.get(a) for a in ("Assets:Cash", "Income:X", "Expenses:Y", "Equity:Z")] == [
+        "0100",
+        "4000",
+        "1200.10",
+        "0x1F",
+    ]
+    assert account_map.settings == {"netsuite": {"subsidiary": "007"}}
+
+
 def test_the_demo_map_covers_the_demo_books(capsys: pytest.CaptureFixture[str]) -> None:
     root = Path(__file__).resolve().parent.parent
     ledger, erp_map = root / "ledgers" / "main.beancount", root / "ledgers" / "erp-map.yaml"

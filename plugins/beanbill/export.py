@@ -79,9 +79,11 @@ class ExportProblem(NamedTuple):
 
 
 def read_map(text: str, source: str) -> AccountMap:
-    """Parse a map file; raise ValueError with a message naming `source`."""
+    """Parse a map file; raise ValueError with a message naming `source`. Every value is read
+    as the text written (YAML's base loader): an ERP account code is a name, and YAML's own
+    types would read `0100` as the octal number 64 and `1200.10` as 1200.1."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=yaml.BaseLoader)  # strings, lists and mappings only
     except yaml.YAMLError as error:
         raise ValueError(f"{source}: not valid YAML ({error})") from error
     accounts = document.get("accounts") if isinstance(document, dict) else None
@@ -91,9 +93,9 @@ def read_map(text: str, source: str) -> AccountMap:
         )
     patterns = []
     for pattern, target in accounts.items():
-        if not isinstance(pattern, str) or not isinstance(target, (str, int)) or target == "":
+        if not isinstance(target, str) or target == "":
             raise ValueError(f"{source}: {pattern!r}: map each account pattern to an ERP account")
-        patterns.append((pattern, str(target)))
+        patterns.append((pattern, target))
     settings = {}
     for key, value in document.items():
         if key == "accounts":
@@ -115,9 +117,9 @@ def read_settings(erp: str, value: object, source: str) -> dict[str, str]:
             raise ValueError(
                 f"{source}: {erp}: unknown setting {key!r} (it takes {', '.join(sorted(allowed))})"
             )
-        if isinstance(setting, bool) or not isinstance(setting, (str, int)) or setting == "":
+        if not isinstance(setting, str) or setting == "":
             raise ValueError(f"{source}: {erp}: {key} must be a text or a number")
-        settings[key] = str(setting)
+        settings[key] = setting
     date_format = settings.get("date_format")
     if date_format is not None and not reads_back(date_format):
         raise ValueError(
