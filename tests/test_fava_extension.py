@@ -67,6 +67,14 @@ def test_the_billing_page_shows_the_cli_reports(
         assert f">{invoice}</a>" in invoices and f">{total}<" in invoices
 
 
+def test_an_invoice_links_to_its_whole_history_whatever_the_pages_filters(
+    tmp_path: Path,
+) -> None:
+    html = page(tmp_path, "?time=2026-02&account=Assets")
+    link = '<a href="/test-books/journal/?filter=%5EINV-ACME-1-20260201">INV-ACME-1-20260201</a>'
+    assert link in html
+
+
 def test_a_long_invoice_list_is_cut_to_the_latest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -136,14 +144,14 @@ def test_each_query_gets_its_own_page(tmp_path: Path) -> None:
         ("", "Invoices open on 2026-03-01"),  # worked out once, shown again
     ]:
         assert title in client.get(PAGE + query).get_data(as_text=True)
-    # Links carry the request's own filters, not those of the page first worked out.
-    html = client.get(PAGE + "?account=Assets").get_data(as_text=True)
-    assert "filter=%5EINV-ACME-1-20260201&amp;account=Assets" in html or (
-        "account=Assets&amp;filter=%5EINV-ACME-1-20260201" in html
+    # Links carry the request's own settings, not those of the page first worked out.
+    html = client.get(PAGE + "?interval=week").get_data(as_text=True)
+    assert "filter=%5EINV-ACME-1-20260201&amp;interval=week" in html or (
+        "interval=week&amp;filter=%5EINV-ACME-1-20260201" in html
     )
     html = client.get(PAGE).get_data(as_text=True)
     invoices = html[html.index("Invoices open on") : html.index("Receivables aging")]
-    assert "INV-ACME-1-20260201" in invoices and "account=Assets" not in invoices
+    assert "INV-ACME-1-20260201" in invoices and "interval=week" not in invoices
 
 
 def test_without_a_filter_the_page_is_as_of_today_and_a_new_day_works_it_out_again(

@@ -153,7 +153,11 @@ class BillingReports(FavaExtensionBase):
         ]
         links = {}
         for row in shown:
-            journal = url_for("report", report_name="journal", filter=f"^{row.invoice}")
+            # all of the invoice's history (payments, memos, releases of later months): not
+            # the page's time or account filter, which Fava would carry over
+            journal = url_for(
+                "report", report_name="journal", filter=f"^{row.invoice}", time=None, account=None
+            )
             editor = ""
             if row.invoice in invoices:
                 where = finder.meta(invoices[row.invoice])
