@@ -485,6 +485,9 @@ def test_a_statement_lists_what_the_customer_owes_by_age(tmp_path: Path) -> None
         "90+": D("0.00"),
     }
     assert owed.total == D("1013.10")
+    html = Renderer(TEMPLATES).html(statement)
+    assert "<td>Customer account</td><td>acme</td>" in html  # the name is the addressee's
+    assert "Acme &lt;b&gt;&amp;&lt;/b&gt; Co" in html
     # Nothing owed before the first invoice: no statement.
     assert statements(entries, read_settlement(entries), day("2025-12-31"), directory) == []
 
