@@ -123,6 +123,21 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     assert len(errors) == 2
 
 
+def test_a_changed_closed_invoice_is_not_taken_for_a_contract_file_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = closed_books(tmp_path)
+    capsys.readouterr()
+    contract = tmp_path / "contracts" / "customers" / "acme.yaml"
+    contract.write_text(ACME.replace('price: "300.00"', 'price: "310.00"'))
+    assert cli.main(["check", str(path)]) == 1
+    err = capsys.readouterr().err
+    # the first error sits at the contract's line, but the file is read and billed
+    assert err.startswith(f"{contract}:3: invoice {JAN} of the closed month 2026-01 changed")
+    assert "is in the contracts" not in err and "leaves all its invoices out" not in err
+    assert err.endswith("beanbill check: 2 problem(s)\n")
+
+
 def test_a_change_that_only_renames_the_customer_leaves_the_close_alone(tmp_path: Path) -> None:
     path = closed_books(tmp_path)
     contract = tmp_path / "contracts" / "customers" / "acme.yaml"
