@@ -15,7 +15,7 @@ from beancount.core import data
 from beancount.parser import parser
 
 from beanbill import cli
-from beanbill.closing import close_month, format_closing, invoice_digest
+from beanbill.closing import close_month, format_closing, invoice_digest, journal_digest
 from tests.test_adjustments import ACME, write_books
 
 AR = "Assets:AccountsReceivable:Customers:Acme"
@@ -44,6 +44,9 @@ CLOSE_OF_JANUARY = """\
 
 ;; The invoices dated in 2026-01: SHA-256 of what each says.
 2026-01-01 custom "beanbill-invoice" "INV-ACME-1-20260101" "{digest}"
+
+;; The 4 transactions dated in 2026-01: SHA-256 of dates, links, postings.
+2026-01-31 custom "beanbill-journal" "2026-01" "4" "{journal}"
 
 ;; Every account's balance at the end of 2026-01.
 2026-02-01 balance Assets:AccountsReceivable:Customers:Acme  0.00 USD
@@ -87,8 +90,10 @@ def test_close_writes_the_month_and_the_books_still_check(
     entries, errors = load(path)
     assert errors == []
     digest = invoice_digest(invoice(entries, JAN))
+    count, journal = journal_digest(entries, datetime.date(2026, 1, 1), datetime.date(2026, 2, 1))
+    assert count == 4  # the invoice, its payment, and January's revenue (subscription, service)
     written = (tmp_path / "closed" / "2026-01.beancount").read_text()
-    assert written == CLOSE_OF_JANUARY.format(digest=digest)
+    assert written == CLOSE_OF_JANUARY.format(digest=digest, journal=journal)
 
 
 def test_the_same_books_close_to_the_same_bytes(tmp_path: Path) -> None:
@@ -112,7 +117,7 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
         "month with a credit or debit memo dated in an open period"
     )
     assert errors[1] == (
-        f"{close_file}:11: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
+        f"{close_file}:14: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
         "is now 11.00 USD; Income:SalesAndServicesRevenue was -300.00 USD and is now -310.00 "
         "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD (`beanbill diff` "
         "lists the entries that moved them); a closed month does not change: undo the edit, or "
@@ -121,6 +126,28 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     # That one error stands for the close's balance assertions that fail: Beancount does not
     # report each of them again.
     assert len(errors) == 2
+
+
+def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved(
+    tmp_path: Path,
+) -> None:
+    path = closed_books(tmp_path)
+    path.write_text(path.read_text().replace("2026-01-20 *", "2026-01-21 *"))
+    _, errors = load(path)
+    close_file = tmp_path / "closed" / "2026-01.beancount"
+    assert errors == [
+        f"{close_file}:11: the transactions of the closed month 2026-01 changed since the "
+        "close (4 then, 4 now), though its invoices and balances did not: one was moved to "
+        "another day, or to another invoice, or swapped for another (`beanbill diff` lists "
+        "it); a closed month does not change: undo the edit, and date any correction in an "
+        "open period (a memo for what was billed, a transaction for cash)"
+    ]
+    # A close written before the journal digest existed checks what it locked, as before.
+    text = close_file.read_text()
+    close_file.write_text(
+        text[: text.index(";; The 4 transactions")] + text[text.index(";; Every") :]
+    )
+    assert load(path)[1] == []
 
 
 def test_a_changed_closed_invoice_is_not_taken_for_a_contract_file_left_out(
@@ -164,7 +191,7 @@ def test_a_credit_memo_in_an_open_period_corrects_a_closed_month(tmp_path: Path)
     # Accounts the close never saw (the memo's Sales Returns, the overpayment's contra-AR)
     # are named too: Beancount has no balance assertion of theirs to fail.
     assert errors[0].endswith(
-        ".beancount:14: the closed month 2026-01 moved: at its end, "
+        ".beancount:17: the closed month 2026-01 moved: at its end, "
         "Income:SalesAndServicesRevenue was -300.00 USD and is now -295.89 USD; "
         "Liabilities:SalesTax:CA was -40.00 USD and is now -39.00 USD; "
         "Expenses:SalesReturnsAndAllowances had no balance in USD and now has 5.89 USD; "

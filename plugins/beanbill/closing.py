@@ -31,10 +31,12 @@ from beanbill.periods import add_months, month_end
 
 CLOSED = "beanbill-closed"
 INVOICE_DIGEST = "beanbill-invoice"
+JOURNAL_DIGEST = "beanbill-journal"
 HOW_TO_CORRECT = (
     "a closed month does not change: undo the edit, or correct the month with a credit or "
     "debit memo dated in an open period"
 )
+LOCK_TYPES = (CLOSED, INVOICE_DIGEST, JOURNAL_DIGEST)
 LISTED = 5  # moved balances named in a problem; the rest are counted
 # What an invoice says: its date, links, these metadata, and every posting (account, amount
 # and the posting's metadata). Not its narration (a customer may change its name), nor what
@@ -52,6 +54,7 @@ class Closing(NamedTuple):
     month: datetime.date
     balances: list[tuple[str, str, Decimal]]  # (account, currency, balance), sorted
     invoices: list[tuple[datetime.date, str, str]]  # (date, invoice id, digest), sorted
+    journal: tuple[int, str]  # the month's transactions: how many, and their digest
 
 
 class LockProblem(NamedTuple):
@@ -78,6 +81,24 @@ def invoice_digest(entry: data.Transaction) -> str:
             if key not in POSTING_NOT_DIGESTED and not key.startswith("__")
         ]
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def journal_digest(
+    entries: Iterable[data.Directive], first: datetime.date, after: datetime.date
+) -> tuple[int, str]:
+    """How many transactions are dated from `first` to before `after`, and SHA-256 of what
+    moves money in them: each one's date, links and postings (account and amount), in a fixed
+    order. Not their narration, metadata or place in the files: a payment moved to another
+    day of the month, or a write-off moved to another invoice, changes it though the month's
+    balances stay the same."""
+    lines = []
+    for entry in entries:
+        if isinstance(entry, data.Transaction) and first <= entry.date < after:
+            postings = sorted(f"{p.account} {p.units} {p.cost} {p.price}" for p in entry.postings)
+            links = " ".join(sorted(entry.links or ()))
+            lines.append(f"{entry.date.isoformat()} {links} | {'; '.join(postings)}")
+    lines.sort()
+    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
 def balances_at(
@@ -140,7 +161,7 @@ def close_month(entries: Sequence[data.Directive], month: datetime.date) -> Clos
         for entry in entries
         if isinstance(entry, data.Transaction) and first <= entry.date < after and is_invoice(entry)
     )
-    return Closing(first, balances, invoices)
+    return Closing(first, balances, invoices, journal_digest(entries, first, after))
 
 
 def format_closing(closing: Closing) -> str:
@@ -161,6 +182,12 @@ def format_closing(closing: Closing) -> str:
         f'{day} custom "{INVOICE_DIGEST}" "{invoice_id}" "{digest}"'
         for day, invoice_id, digest in closing.invoices
     ]
+    count, digest = closing.journal
+    lines += [
+        "",
+        f";; The {count} transactions dated in {label}: SHA-256 of dates, links, postings.",
+        f'{last} custom "{JOURNAL_DIGEST}" "{label}" "{count}" "{digest}"',
+    ]
     lines += ["", f";; Every account's balance at the end of {label}."]
     width = max((len(account) for account, _, _ in closing.balances), default=0)
     lines += [
@@ -176,11 +203,20 @@ def lock_problems(
     """What moved in the closed months of books whose entries are sorted by date."""
     markers: dict[datetime.date, data.Custom] = {}
     digests: dict[str, data.Custom] = {}
+    journals: dict[datetime.date, data.Custom] = {}  # by month (closes before it have none)
     problems: list[LockProblem] = []
     for entry in entries:
-        if not isinstance(entry, data.Custom) or entry.type not in (CLOSED, INVOICE_DIGEST):
+        if not isinstance(entry, data.Custom) or entry.type not in LOCK_TYPES:
             continue
         values = [str(v.value) for v in entry.values]
+        if entry.type == JOURNAL_DIGEST:
+            if len(values) != 3 or values[0] != month_label(entry.date):
+                problems.append(
+                    LockProblem(entry, f"{JOURNAL_DIGEST} needs: MONTH-OF-ITS-DATE COUNT DIGEST")
+                )
+            else:
+                journals[entry.date.replace(day=1)] = entry
+            continue
         if entry.type == CLOSED:
             if values != [month_label(entry.date)]:
                 problems.append(
@@ -196,9 +232,42 @@ def lock_problems(
             digests[values[0]] = entry
     if not markers and not digests:
         return problems
-    problems += invoice_problems(entries, markers, digests)
-    problems += balance_problems(entries, markers, options_map)
-    return problems
+    moved = invoice_problems(entries, markers, digests)
+    moved += balance_problems(entries, markers, options_map)
+    # what changed beyond the invoices and the balances, in the months they say nothing of
+    said = {month_of(problem.entry) for problem in moved}
+    for month, locked in sorted(journals.items()):
+        if month not in said:
+            moved += journal_problems(entries, month, locked)
+    return problems + moved
+
+
+def month_of(entry: data.Directive) -> datetime.date:
+    """The closed month a lock problem is about: that of the close's entry or of the invoice
+    it names (a balance at the month's end is dated the next month's first day)."""
+    if isinstance(entry, data.Balance):
+        return add_months(entry.date.replace(day=1), -1)
+    return entry.date.replace(day=1)
+
+
+def journal_problems(
+    entries: Sequence[data.Directive], month: datetime.date, locked: data.Custom
+) -> list[LockProblem]:
+    count, digest = journal_digest(entries, month, add_months(month, 1))
+    then = int(str(locked.values[1].value))
+    if digest == str(locked.values[2].value):
+        return []
+    return [
+        LockProblem(
+            locked,
+            f"the transactions of the closed month {month:%Y-%m} changed since the close "
+            f"({then} then, {count} now), though its invoices and balances did not: one was "
+            "moved to another day, or to another invoice, or swapped for another "
+            "(`beanbill diff` lists it); a closed month does not change: undo the edit, and "
+            "date any correction in an open period (a memo for what was billed, a "
+            "transaction for cash)",
+        )
+    ]
 
 
 def invoice_problems(

@@ -14,7 +14,9 @@ YAML line it was compiled from) or at the close's own line:
   - an invoice of a closed month that is no longer in the books;
   - an invoice dated in a closed month that the close does not know;
   - a closed month whose balances moved: one error naming the accounts, as they were and as
-    they are, and saying how to correct a closed month (a memo dated in an open period).
+    they are, and saying how to correct a closed month (a memo dated in an open period);
+  - a closed month whose transactions changed though its invoices and balances did not (a
+    payment moved to another day of the month): one error at the close's journal digest.
 
 It emits no entries. The close's `balance` assertions that fail are taken out of the books,
 as that one error reports them: Beancount would report each again (without the plugin, it
