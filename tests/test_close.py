@@ -15,7 +15,13 @@ from beancount.core import data
 from beancount.parser import parser
 
 from beanbill import cli
-from beanbill.closing import close_month, format_closing, invoice_digest, journal_digest
+from beanbill.closing import (
+    HOW_TO_CORRECT,
+    close_month,
+    format_closing,
+    invoice_digest,
+    journal_digest,
+)
 from tests.test_adjustments import ACME, write_books
 
 AR = "Assets:AccountsReceivable:Customers:Acme"
@@ -113,15 +119,13 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     close_file = tmp_path / "closed" / "2026-01.beancount"
     assert errors[0] == (
         f"{contract}:3: invoice {JAN} of the closed month 2026-01 changed since the close "
-        f"({close_file}:8): a closed month does not change: undo the edit, or correct the "
-        "month with a credit or debit memo dated in an open period"
+        f"({close_file}:8): {HOW_TO_CORRECT}"
     )
     assert errors[1] == (
         f"{close_file}:14: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
         "is now 11.00 USD; Income:SalesAndServicesRevenue was -300.00 USD and is now -310.00 "
         "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD (`beanbill diff` "
-        "lists the entries that moved them); a closed month does not change: undo the edit, or "
-        "correct the month with a credit or debit memo dated in an open period"
+        f"lists the entries that moved them); {HOW_TO_CORRECT}"
     )
     # That one error stands for the close's balance assertions that fail: Beancount does not
     # report each of them again.
@@ -139,9 +143,12 @@ def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved
         f"{close_file}:11: the transactions of the closed month 2026-01 changed since the "
         "close (4 then, 4 now), though its invoices and balances did not: one was moved to "
         "another day, or to another invoice, or swapped for another (`beanbill diff` lists "
-        "it); a closed month does not change: undo the edit, and date any correction in an "
-        "open period (a memo for what was billed, a transaction for cash)"
+        f"it); {HOW_TO_CORRECT}"
     ]
+    assert HOW_TO_CORRECT == (
+        "a closed month does not change: undo the edit, and date any correction in an open "
+        "period (a credit or debit memo for what was billed, a transaction for cash)"
+    )
     # A close written before the journal digest existed checks what it locked, as before.
     text = close_file.read_text()
     close_file.write_text(
@@ -196,9 +203,7 @@ def test_a_credit_memo_in_an_open_period_corrects_a_closed_month(tmp_path: Path)
         "Liabilities:SalesTax:CA was -40.00 USD and is now -39.00 USD; "
         "Expenses:SalesReturnsAndAllowances had no balance in USD and now has 5.89 USD; "
         "Liabilities:ContraAccountsReceivable:Customers:Acme had no balance in USD and now has "
-        "-11.00 USD (`beanbill diff` lists the entries that moved them); a closed month does "
-        "not change: undo the edit, or correct the month with a credit or debit memo dated in "
-        "an open period"
+        f"-11.00 USD (`beanbill diff` lists the entries that moved them); {HOW_TO_CORRECT}"
     )
     assert len(errors) == 1
 
@@ -235,8 +240,7 @@ def test_an_invoice_new_in_a_closed_month_is_refused(tmp_path: Path) -> None:
     assert new.startswith(f"{contract}:")  # at the contract's line
     assert new.endswith(
         "invoice INV-ACME-2-20260101 is dated 2026-01-01, in the closed month 2026-01, but the "
-        "close does not know it: a closed month does not change: undo the edit, or correct the "
-        "month with a credit or debit memo dated in an open period"
+        f"close does not know it: {HOW_TO_CORRECT}"
     )
 
 

@@ -33,8 +33,8 @@ CLOSED = "beanbill-closed"
 INVOICE_DIGEST = "beanbill-invoice"
 JOURNAL_DIGEST = "beanbill-journal"
 HOW_TO_CORRECT = (
-    "a closed month does not change: undo the edit, or correct the month with a credit or "
-    "debit memo dated in an open period"
+    "a closed month does not change: undo the edit, and date any correction in an open period "
+    "(a credit or debit memo for what was billed, a transaction for cash)"
 )
 LOCK_TYPES = (CLOSED, INVOICE_DIGEST, JOURNAL_DIGEST)
 LISTED = 5  # moved balances named in a problem; the rest are counted
@@ -263,9 +263,7 @@ def journal_problems(
             f"the transactions of the closed month {month:%Y-%m} changed since the close "
             f"({then} then, {count} now), though its invoices and balances did not: one was "
             "moved to another day, or to another invoice, or swapped for another "
-            "(`beanbill diff` lists it); a closed month does not change: undo the edit, and "
-            "date any correction in an open period (a memo for what was billed, a "
-            "transaction for cash)",
+            f"(`beanbill diff` lists it); {HOW_TO_CORRECT}",
         )
     ]
 
