@@ -124,7 +124,8 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     assert errors[1] == (
         f"{close_file}:14: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
         "is now 11.00 USD; Income:SalesAndServicesRevenue was -300.00 USD and is now -310.00 "
-        "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD (`beanbill diff` "
+        "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD (balances at its "
+        "end sum every month up to it, so an edit to any of them moves them; `beanbill diff` "
         f"lists the entries that moved them); {HOW_TO_CORRECT}"
     )
     # That one error stands for the close's balance assertions that fail: Beancount does not
@@ -203,7 +204,8 @@ def test_a_credit_memo_in_an_open_period_corrects_a_closed_month(tmp_path: Path)
         "Liabilities:SalesTax:CA was -40.00 USD and is now -39.00 USD; "
         "Expenses:SalesReturnsAndAllowances had no balance in USD and now has 5.89 USD; "
         "Liabilities:ContraAccountsReceivable:Customers:Acme had no balance in USD and now has "
-        f"-11.00 USD (`beanbill diff` lists the entries that moved them); {HOW_TO_CORRECT}"
+        "-11.00 USD (balances at its end sum every month up to it, so an edit to any of them "
+        f"moves them; `beanbill diff` lists the entries that moved them); {HOW_TO_CORRECT}"
     )
     assert len(errors) == 1
 

@@ -362,8 +362,9 @@ def balance_problems(
             LockProblem(
                 first,
                 f"the closed month {month:%Y-%m} moved: at its end, "
-                f"{'; '.join(moved[:LISTED])}{more} (`beanbill diff` lists the entries that "
-                f"moved them); {HOW_TO_CORRECT}",
+                f"{'; '.join(moved[:LISTED])}{more} (balances at its end sum every month up to "
+                "it, so an edit to any of them moves them; `beanbill diff` lists the entries "
+                f"that moved them); {HOW_TO_CORRECT}",
                 tuple(failed),
             )
         )
