@@ -51,8 +51,8 @@ CLOSE_OF_JANUARY = """\
 ;; The invoices dated in 2026-01: SHA-256 of what each says.
 2026-01-01 custom "beanbill-invoice" "INV-ACME-1-20260101" "{digest}"
 
-;; The 4 transactions dated in 2026-01: SHA-256 of dates, links, postings.
-2026-01-31 custom "beanbill-journal" "2026-01" "4" "{journal}"
+;; The 2 transactions dated in 2026-01: SHA-256 of dates, links, postings.
+2026-01-31 custom "beanbill-journal" "2026-01" "2" "{journal}"
 
 ;; Every account's balance at the end of 2026-01.
 2026-02-01 balance Assets:AccountsReceivable:Customers:Acme  0.00 USD
@@ -97,7 +97,7 @@ def test_close_writes_the_month_and_the_books_still_check(
     assert errors == []
     digest = invoice_digest(invoice(entries, JAN))
     count, journal = journal_digest(entries, datetime.date(2026, 1, 1), datetime.date(2026, 2, 1))
-    assert count == 4  # the invoice, its payment, and January's revenue (subscription, service)
+    assert count == 2  # the invoice and its payment; not the revenue released from the invoice
     written = (tmp_path / "closed" / "2026-01.beancount").read_text()
     assert written == CLOSE_OF_JANUARY.format(digest=digest, journal=journal)
 
@@ -142,7 +142,7 @@ def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved
     close_file = tmp_path / "closed" / "2026-01.beancount"
     assert errors == [
         f"{close_file}:11: the transactions of the closed month 2026-01 changed since the "
-        "close (4 then, 4 now), though its invoices and balances did not: one was moved to "
+        "close (2 then, 2 now), though its invoices and balances did not: one was moved to "
         "another day, or to another invoice, or swapped for another (`beanbill diff` lists "
         f"it); {HOW_TO_CORRECT}"
     ]
@@ -153,9 +153,31 @@ def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved
     # A close written before the journal digest existed checks what it locked, as before.
     text = close_file.read_text()
     close_file.write_text(
-        text[: text.index(";; The 4 transactions")] + text[text.index(";; Every") :]
+        text[: text.index(";; The 2 transactions")] + text[text.index(";; Every") :]
     )
     assert load(path)[1] == []
+
+
+def test_moving_the_billing_horizon_past_a_closed_month_leaves_it_closed(tmp_path: Path) -> None:
+    # January's platform fee, billed in arrears on 1 February, after the horizon: January
+    # accrues it. Once the horizon moves on, the invoice is issued and releases the same
+    # revenue in January: the month's transactions are regrouped, not changed.
+    arrears = ACME.replace(
+        "billing: {cadence: monthly, timing: advance}",
+        "billing: {cadence: monthly, timing: arrears}",
+    )
+    before = LEDGER[: LEDGER.index("\n2026-01-20")].replace(
+        "until: 2026-12-31", "until: 2026-01-31"
+    )
+    path = write_books(tmp_path, {"acme": arrears}, before)
+    entries, errors = load(path)
+    assert errors == []
+    assert any("to-be-invoiced" in e.meta for e in entries if isinstance(e, data.Transaction))
+    assert cli.main(["close", str(path), "2026-01"]) == 0
+    path.write_text(path.read_text().replace("until: 2026-01-31", "until: 2026-12-31"))
+    entries, errors = load(path)
+    assert errors == []
+    assert not any("to-be-invoiced" in e.meta for e in entries if isinstance(e, data.Transaction))
 
 
 def test_a_changed_closed_invoice_is_not_taken_for_a_contract_file_left_out(

@@ -154,7 +154,7 @@ def releases_of(entries: list[data.Directive], contract: str) -> dict[object, da
         e.date: e
         for e in entries
         if isinstance(e, data.Transaction)
-        and e.meta["filename"] == recognition.GENERATED_FILE
+        and e.meta["filename"] == recognition.RECOGNITION_FILE
         and e.meta["contract"] == contract
     }
 

@@ -296,7 +296,7 @@ def recognised(entries: list[data.Directive], options: dict[str, object]) -> lis
     return [
         e
         for e in result
-        if isinstance(e, data.Transaction) and e.meta["filename"] == recognition.GENERATED_FILE
+        if isinstance(e, data.Transaction) and e.meta["filename"] == recognition.RECOGNITION_FILE
     ]
 
 

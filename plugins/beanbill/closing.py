@@ -27,7 +27,9 @@ from beancount.core import data
 from beancount.ops.balance import get_balance_tolerance
 
 from beanbill.books import is_invoice, units
+from beanbill.ledger import RECOGNITION_FILE
 from beanbill.periods import add_months, month_end
+from beanbill.rules import TO_BE_INVOICED
 
 CLOSED = "beanbill-closed"
 INVOICE_DIGEST = "beanbill-invoice"
@@ -90,10 +92,17 @@ def journal_digest(
     moves money in them: each one's date, links and postings (account and amount), in a fixed
     order. Not their narration, metadata or place in the files: a payment moved to another
     day of the month, or a write-off moved to another invoice, changes it though the month's
-    balances stay the same."""
+    balances stay the same. Revenue releases and accruals are left out: worked out from the
+    invoices (each locked) by their schedules, they are regrouped when the billing horizon
+    moves (an accrual becomes its invoice's release), their sums locked by the balances."""
     lines = []
     for entry in entries:
-        if isinstance(entry, data.Transaction) and first <= entry.date < after:
+        if (
+            isinstance(entry, data.Transaction)
+            and first <= entry.date < after
+            and entry.meta.get("filename") != RECOGNITION_FILE
+            and TO_BE_INVOICED not in entry.meta
+        ):
             postings = sorted(f"{p.account} {p.units} {p.cost} {p.price}" for p in entry.postings)
             links = " ".join(sorted(entry.links or ()))
             lines.append(f"{entry.date.isoformat()} {links} | {'; '.join(postings)}")

@@ -25,6 +25,7 @@ from beanbill.problems import Problem
 
 SOURCE_KEY = "beanbill-source"
 GENERATED_PREFIX = "<beanbill:"  # the synthetic filename of every generated directive
+RECOGNITION_FILE = f"{GENERATED_PREFIX}recognition>"  # that of the revenue releases
 
 
 class BeanbillError(NamedTuple):

@@ -12,9 +12,9 @@ from typing import NamedTuple
 from beancount.core import data
 
 from beanbill.books import is_invoice, units
+from beanbill.ledger import RECOGNITION_FILE
 from beanbill.money import ZERO
 from beanbill.periods import month_end
-from beanbill.plugins.recognition import GENERATED_FILE as RECOGNITION_FILE
 from beanbill.receivables import BUCKETS, InvoiceRow, aging, aging_totals
 from beanbill.revenue_report import PostingRow, income_accounts, is_revenue_account, waterfall
 from beanbill.rollforward import ADJUSTED, BILLED, RECOGNISED, DeferredMove, roll_forward

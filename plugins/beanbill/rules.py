@@ -22,6 +22,7 @@ from beanbill.recognition import Obligation, schedule
 
 DEFERRED_REVENUE = "Liabilities:DeferredRevenue"
 UNBILLED_REVENUE = "Assets:UnbilledRevenue"
+TO_BE_INVOICED = "to-be-invoiced"  # on revenue accrued for an invoice after the horizon
 
 
 def receivable(account: str) -> str:
@@ -161,7 +162,7 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
         meta = {
             "customer": customer.id,
             "contract": ", ".join(dict.fromkeys(item.line.contract for item, _, _ in lines)),
-            "to-be-invoiced": invoice_id,
+            TO_BE_INVOICED: invoice_id,
         }
         entries.append(
             Entry(date, customer.name, narration, (), meta, tuple(postings), first.line.source)

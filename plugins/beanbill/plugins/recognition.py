@@ -43,7 +43,13 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from beanbill.active import ActiveAccounts, SourceFinder
-from beanbill.ledger import GENERATED_PREFIX, amount, internal_error, paused_garbage_collector
+from beanbill.ledger import (
+    GENERATED_PREFIX,
+    RECOGNITION_FILE,
+    amount,
+    internal_error,
+    paused_garbage_collector,
+)
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO
 from beanbill.problems import subject
@@ -54,7 +60,6 @@ __plugins__ = ("recognise_revenue",)
 
 RECOGNISED_ACCOUNTS = (DEFERRED_REVENUE, UNBILLED_REVENUE)
 REVENUE_RULE_KEY = "revenue-rule"
-GENERATED_FILE = "<beanbill:recognition>"
 
 
 class RecognitionError(NamedTuple):
@@ -227,7 +232,7 @@ def release_of(date: datetime.date, group: str, pieces: list[tuple[Line, Decimal
 
 def release_transaction(release: Release, group: str, index: int) -> data.Transaction:
     """The release as a transaction, the `index`-th of the plugin's (its line number)."""
-    meta = data.new_metadata(GENERATED_FILE, index)
+    meta = data.new_metadata(RECOGNITION_FILE, index)
     meta["contract"] = group
     return data.Transaction(
         meta,
@@ -400,6 +405,6 @@ def income_opens(existing: list[data.Directive], new: list[data.Directive]) -> l
             if posting.account.startswith("Income:") and posting.account not in opened:
                 first[posting.account] = min(first.get(posting.account, entry.date), entry.date)
     return [
-        data.Open(data.new_metadata(GENERATED_FILE, 0), date, account, [], None)
+        data.Open(data.new_metadata(RECOGNITION_FILE, 0), date, account, [], None)
         for account, date in sorted(first.items())
     ]
