@@ -150,6 +150,13 @@ def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved
         "a closed month does not change: undo the edit, and date any correction in an open "
         "period (a credit or debit memo for what was billed, a transaction for cash)"
     )
+    # A journal digest written wrong is said, not a traceback.
+    text = close_file.read_text()
+    close_file.write_text(text.replace('"2026-01" "2" "', '"2026-01" "two" "'))
+    assert load(path)[1] == [
+        f"{close_file}:11: beanbill-journal needs: MONTH-OF-ITS-DATE COUNT DIGEST"
+    ]
+    close_file.write_text(text)
     # A close written before the journal digest existed checks what it locked, as before.
     text = close_file.read_text()
     close_file.write_text(

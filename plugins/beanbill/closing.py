@@ -219,7 +219,7 @@ def lock_problems(
             continue
         values = [str(v.value) for v in entry.values]
         if entry.type == JOURNAL_DIGEST:
-            if len(values) != 3 or values[0] != month_label(entry.date):
+            if len(values) != 3 or values[0] != month_label(entry.date) or not values[1].isdigit():
                 problems.append(
                     LockProblem(entry, f"{JOURNAL_DIGEST} needs: MONTH-OF-ITS-DATE COUNT DIGEST")
                 )
