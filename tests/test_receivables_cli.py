@@ -88,6 +88,25 @@ def test_invoices_filters_and_formats(small: Path, capsys: pytest.CaptureFixture
     ]
 
 
+def test_invoices_issued_in_a_period(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "invoices", str(small), "--from", "2026-02-01", "--as-of", "2026-02-28",
+        "--format", "csv",
+    )  # fmt: skip
+    assert code == 0
+    assert [line.split(",")[:3] for line in out.splitlines()[1:]] == [[FEB, "acme", "2026-02-01"]]
+    code, out, _ = run(
+        capsys, "invoices", str(small), "--from", "2026-02-01", "--as-of", "2026-03-10"
+    )
+    assert out.splitlines()[0] == "Invoices issued 2026-02-01 to 2026-03-10, as of 2026-03-10"
+    assert [line.split()[0] for line in out.splitlines()[3:]] == [FEB, "INV-ACME-1-20260301"]
+    code, out, err = run(
+        capsys, "invoices", str(small), "--from", "2026-04-01", "--as-of", "2026-03-31"
+    )
+    assert (code, out) == (1, "")
+    assert err == "beanbill invoices: --from 2026-04-01 is after --as-of 2026-03-31\n"
+
+
 def test_aging_table(small: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "aging", str(small), "--as-of", "2026-04-05")
     assert code == 0

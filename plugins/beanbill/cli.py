@@ -337,10 +337,16 @@ def cmd_invoices(args: argparse.Namespace) -> int:
     if loaded is None:
         return 1
     settlement, as_of = loaded
-    table = invoices_table(invoice_rows(settlement, as_of, args.customer, args.status))
+    if args.since is not None and args.since > as_of:
+        sys.stderr.write(f"beanbill invoices: --from {args.since} is after --as-of {as_of}\n")
+        return 1
+    rows = invoice_rows(settlement, as_of, args.customer, args.status)
+    if args.since is not None:  # a month's invoices, as the Billing page lists them
+        rows = [row for row in rows if row.date >= args.since]
     if args.format == "table":
-        sys.stdout.write(f"Invoices as of {as_of}\n")
-    sys.stdout.write(render(*table, args.format))
+        issued = f"issued {args.since} to {as_of}, " if args.since is not None else ""
+        sys.stdout.write(f"Invoices {issued}as of {as_of}\n")
+    sys.stdout.write(render(*invoices_table(rows), args.format))
     return 0
 
 
@@ -639,6 +645,12 @@ def parser() -> argparse.ArgumentParser:
     invoices.add_argument("ledger", nargs="?", default=DEFAULT_LEDGER)
     invoices.add_argument("--customer", help="a customer id (or account component)")
     invoices.add_argument("--status", choices=STATUSES)
+    invoices.add_argument(
+        "--from",
+        dest="since",
+        type=date_arg,
+        help="YYYY-MM-DD: only the invoices issued from this date to the as-of date",
+    )
     invoices.add_argument(
         "--as-of",
         type=date_arg,
