@@ -20,7 +20,7 @@ from beanbill.closing import (
     close_month,
     format_closing,
     invoice_digest,
-    journal_digest,
+    journal_digests,
 )
 from tests.test_adjustments import ACME, write_books
 
@@ -96,7 +96,8 @@ def test_close_writes_the_month_and_the_books_still_check(
     entries, errors = load(path)
     assert errors == []
     digest = invoice_digest(invoice(entries, JAN))
-    count, journal = journal_digest(entries, datetime.date(2026, 1, 1), datetime.date(2026, 2, 1))
+    january = datetime.date(2026, 1, 1)
+    count, journal = journal_digests(entries, [january])[january]
     assert count == 2  # the invoice and its payment; not the revenue released from the invoice
     written = (tmp_path / "closed" / "2026-01.beancount").read_text()
     assert written == CLOSE_OF_JANUARY.format(digest=digest, journal=journal)

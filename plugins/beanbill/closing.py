@@ -85,29 +85,35 @@ def invoice_digest(entry: data.Transaction) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
-def journal_digest(
-    entries: Iterable[data.Directive], first: datetime.date, after: datetime.date
-) -> tuple[int, str]:
-    """How many transactions are dated from `first` to before `after`, and SHA-256 of what
-    moves money in them: each one's date, links and postings (account and amount), in a fixed
-    order. Not their narration, metadata or place in the files: a payment moved to another
-    day of the month, or a write-off moved to another invoice, changes it though the month's
-    balances stay the same. Revenue releases and accruals are left out: worked out from the
-    invoices (each locked) by their schedules, they are regrouped when the billing horizon
-    moves (an accrual becomes its invoice's release), their sums locked by the balances."""
-    lines = []
+def journal_digests(
+    entries: Iterable[data.Directive], months: Iterable[datetime.date]
+) -> dict[datetime.date, tuple[int, str]]:
+    """For each of `months` (their first days), in one pass over the books: how many
+    transactions are dated in it, and SHA-256 of what moves money in them: each one's date,
+    links and postings (account and amount), in a fixed order. Not their narration, metadata
+    or place in the files: a payment moved to another day of the month, or a write-off moved
+    to another invoice, changes it though the month's balances stay the same. Revenue
+    releases and accruals are left out: worked out from the invoices (each locked) by their
+    schedules, they are regrouped when the billing horizon moves (an accrual becomes its
+    invoice's release), their sums locked by the balances."""
+    lines: dict[datetime.date, list[str]] = {month: [] for month in months}
     for entry in entries:
+        if not isinstance(entry, data.Transaction):
+            continue
+        month = lines.get(entry.date.replace(day=1))
         if (
-            isinstance(entry, data.Transaction)
-            and first <= entry.date < after
-            and entry.meta.get("filename") != RECOGNITION_FILE
-            and TO_BE_INVOICED not in entry.meta
+            month is None
+            or entry.meta.get("filename") == RECOGNITION_FILE
+            or TO_BE_INVOICED in entry.meta
         ):
-            postings = sorted(f"{p.account} {p.units} {p.cost} {p.price}" for p in entry.postings)
-            links = " ".join(sorted(entry.links or ()))
-            lines.append(f"{entry.date.isoformat()} {links} | {'; '.join(postings)}")
-    lines.sort()
-    return len(lines), hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+            continue
+        postings = sorted(f"{p.account} {p.units} {p.cost} {p.price}" for p in entry.postings)
+        links = " ".join(sorted(entry.links or ()))
+        month.append(f"{entry.date.isoformat()} {links} | {'; '.join(postings)}")
+    return {
+        month: (len(found), hashlib.sha256("\n".join(sorted(found)).encode("utf-8")).hexdigest())
+        for month, found in lines.items()
+    }
 
 
 def balances_at(
@@ -170,7 +176,7 @@ def close_month(entries: Sequence[data.Directive], month: datetime.date) -> Clos
         for entry in entries
         if isinstance(entry, data.Transaction) and first <= entry.date < after and is_invoice(entry)
     )
-    return Closing(first, balances, invoices, journal_digest(entries, first, after))
+    return Closing(first, balances, invoices, journal_digests(entries, [first])[first])
 
 
 def format_closing(closing: Closing) -> str:
@@ -245,9 +251,10 @@ def lock_problems(
     moved += balance_problems(entries, markers, options_map)
     # what changed beyond the invoices and the balances, in the months they say nothing of
     said = {month_of(problem.entry) for problem in moved}
-    for month, locked in sorted(journals.items()):
-        if month not in said:
-            moved += journal_problems(entries, month, locked)
+    unsaid = {month: locked for month, locked in journals.items() if month not in said}
+    now = journal_digests(entries, unsaid) if unsaid else {}  # closes before it have none
+    for month, locked in sorted(unsaid.items()):
+        moved += journal_problems(month, locked, *now[month])
     return problems + moved
 
 
@@ -260,9 +267,8 @@ def month_of(entry: data.Directive) -> datetime.date:
 
 
 def journal_problems(
-    entries: Sequence[data.Directive], month: datetime.date, locked: data.Custom
+    month: datetime.date, locked: data.Custom, count: int, digest: str
 ) -> list[LockProblem]:
-    count, digest = journal_digest(entries, month, add_months(month, 1))
     then = int(str(locked.values[1].value))
     if digest == str(locked.values[2].value):
         return []
