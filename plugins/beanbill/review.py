@@ -21,6 +21,7 @@ from typing import NamedTuple
 from beancount.core import data
 from beancount.parser import printer
 
+from beanbill.adjustments import CREDIT_MEMO, DEBIT_MEMO, REFUND, WALLET_CREDIT, WRITTEN_OFF
 from beanbill.books import is_invoice, units
 from beanbill.money import ZERO
 from beanbill.reports import revenue_rows
@@ -64,11 +65,11 @@ def revenue_changes(
 
 # the metadata key of each kind of adjustment's id
 ADJUSTMENT_IDS = {
-    "credit_memo": "memo-id",
-    "debit_memo": "memo-id",
-    "credit": "credit-id",
-    "refund": "refund-id",
-    "write_off": "write-off-id",
+    CREDIT_MEMO: "memo-id",
+    DEBIT_MEMO: "memo-id",
+    WALLET_CREDIT: "credit-id",
+    REFUND: "refund-id",
+    WRITTEN_OFF: "write-off-id",
 }
 
 
