@@ -479,3 +479,74 @@ def test_an_invoice_after_the_ledger_closes_its_account_is_an_error_at_the_contr
         "INV-ACME-1-20260115",
         "INV-ACME-1-20260201",
     ]
+
+
+PRICED = """\
+customer: {id: acme, account: Acme, name: Acme Corp, consolidate: true}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-02-28
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - name: Launch
+        start: 2026-01-01
+        end: 2026-01-31
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "1000.00"}
+        discounts:
+          - {name: Launch discount, percent: "10%"}
+      - name: List price
+        start: 2026-02-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "1200.00"}
+        minimum_commitment: {amount: "1500.00", per: billing_period, products: [platform]}
+  - id: ACME-2
+    start: 2026-01-01
+    end: 2026-01-31
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "50.00"}
+"""
+
+
+def test_each_invoice_line_names_the_clause_that_priced_it(tmp_path: Path) -> None:
+    """The auditor's path from a posting to the contract: each line's `beanbill-source` is
+    the product, discount or commitment of the phase that set its amount (the invoice's own
+    is its first contract); the tax, worked out from the lines, names none."""
+    entries, errors, _ = loader.load_file(str(write_books(tmp_path, {"acme": PRICED})))
+    assert errors == []
+    january, february = transactions(entries)
+    lines = PRICED.splitlines()
+
+    def clause(posting: data.Posting) -> str | None:
+        where = (posting.meta or {}).get("beanbill-source")
+        if where is None:
+            return None
+        file, _, number = str(where).rpartition(":")
+        assert file == "contracts/customers/acme.yaml"
+        return lines[int(number) - 1].strip()
+
+    assert january.meta["beanbill-source"] == "contracts/customers/acme.yaml:3"
+    assert [(p.units.number, clause(p)) for p in january.postings] == [
+        (Decimal("950.00"), None),  # the receivable
+        (Decimal("-1000.00"), "- product: platform"),  # ACME-1, Launch
+        (Decimal("100.00"), '- {name: Launch discount, percent: "10%"}'),
+        (Decimal("-50.00"), "- product: platform"),  # ACME-2
+    ]
+    sources = [str(p.meta["beanbill-source"]) for p in january.postings[1:]]
+    assert [int(where.rpartition(":")[2]) for where in sources] == [12, 15, 29]
+    assert [(p.units.number, clause(p)) for p in february.postings] == [
+        (Decimal("1500.00"), None),
+        (Decimal("-1200.00"), "- product: platform"),  # ACME-1, List price
+        (
+            Decimal("-300.00"),
+            'minimum_commitment: {amount: "1500.00", per: billing_period, products: [platform]}',
+        ),
+    ]
+    assert february.postings[1].meta["beanbill-source"] == "contracts/customers/acme.yaml:19"

@@ -24,6 +24,9 @@ class Posting(NamedTuple):
     amount: Decimal  # debit positive, credit negative
     currency: str
     meta: Meta = NO_META
+    # The clause that set the posting's amount, when it is not the entry's own: an invoice
+    # line's product, discount or minimum commitment, written in the phase that priced it.
+    source: Source | None = None
 
 
 class Entry(NamedTuple):

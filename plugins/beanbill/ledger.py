@@ -19,7 +19,7 @@ from beancount.core import amount as bc_amount
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
-from beanbill.journal import Declaration, Entry, OpenAccount
+from beanbill.journal import Declaration, Entry, Meta, OpenAccount
 from beanbill.model import Source
 from beanbill.problems import Problem
 
@@ -100,15 +100,25 @@ class Converter:
                 self._relative[file] = file
         return self._relative[file]
 
-    def meta(self, source: Source) -> dict[str, Any]:
-        """A new metadata dict: the synthetic filename, the line and the real `file:line`."""
+    def where(self, source: Source) -> tuple[str, int, str]:
+        """The synthetic filename, the line and the real `file:line` of a contract clause."""
         where = self._where.get(source)
         if where is None:  # once per contract clause: each has many entries
             relative = self.relative(source.file)
             where = (f"{GENERATED_PREFIX}{relative}>", source.line, f"{relative}:{source.line}")
             self._where[source] = where
-        filename, lineno, real = where
+        return where
+
+    def meta(self, source: Source) -> dict[str, Any]:
+        """A new metadata dict: the synthetic filename, the line and the real `file:line`."""
+        filename, lineno, real = self.where(source)
         return {"filename": filename, "lineno": lineno, SOURCE_KEY: real}
+
+    def posting_meta(self, meta: Meta, source: Source | None) -> dict[str, Any] | None:
+        """A posting's metadata: its clause's real `file:line` first, when it has its own."""
+        if source is None:
+            return dict(meta) if meta else None
+        return {SOURCE_KEY: self.where(source)[2], **meta}
 
     def transaction(self, entry: Entry) -> data.Transaction:
         meta = self.meta(entry.source)
@@ -124,10 +134,10 @@ class Converter:
                     None,
                     None,
                     None,
-                    dict(posting_meta) if posting_meta else None,
+                    self.posting_meta(posting_meta, source),
                 ),
             )
-            for account, number, currency, posting_meta in entry.postings
+            for account, number, currency, posting_meta, source in entry.postings
         ]
         transaction: data.Transaction = _NEW_TUPLE(
             data.Transaction,

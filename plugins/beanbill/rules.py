@@ -84,7 +84,7 @@ def invoice_entry(invoice: Invoice) -> Entry:
         ):  # its lines name their contract: revenue and roll-forward per contract
             line_info = {**line_info, "contract": line.contract}
         account = line_account(line, customer.account)
-        postings.append(Posting(account, -line.amount, currency, line_info))
+        postings.append(Posting(account, -line.amount, currency, line_info, line.source))
         for tax in line.taxes:
             tax_by_account[tax.account] = tax_by_account.get(tax.account, ZERO) + tax.amount
     for account, amount in sorted(tax_by_account.items()):
