@@ -380,6 +380,37 @@ def test_a_document_whose_books_changed_is_rendered_again_and_said(
     )
 
 
+def test_render_a_month_lists_each_of_its_documents_to_send(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    args = ["render", str(path), "--templates", TEMPLATES, "--format", "html"]
+    folder = tmp_path / "documents/Assets/AccountsReceivable/Customers/Acme"
+    assert cli.main([*args, "--month", "2026-01"]) == 0
+    january = [
+        f"{folder}/2026-01-01.INV-ACME-1-20260101.html",
+        f"{folder}/2026-01-10.CM-1.html",
+        f"{folder}/2026-01-11.DM-1.html",
+    ]
+    assert capsys.readouterr().out.splitlines() == [
+        *[f"new: {p}" for p in january],
+        f"beanbill render: 3 documents dated 2026-01 in {tmp_path}/documents "
+        "(3 new, 0 updated, 0 unchanged)",
+    ]
+    assert sorted(str(p) for p in folder.iterdir()) == january  # February's are not rendered
+    customer = tmp_path / "contracts" / "customers" / "acme.yaml"
+    customer.write_text(customer.read_text().replace('price: "300.00"', 'price: "310.00"'))
+    assert cli.main([*args, "--month", "2026-01"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # the invoice, at the new price
+    assert out[0] == f"updated (the books changed since it was rendered): {january[0]}"
+    assert out[2] == f"unchanged: {january[2]}"  # the debit memo's fixed line
+    assert cli.main([*args, "--month", "2026-01", "--id", "CM-1"]) == 1
+    assert "--month renders a month's invoices and memos: not with --id or --statements" in (
+        capsys.readouterr().err
+    )
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

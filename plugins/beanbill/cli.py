@@ -449,6 +449,10 @@ def include_close(ledger: str, path: str) -> bool:
 def cmd_render(args: argparse.Namespace) -> int:
     if args.statements and args.id:
         return refuse(args, "--id names invoices and memos; --statements renders statements")
+    if args.month and (args.statements or args.id):
+        return refuse(
+            args, "--month renders a month's invoices and memos: not with --id or --statements"
+        )
     for option, given in (("--customer", args.customer), ("--from", args.since)):
         if given and not args.statements:
             return refuse(args, f"{option} goes with --statements")
@@ -486,6 +490,8 @@ def cmd_render(args: argparse.Namespace) -> int:
             ids = [document.id for document in every]
             named = ", ".join(f"{i}{meant_note(i, ids)}" for i in unknown)
             return refuse(args, f"no invoice or memo {named} in the books")
+        if args.month:
+            found = [d for d in found if d.date.replace(day=1) == args.month]
     renderer = Renderer(templates, args.locale)
     try:
         renderer.check_templates()
@@ -517,11 +523,16 @@ def cmd_render(args: argparse.Namespace) -> int:
                     continue
             written["updated"].append(path)
         write_bytes_atomically(path, content)
-    for path in written["updated"]:
-        print(f"updated (the books changed since it was rendered): {path}")
+    said = {"updated": "updated (the books changed since it was rendered)"}
+    # a month's documents are listed to be sent, each of them; else only those updated
+    listed = written if args.month else {"updated": written["updated"]}
+    for path, state in sorted((p, state) for state, paths in listed.items() for p in paths):
+        print(f"{said.get(state, state)}: {path}")
+    dated = f" dated {args.month:%Y-%m}" if args.month else ""
     print(
-        f"beanbill render: {counted(found, 'document')} in {out} ({len(written['new'])} new, "
-        f"{len(written['updated'])} updated, {len(written['unchanged'])} unchanged)"
+        f"beanbill render: {counted(found, 'document')}{dated} in {out} "
+        f"({len(written['new'])} new, {len(written['updated'])} updated, "
+        f"{len(written['unchanged'])} unchanged)"
     )
     return 0
 
@@ -708,6 +719,12 @@ def parser() -> argparse.ArgumentParser:
         help="with --statements: add the account's activity from DATE to the statements' date",
     )
     render_.add_argument("--customer", help="with --statements: only this customer (id)")
+    render_.add_argument(
+        "--month",
+        type=month_arg,
+        metavar="YYYY-MM",
+        help="only the invoices and memos dated in this month, each listed",
+    )
     render_.add_argument("--format", choices=RENDER_FORMATS, default="pdf")
     render_.add_argument("--out", help="the documents folder (default: documents/ beside LEDGER)")
     render_.add_argument("--templates", help="the templates folder (default: ../templates)")
