@@ -131,6 +131,34 @@ def test_check_passes_on_good_books(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "is consistent" in capsys.readouterr().out
 
 
+@pytest.fixture
+def beancount_caches_every_load(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Beancount's loader as it is for large books: it writes its pickle cache after a load
+    that took over a second, here after any."""
+    monkeypatch.setattr(loader, "PICKLE_CACHE_THRESHOLD", 0)
+    loader.initialize(use_cache=True)
+    yield
+    monkeypatch.undo()
+    loader.initialize(use_cache=True)
+
+
+@pytest.mark.usefixtures("beancount_caches_every_load")
+def test_the_cli_loads_without_writing_beancounts_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Writing the cache took longer than the load of large books, after every edit and in
+    every CI run; Fava does not read it either."""
+    ledger = write_books(tmp_path)
+    loader.load_file(str(tmp_path / "main.beancount"))  # the loader as set: it caches
+    cache = tmp_path / ".main.beancount.picklecache"
+    assert cache.exists()
+    cache.unlink()
+    for command in (["check"], ["invoices"], ["compile"]):
+        assert cli.main([command[0], str(ledger)]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["contracts", "main.beancount"]
+
+
 def test_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ledger = write_books(tmp_path, {"acme": ACME.replace("product: platform", "product: platfrom")})
     assert cli.main(["check", str(ledger)]) == 1
