@@ -12,7 +12,7 @@ import pytest
 from fava.application import create_app
 
 from beanbill import cli, fava_ext
-from tests.test_adjustments import ACME, write_books
+from tests.test_adjustments import ACME, GLOBEX, write_books
 
 AR = "Assets:AccountsReceivable:Customers:Acme"
 LEDGER = f"""\
@@ -75,15 +75,83 @@ def test_an_invoice_links_to_its_whole_history_whatever_the_pages_filters(
     assert link in html
 
 
-def test_a_long_invoice_list_is_cut_to_the_latest(
+def test_a_long_invoice_list_is_cut_to_the_oldest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The oldest, those collections chase first (the latest were shown: at 2,000 contracts,
+    1,000 invoices of the last month, not yet due, and the overdue ones cut off)."""
     monkeypatch.setattr(fava_ext, "INVOICE_ROWS_SHOWN", 1)
     html = page(tmp_path, "?time=2026")
     invoices = html[html.index("Invoices issued 2026-01-01") : html.index("Receivables aging")]
-    assert ">INV-ACME-1-20260301</a>" in invoices
+    assert ">INV-ACME-1-20260101</a>" in invoices
     assert ">INV-ACME-1-20260201</a>" not in invoices
-    assert "and 2 earlier: narrow Fava's time filter" in invoices
+    assert "and 2 more, the latest: click a customer to see its own" in invoices
+
+
+def test_a_customer_s_receivable_in_the_account_filter_narrows_the_page_to_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ledger = write_books(tmp_path, {"acme": ACME, "globex": GLOBEX}, LEDGER)
+    client = create_app([ledger], load=True).test_client()
+    html = client.get(PAGE).get_data(as_text=True)
+    # Each customer links to the page narrowed to it, keeping the time filter.
+    narrowed = f"{PAGE}?account=Assets:AccountsReceivable:Customers:Acme"
+    assert f'<a href="{narrowed}" title="this page for acme alone">acme</a>' in html
+    assert "GLOBEX-1" in html  # the company's roll-forward
+    html = client.get(narrowed).get_data(as_text=True)
+    assert "Revenue waterfall" not in html
+    assert "The revenue waterfall is the company&#39;s: clear the account filter" in html
+    # (Fava embeds every link of the ledger in each page: look at the tables only.)
+    tables = html[html.index("Deferred revenue roll-forward") : html.rindex("</section>")]
+    assert "GLOBEX" not in tables and "globex" not in tables
+    invoices = tables[tables.index("Invoices of Acme issued by 2026-04-01") :]
+    # Every invoice of its own, the paid one too: January's, paid on 20 January.
+    assert [m for m in re.findall(r">(INV-[A-Z0-9-]+)</a>", invoices)] == [
+        "INV-ACME-1-20260101",
+        "INV-ACME-1-20260201",
+        "INV-ACME-1-20260301",
+    ]
+    aging = re.findall(
+        r"<td[^>]*>(?:<a[^>]*>)?([^<]*)", tables[tables.index("Receivables aging") :]
+    )
+    assert aging[:2] == ["acme", "USD"] and "total" not in aging  # its row, no company total
+    # The same numbers as `beanbill aging --customer acme`.
+    assert cli.main(["aging", str(ledger), "--customer", "acme", "--as-of", "2026-04-01"]) == 0
+    row = capsys.readouterr().out.splitlines()[-1].split()
+    assert aging[2:8] == row[2:8]
+
+
+@pytest.mark.parametrize(
+    ("query", "note"),
+    [
+        (
+            "?account=Income",
+            "Fava&#39;s account filter (Income) does not apply to this page: it narrows to a "
+            "customer, given its receivable (an account under "
+            "Assets:AccountsReceivable:Customers).",
+        ),
+        (
+            "?filter=acme",
+            "Fava&#39;s filter (acme) does not apply to this page (the journal applies it): pick "
+            "a customer with the account filter, or click one below.",
+        ),
+        ("?account=Assets", None),  # above every customer's receivable: all of them
+    ],
+)
+def test_a_filter_the_page_does_not_apply_is_said(
+    tmp_path: Path, query: str, note: str | None
+) -> None:
+    html = page(tmp_path, query)
+    notes = re.findall(r'<p class="beanbill-note">([^<]*)</p>', html)
+    assert notes == ([note] if note else [])
+    assert "Revenue waterfall" in html and "Invoices open on 2026-03-01" in html
+    contents = re.findall(r'<a href="#([a-z]+)">([^<]*)</a>', html)
+    assert contents == [
+        ("revenue", "Revenue"),
+        ("deferred", "Deferred revenue"),
+        ("invoices", "Invoices"),
+        ("aging", "Aging"),
+    ]
 
 
 def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> None:

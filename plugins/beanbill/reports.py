@@ -5,7 +5,7 @@ the same numbers."""
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -118,10 +118,17 @@ def deferred_moves(entries: Iterable[data.Directive]) -> Iterator[DeferredMove]:
 
 
 def rollforward_table(
-    entries: Iterable[data.Directive], since: datetime.date, until: datetime.date
+    entries: Iterable[data.Directive],
+    since: datetime.date,
+    until: datetime.date,
+    contracts: Collection[str] | None = None,
 ) -> Table:
-    """The deferred revenue roll-forward from `since` to `until`, per contract and currency."""
+    """The deferred revenue roll-forward from `since` to `until`, per contract and currency
+    (of `contracts` only, when given)."""
     headers = ["contract", "currency", "opening", "billed", "recognised"]
     headers += ["of which opening", "adjusted", "closing"]
-    rows: list[list[Cell]] = [list(r) for r in roll_forward(deferred_moves(entries), since, until)]
+    moves = deferred_moves(entries)
+    if contracts is not None:
+        moves = (move for move in moves if move.contract in contracts)
+    rows: list[list[Cell]] = [list(r) for r in roll_forward(moves, since, until)]
     return Table(headers, rows)

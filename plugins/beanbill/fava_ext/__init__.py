@@ -11,8 +11,14 @@ Fava's time filter picks the months of the waterfall, the period of the roll-for
 date the invoices and the aging are as of (the filter's last day; without a filter, the date
 of the last invoice, memo, payment, write-off or wallet movement, as the CLI does, and the
 roll-forward runs from the books' first transaction). The invoices table lists the invoices
-open on that date (no filter) or issued in the filter's period, at most the latest
-INVOICE_ROWS_SHOWN.
+open on that date (no filter) or issued in the filter's period, at most INVOICE_ROWS_SHOWN:
+the oldest, those collections chase first.
+
+Fava's account filter on a customer's receivable (`Assets:AccountsReceivable:Customers:Acme`,
+which each customer on the page links to) narrows the page to that customer: every invoice
+it was issued, the roll-forward of its contracts and its aging, as `beanbill invoices
+--customer` does; the waterfall, the company's, is left out. Another account filter, and
+Fava's advanced filter, do not apply to the page, and it says so.
 """
 
 from __future__ import annotations
@@ -39,16 +45,25 @@ from beanbill.reports import (
     rollforward_table,
 )
 from beanbill.revenue_report import PostingRow
-from beanbill.settlement import Settlement
+from beanbill.settlement import RECEIVABLE_PARENT, Settlement
 from beanbill.tables import numeric_columns
 
 # The invoices table lists at most this many rows: a page of every invoice of large books
 # took minutes to render (36,000 rows: 22 s at 1,000 contracts).
 INVOICE_ROWS_SHOWN = 1000
 PAGES_KEPT = 8  # the last pages worked out, per load
+# each report's anchor on the page, and its name in the page's table of contents
+LABELS = {
+    "revenue": "Revenue",
+    "deferred": "Deferred revenue",
+    "invoices": "Invoices",
+    "aging": "Aging",
+}
 
 
 class Report(NamedTuple):
+    anchor: str  # its id on the page, for the page's table of contents
+    label: str  # its name there
     title: str
     table: Table
     numeric: list[bool]
@@ -60,7 +75,36 @@ class Page(NamedTuple):
     # invoice id → (its journal, its contract clause in Fava's editor, or ""): the contracts
     # plugin registers the contract files with Fava, which makes them editable
     links: dict[str, tuple[str, str]]
+    customers: dict[str, str]  # customer id → this page narrowed to it
+    notes: tuple[str, ...] = ()  # what the page leaves out, and Fava's filters it does not apply
     problem: str = ""  # why there are no reports (Fava's filter cannot be read)
+
+
+class Scope(NamedTuple):
+    """What of Fava's account and advanced filters the page applies."""
+
+    customer: str | None  # the account component of the customer's receivable it names
+    notes: tuple[str, ...]  # the filters it does not apply
+
+
+def scope(account: str, advanced: str) -> Scope:
+    """A customer, when Fava's account filter is its receivable (or an account under it); an
+    account above all the customers' receivables (`Assets`) leaves them all on the page."""
+    customer = None
+    notes = []
+    if account.startswith(RECEIVABLE_PARENT):
+        customer = account[len(RECEIVABLE_PARENT) :].split(":")[0]
+    elif account and not RECEIVABLE_PARENT.startswith(f"{account}:"):
+        notes.append(
+            f"Fava's account filter ({account}) does not apply to this page: it narrows to a "
+            f"customer, given its receivable (an account under {RECEIVABLE_PARENT[:-1]})."
+        )
+    if advanced:
+        notes.append(
+            f"Fava's filter ({advanced}) does not apply to this page (the journal applies it): "
+            "pick a customer with the account filter, or click one below."
+        )
+    return Scope(customer or None, tuple(notes))
 
 
 class Loaded(NamedTuple):
@@ -96,9 +140,12 @@ class BillingReports(FavaExtensionBase):
             try:
                 since, until = self.months()
             except (ValueError, FavaAPIError) as error:  # a time filter such as 2026-02-30
-                return Page([], {}, f"Fava's filter cannot be read ({error}): correct it above.")
+                return Page(
+                    [], {}, {}, problem=f"Fava's filter cannot be read ({error}): correct it above."
+                )
+            narrowed = scope(request.args.get("account", ""), request.args.get("filter", ""))
             with paused_garbage_collector():
-                page = self.make_page(self.loaded(), since, until)
+                page = self.make_page(self.loaded(), since, until, narrowed)
         self._pages[query] = page
         while len(self._pages) > PAGES_KEPT:
             del self._pages[next(iter(self._pages))]
@@ -118,38 +165,71 @@ class BillingReports(FavaExtensionBase):
         return self._loaded
 
     def make_page(
-        self, loaded: Loaded, since: datetime.date | None, until: datetime.date | None
+        self,
+        loaded: Loaded,
+        since: datetime.date | None,
+        until: datetime.date | None,
+        narrowed: Scope,
     ) -> Page:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
         settlement, invoices, finder, revenue = loaded
+        customer, notes = narrowed
         as_of = until or default_as_of(settlement.last_date, datetime.date.today())
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
-        rows = invoice_rows(settlement, as_of)
-        if since is None:
-            title = f"Invoices open on {as_of}"
-            listed = [r for r in rows if r.open]
+        rows = invoice_rows(settlement, as_of, customer)
+        period = f"issued {since} to {as_of}" if since else f"issued by {as_of}"
+        if customer is not None:  # every invoice of the customer, paid or open
+            title = f"Invoices of {customer} {period}"
+            listed = [r for r in rows if since is None or r.date >= since]
+            ids = {r.customer for r in rows}
+            contracts: set[str] | None = {
+                contract
+                for meta in invoices.values()
+                if meta["customer"] in ids
+                for contract in str(meta["contract"]).split(", ")
+            }
+            notes += (
+                "The revenue waterfall is the company's: clear the account filter to see it.",
+            )
         else:
-            title = f"Invoices issued {since} to {as_of}"
-            listed = [r for r in rows if r.date >= since]
-        shown = listed[-INVOICE_ROWS_SHOWN:]  # the latest
+            title = f"Invoices open on {as_of}" if since is None else f"Invoices {period}"
+            listed = (
+                [r for r in rows if r.open]
+                if since is None
+                else [r for r in rows if r.date >= since]
+            )
+            contracts = None
+        shown = listed[:INVOICE_ROWS_SHOWN]  # the oldest: those collections chase first
         tables = [
-            ("Revenue waterfall", revenue_table(revenue, since, until), 0),
             (
+                "deferred",
                 f"Deferred revenue roll-forward, {first} to {as_of}",
-                rollforward_table(entries, first, as_of),
+                rollforward_table(entries, first, as_of, contracts),
                 0,
             ),
-            (title, invoices_table(shown), len(listed) - len(shown)),
+            ("invoices", title, invoices_table(shown), len(listed) - len(shown)),
             (
+                "aging",
                 f"Receivables aging as of {as_of} (days past due)",
-                aging_table(rows, totals=True),
+                aging_table(rows, totals=customer is None),
                 0,
             ),
         ]
+        if customer is None:
+            tables.insert(
+                0, ("revenue", "Revenue waterfall", revenue_table(revenue, since, until), 0)
+            )
         reports = [
-            Report(title, table, numeric_columns(len(table.headers), table.rows), hidden)
-            for title, table, hidden in tables
+            Report(
+                anchor,
+                LABELS[anchor],
+                title,
+                table,
+                numeric_columns(len(table.headers), table.rows),
+                hidden,
+            )
+            for anchor, title, table, hidden in tables
         ]
         links = {}
         for row in shown:
@@ -164,7 +244,15 @@ class BillingReports(FavaExtensionBase):
                 file, line = str(where["filename"]), int(where["lineno"])
                 editor = url_for("report", report_name="editor", file_path=file, line=line)
             links[row.invoice] = (journal, editor)
-        return Page(reports, links)
+        # each customer: this page narrowed to it, as of the same time filter
+        receivables = {row.customer: row.receivable for row in rows}
+        customers = {
+            customer_id: url_for(
+                "extension_report", extension_name="BillingReports", account=receivable, filter=None
+            )
+            for customer_id, receivable in receivables.items()
+        }
+        return Page(reports, links, customers, notes)
 
     @staticmethod
     def months() -> tuple[datetime.date | None, datetime.date | None]:
