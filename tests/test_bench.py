@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from beancount import loader
 from beancount.core import data
+from fava.application import create_app
 
 from beanbill import bench
 
@@ -38,6 +39,15 @@ def test_tiny_books_load_without_errors_with_the_expected_invoices(tmp_path: Pat
     assert sorted(expected.values()) == [11, 12, 12, 12, 12]
     assert {c.advance for c in books.customers} == {True, False}
     assert all(c.metered for c in books.customers)
+
+
+def test_the_books_serve_in_fava_as_the_demo_does(tmp_path: Path) -> None:
+    """So that what large books are like in Fava can be seen, not only timed."""
+    books = bench.generate(tmp_path, customers=2, years=1)
+    client = create_app([str(books.ledger)], load=True).test_client()
+    response = client.get("/beanbill-bench-2-customers-1-years/extension/BillingReports/")
+    assert response.status_code == 200
+    assert "Receivables aging as of" in response.get_data(as_text=True)
 
 
 def test_generation_is_deterministic(tmp_path: Path) -> None:

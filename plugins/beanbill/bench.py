@@ -325,7 +325,11 @@ def generate(
             f'plugin "beanbill.plugins.{name}"\n' for name in ADDABLE_PLUGINS if name in added
         )
         + 'plugin "beanbill.plugins.chart"\n'
-        'include "chart.beancount"\n',
+        'include "chart.beancount"\n'
+        ";; As the demo's, to serve them: beanbill serve main.beancount\n"
+        '2020-01-01 custom "fava-option" "show-metadata-indicators" "false"\n'
+        '2020-01-01 custom "fava-option" "invert-income-liabilities-equity" "true"\n'
+        '2020-01-01 custom "fava-extension" "beanbill.fava_ext"\n',
     )
     _write(
         root / "ledgers" / "text.beancount",
