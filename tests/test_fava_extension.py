@@ -115,6 +115,12 @@ def test_a_customer_s_receivable_in_the_account_filter_narrows_the_page_to_it(
         r"<td[^>]*>(?:<a[^>]*>)?([^<]*)", tables[tables.index("Receivables aging") :]
     )
     assert aging[:2] == ["acme", "USD"] and "total" not in aging  # its row, no company total
+    # Globex in March, before its first invoice (1 April): nothing issued, nothing owed.
+    march = f"{PAGE}?account=Assets:AccountsReceivable:Customers:Globex&time=2026-03"
+    text = client.get(march).get_data(as_text=True)
+    tables = text[text.index("Deferred revenue roll-forward") : text.rindex("</section>")]
+    assert tables.count("<p>Nothing owed on this date.</p>") == 1
+    assert "<p>No invoice to list.</p>" in tables  # none issued to it in March
     # The same numbers as `beanbill aging --customer acme`.
     assert cli.main(["aging", str(ledger), "--customer", "acme", "--as-of", "2026-04-01"]) == 0
     row = capsys.readouterr().out.splitlines()[-1].split()

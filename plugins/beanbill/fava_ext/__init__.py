@@ -52,18 +52,20 @@ from beanbill.tables import numeric_columns
 # took minutes to render (36,000 rows: 22 s at 1,000 contracts).
 INVOICE_ROWS_SHOWN = 1000
 PAGES_KEPT = 8  # the last pages worked out, per load
-# each report's anchor on the page, and its name in the page's table of contents
-LABELS = {
-    "revenue": "Revenue",
-    "deferred": "Deferred revenue",
-    "invoices": "Invoices",
-    "aging": "Aging",
+# each report's anchor on the page: its name in the page's table of contents, and what it
+# says when it has no rows
+SECTIONS = {
+    "revenue": ("Revenue", "No revenue in these months."),
+    "deferred": ("Deferred revenue", "No deferred revenue in this period."),
+    "invoices": ("Invoices", "No invoice to list."),
+    "aging": ("Aging", "Nothing owed on this date."),
 }
 
 
 class Report(NamedTuple):
     anchor: str  # its id on the page, for the page's table of contents
     label: str  # its name there
+    empty: str  # what it says when it has no rows
     title: str
     table: Table
     numeric: list[bool]
@@ -223,7 +225,7 @@ class BillingReports(FavaExtensionBase):
         reports = [
             Report(
                 anchor,
-                LABELS[anchor],
+                *SECTIONS[anchor],
                 title,
                 table,
                 numeric_columns(len(table.headers), table.rows),
