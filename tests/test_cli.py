@@ -126,6 +126,22 @@ def test_atomic_write_leaves_the_previous_file_when_the_text_fails_midway(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.beancount"]
 
 
+def test_written_files_keep_their_mode_or_take_the_umasks(tmp_path: Path) -> None:
+    """A temporary file is its owner's alone: the ledger `close` rewrote, and every file
+    beanbill wrote, became unreadable to a teammate or to Fava run as another user."""
+    shared = tmp_path / "shared.beancount"
+    shared.write_text("old\n")
+    shared.chmod(0o664)
+    output.write_atomically(str(shared), ["new\n"])
+    assert (shared.stat().st_mode & 0o777, shared.read_text()) == (0o664, "new\n")
+    previous = os.umask(0o022)
+    try:
+        output.write_bytes_atomically(str(tmp_path / "new.pdf"), b"%PDF")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "new.pdf").stat().st_mode & 0o777 == 0o644
+
+
 def test_check_passes_on_good_books(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["check", str(write_books(tmp_path))]) == 0
     assert "is consistent" in capsys.readouterr().out
@@ -165,6 +181,17 @@ def test_check_fails_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert f"{tmp_path}/contracts/customers/acme.yaml:10: customer acme: contract ACME-1: " in err
     assert 'unknown product "platfrom" (did you mean "platform"? known: platform)' in err
+
+
+def test_a_problem_under_the_current_folder_is_named_from_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the README shows it: `contracts/customers/acme.yaml:10: ...`, a path to click."""
+    write_books(tmp_path, {"acme": ACME.replace("product: platform", "product: platfrom")})
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", "main.beancount"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("contracts/customers/acme.yaml:10: customer acme: contract ACME-1: ")
 
 
 def test_check_says_to_fix_the_contracts_first(

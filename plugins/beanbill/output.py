@@ -40,9 +40,23 @@ def replacing(path: str) -> Iterator[int]:
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=".beanbill-", suffix=".tmp", dir=folder)
     try:
+        # mkstemp makes it readable by its owner alone: give it the mode of the file it
+        # replaces, else the one a new file gets (the umask's), so that a teammate, or Fava
+        # run as another user, reads it as before
+        os.chmod(handle, file_mode(path))
         yield handle
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def file_mode(path: str) -> int:
+    """The permissions of the file at `path`, or those of a new file (0666 less the umask)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
