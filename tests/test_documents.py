@@ -423,6 +423,7 @@ def test_render_a_month_lists_each_of_its_documents_to_send(
         (["--templates", "/nonexistent"], "no invoice.html.j2 in /nonexistent"),
         (["--statements", "2026-03-15", "--id", "CM-1"], "--id names invoices and memos"),
         (["--customer", "acme"], "--customer goes with --statements; nothing written"),
+        (["--out", __file__], f"{__file__} is a file, not a folder: name a folder with --out"),
     ],
 )
 def test_render_refuses_what_it_cannot_do_and_writes_nothing(

@@ -75,9 +75,18 @@ def load_books(ledger: str) -> tuple[list[data.Directive], list[Any], dict[str, 
 
 
 def format_error(error: Any) -> str:
-    """`file:line: message`, as bean-check prints it (without the entry)."""
+    """`file:line: message`, as bean-check prints it (without the entry), the file named from
+    the current folder when it is under it (`contracts/customers/acme.yaml:11`)."""
     source = error.source or {}
-    return f"{source.get('filename', '?')}:{source.get('lineno', 0)}: {error.message}\n"
+    return f"{shown(str(source.get('filename', '?')))}:{source.get('lineno', 0)}: {error.message}\n"
+
+
+def shown(filename: str) -> str:
+    """`filename` relative to the current folder, when it is under it."""
+    if not os.path.isabs(filename):
+        return filename  # "<beanbill.plugins.contracts>", "<load>"
+    relative = os.path.relpath(filename)
+    return filename if relative.startswith(os.pardir) else relative
 
 
 def in_contracts(errors: Sequence[Any], options: dict[str, Any]) -> int:
@@ -470,6 +479,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     templates = args.templates or os.path.join(folder, os.pardir, "templates")
     if not os.path.isfile(os.path.join(templates, "invoice.html.j2")):
         return refuse(args, f"no invoice.html.j2 in {templates}: name the folder with --templates")
+    out = args.out or os.path.join(folder, "documents")
+    if os.path.exists(out) and not os.path.isdir(out):
+        return refuse(args, f"{out} is a file, not a folder: name a folder with --out")
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors, options, args.command)
@@ -505,7 +517,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         renderer.check_templates()
     except jinja2.TemplateError as error:
         return refuse(args, template_problem(error, templates))
-    out = args.out or os.path.join(folder, "documents")
     written: dict[str, list[str]] = {"new": [], "updated": [], "unchanged": []}
     for document in found:
         path = document_path(out, document, args.format)
