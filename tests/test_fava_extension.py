@@ -94,17 +94,21 @@ def test_a_customer_s_receivable_in_the_account_filter_narrows_the_page_to_it(
     ledger = write_books(tmp_path, {"acme": ACME, "globex": GLOBEX}, LEDGER)
     client = create_app([ledger], load=True).test_client()
     html = client.get(PAGE).get_data(as_text=True)
-    # Each customer links to the page narrowed to it, keeping the time filter.
-    narrowed = f"{PAGE}?account=Assets:AccountsReceivable:Customers:Acme"
+    # Each customer links to the page narrowed to it, keeping the time filter: to its
+    # receivable exactly (Fava's account filter is a regular expression).
+    narrowed = f"{PAGE}?account=%5EAssets:AccountsReceivable:Customers:Acme$"
     assert f'<a href="{narrowed}" title="this page for acme alone">acme</a>' in html
     assert "GLOBEX-1" in html  # the company's roll-forward
+    # Fava's account filter as Fava reads it: a component, or a regular expression in any case
+    for query in ("?account=Acme", "?account=customers:acme", "?account=%5E.*:Acme%24"):
+        assert "Invoices of acme issued by" in client.get(PAGE + query).get_data(as_text=True)
     html = client.get(narrowed).get_data(as_text=True)
     assert "Revenue waterfall" not in html
     assert "The revenue waterfall is the company&#39;s: clear the account filter" in html
     # (Fava embeds every link of the ledger in each page: look at the tables only.)
     tables = html[html.index("Deferred revenue roll-forward") : html.rindex("</section>")]
     assert "GLOBEX" not in tables and "globex" not in tables
-    invoices = tables[tables.index("Invoices of Acme issued by 2026-04-01") :]
+    invoices = tables[tables.index("Invoices of acme issued by 2026-04-01") :]
     # Every invoice of its own, the paid one too: January's, paid on 20 January.
     assert [m for m in re.findall(r">(INV-[A-Z0-9-]+)</a>", invoices)] == [
         "INV-ACME-1-20260101",
@@ -116,7 +120,7 @@ def test_a_customer_s_receivable_in_the_account_filter_narrows_the_page_to_it(
     )
     assert aging[:2] == ["acme", "USD"] and "total" not in aging  # its row, no company total
     # Globex in March, before its first invoice (1 April): nothing issued, nothing owed.
-    march = f"{PAGE}?account=Assets:AccountsReceivable:Customers:Globex&time=2026-03"
+    march = f"{PAGE}?account=Globex&time=2026-03"
     text = client.get(march).get_data(as_text=True)
     tables = text[text.index("Deferred revenue roll-forward") : text.rindex("</section>")]
     assert tables.count("<p>Nothing owed on this date.</p>") == 1
@@ -132,9 +136,15 @@ def test_a_customer_s_receivable_in_the_account_filter_narrows_the_page_to_it(
     [
         (
             "?account=Income",
-            "Fava&#39;s account filter (Income) does not apply to this page: it narrows to a "
-            "customer, given its receivable (an account under "
-            "Assets:AccountsReceivable:Customers).",
+            "Fava&#39;s account filter (Income) matches no customer&#39;s receivable, so the "
+            "page shows every customer: pick one (an account under "
+            "Assets:AccountsReceivable:Customers), or click one below.",
+        ),
+        (  # not a customer: never "Invoices of Nobody" and "Nothing owed"
+            "?account=Assets:AccountsReceivable:Customers:Nobody",
+            "Fava&#39;s account filter (Assets:AccountsReceivable:Customers:Nobody) matches no "
+            "customer&#39;s receivable, so the page shows every customer: pick one (an account "
+            "under Assets:AccountsReceivable:Customers), or click one below.",
         ),
         (
             "?filter=acme",
@@ -142,6 +152,7 @@ def test_a_customer_s_receivable_in_the_account_filter_narrows_the_page_to_it(
             "a customer with the account filter, or click one below.",
         ),
         ("?account=Assets", None),  # above every customer's receivable: all of them
+        ("?account=Assets:AccountsReceivable", None),
     ],
 )
 def test_a_filter_the_page_does_not_apply_is_said(

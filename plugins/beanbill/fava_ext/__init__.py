@@ -14,20 +14,24 @@ roll-forward runs from the books' first transaction). The invoices table lists t
 open on that date (no filter) or issued in the filter's period, at most INVOICE_ROWS_SHOWN:
 the oldest, those collections chase first.
 
-Fava's account filter on a customer's receivable (`Assets:AccountsReceivable:Customers:Acme`,
-which each customer on the page links to) narrows the page to that customer: every invoice
-it was issued, the roll-forward of its contracts and its aging, as `beanbill invoices
---customer` does; the waterfall, the company's, is left out. Another account filter, and
-Fava's advanced filter, do not apply to the page, and it says so.
+Fava's account filter narrows the page to the customers whose receivable it matches, as Fava
+matches accounts (`Hooli`, `Assets:AccountsReceivable:Customers:Hooli`, or a regular
+expression, whatever the case; each customer on the page links to its own): every invoice
+they were issued, the roll-forward of their contracts and their aging, as `beanbill invoices
+--customer` does; the waterfall, the company's, is left out. A filter that matches every
+customer (`Assets`) leaves the page the company's; one that matches none, and Fava's
+advanced filter, do not apply to the page, and it says so.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from typing import Any, NamedTuple, cast
 
 from beancount.core import data
 from fava.context import g
+from fava.core.filters import Match
 from fava.ext import FavaExtensionBase
 from fava.helpers import FavaAPIError
 from flask import request, url_for
@@ -52,6 +56,7 @@ from beanbill.tables import numeric_columns
 # took minutes to render (36,000 rows: 22 s at 1,000 contracts).
 INVOICE_ROWS_SHOWN = 1000
 PAGES_KEPT = 8  # the last pages worked out, per load
+NAMED = 3  # customers named in the title of a page narrowed to several
 # each report's anchor on the page: its name in the page's table of contents, and what it
 # says when it has no rows
 SECTIONS = {
@@ -85,28 +90,33 @@ class Page(NamedTuple):
 class Scope(NamedTuple):
     """What of Fava's account and advanced filters the page applies."""
 
-    customer: str | None  # the account component of the customer's receivable it names
+    # the receivables of the customers the page narrows to; None: every customer's
+    customers: frozenset[str] | None
     notes: tuple[str, ...]  # the filters it does not apply
 
 
-def scope(account: str, advanced: str) -> Scope:
-    """A customer, when Fava's account filter is its receivable (or an account under it); an
-    account above all the customers' receivables (`Assets`) leaves them all on the page."""
-    customer = None
+def scope(account: str, advanced: str, receivables: Collection[str]) -> Scope:
+    """The customers whose receivable Fava's account filter matches, as Fava matches an
+    entry's accounts (an account component it names, or a regular expression, whatever the
+    case). A filter matching every customer (`Assets`) leaves the page the company's."""
     notes = []
-    if account.startswith(RECEIVABLE_PARENT):
-        customer = account[len(RECEIVABLE_PARENT) :].split(":")[0]
-    elif account and not RECEIVABLE_PARENT.startswith(f"{account}:"):
-        notes.append(
-            f"Fava's account filter ({account}) does not apply to this page: it narrows to a "
-            f"customer, given its receivable (an account under {RECEIVABLE_PARENT[:-1]})."
-        )
+    matched = frozenset(receivables)
+    if account:
+        match = Match(account)
+        matched = frozenset(r for r in receivables if account in r.split(":") or match(r))
+        if not matched:
+            notes.append(
+                f"Fava's account filter ({account}) matches no customer's receivable, so the "
+                "page shows every customer: pick one (an account under "
+                f"{RECEIVABLE_PARENT[:-1]}), or click one below."
+            )
     if advanced:
         notes.append(
             f"Fava's filter ({advanced}) does not apply to this page (the journal applies it): "
             "pick a customer with the account filter, or click one below."
         )
-    return Scope(customer or None, tuple(notes))
+    narrowed = matched if 0 < len(matched) < len(receivables) else None
+    return Scope(narrowed, tuple(notes))
 
 
 class Loaded(NamedTuple):
@@ -116,6 +126,7 @@ class Loaded(NamedTuple):
     invoices: dict[str, dict[str, Any]]  # compiled invoices' metadata (their contract clause)
     finder: SourceFinder
     revenue: list[PostingRow]  # the waterfall's postings, summed per day
+    customers: dict[str, str]  # each customer's receivable → its id
 
 
 class BillingReports(FavaExtensionBase):
@@ -145,9 +156,14 @@ class BillingReports(FavaExtensionBase):
                 return Page(
                     [], {}, {}, problem=f"Fava's filter cannot be read ({error}): correct it above."
                 )
-            narrowed = scope(request.args.get("account", ""), request.args.get("filter", ""))
             with paused_garbage_collector():
-                page = self.make_page(self.loaded(), since, until, narrowed)
+                loaded = self.loaded()
+                narrowed = scope(
+                    request.args.get("account", ""),
+                    request.args.get("filter", ""),
+                    loaded.customers.keys(),
+                )
+                page = self.make_page(loaded, since, until, narrowed)
         self._pages[query] = page
         while len(self._pages) > PAGES_KEPT:
             del self._pages[next(iter(self._pages))]
@@ -157,11 +173,14 @@ class BillingReports(FavaExtensionBase):
         """What the page reads of the books, once per load."""
         if self._loaded is None:
             entries = cast("list[data.Directive]", self.ledger.all_entries)
+            settlement = read_settlement(entries)
+            issued = [invoice.issued for invoice in settlement.invoices.values()]
             self._loaded = Loaded(
-                read_settlement(entries),
+                settlement,
                 compiled_invoices(entries),
                 SourceFinder(dict(self.ledger.options)),
                 revenue_rows(entries),
+                {i.receivable: i.customer for i in issued},
             )
             self._pages = {}
         return self._loaded
@@ -175,17 +194,22 @@ class BillingReports(FavaExtensionBase):
     ) -> Page:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
-        settlement, invoices, finder, revenue = loaded
-        customer, notes = narrowed
+        settlement, invoices, finder, revenue, receivables = loaded
+        customers, notes = narrowed
         as_of = until or default_as_of(settlement.last_date, datetime.date.today())
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
-        rows = invoice_rows(settlement, as_of, customer)
+        rows = invoice_rows(settlement, as_of)
         period = f"issued {since} to {as_of}" if since else f"issued by {as_of}"
-        if customer is not None:  # every invoice of the customer, paid or open
-            title = f"Invoices of {customer} {period}"
+        contracts: set[str] | None = None
+        if customers is not None:  # every invoice of the customers, paid or open
+            rows = [r for r in rows if r.receivable in customers]
+            ids = sorted(receivables[r] for r in customers)
+            named = ", ".join(ids[:NAMED]) + (
+                f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
+            )
+            title = f"Invoices of {named} {period}"
             listed = [r for r in rows if since is None or r.date >= since]
-            ids = {r.customer for r in rows}
-            contracts: set[str] | None = {
+            contracts = {
                 contract
                 for meta in invoices.values()
                 if meta["customer"] in ids
@@ -201,7 +225,6 @@ class BillingReports(FavaExtensionBase):
                 if since is None
                 else [r for r in rows if r.date >= since]
             )
-            contracts = None
         shown = listed[:INVOICE_ROWS_SHOWN]  # the oldest: those collections chase first
         tables = [
             (
@@ -214,11 +237,11 @@ class BillingReports(FavaExtensionBase):
             (
                 "aging",
                 f"Receivables aging as of {as_of} (days past due)",
-                aging_table(rows, totals=customer is None),
+                aging_table(rows, totals=customers is None or len(customers) > 1),
                 0,
             ),
         ]
-        if customer is None:
+        if customers is None:
             tables.insert(
                 0, ("revenue", "Revenue waterfall", revenue_table(revenue, since, until), 0)
             )
@@ -246,15 +269,19 @@ class BillingReports(FavaExtensionBase):
                 file, line = str(where["filename"]), int(where["lineno"])
                 editor = url_for("report", report_name="editor", file_path=file, line=line)
             links[row.invoice] = (journal, editor)
-        # each customer: this page narrowed to it, as of the same time filter
-        receivables = {row.customer: row.receivable for row in rows}
-        customers = {
+        # each customer: this page narrowed to it, as of the same time filter (its receivable
+        # exactly: Fava's account filter is a regular expression, and `…:Acme` also matches
+        # `…:AcmeCorp`)
+        customer_pages = {
             customer_id: url_for(
-                "extension_report", extension_name="BillingReports", account=receivable, filter=None
+                "extension_report",
+                extension_name="BillingReports",
+                account=f"^{receivable}$",
+                filter=None,
             )
-            for customer_id, receivable in receivables.items()
+            for customer_id, receivable in {row.customer: row.receivable for row in rows}.items()
         }
-        return Page(reports, links, customers, notes)
+        return Page(reports, links, customer_pages, notes)
 
     @staticmethod
     def months() -> tuple[datetime.date | None, datetime.date | None]:
