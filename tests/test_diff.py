@@ -56,11 +56,11 @@ def test_a_changed_price_shows_the_invoices_it_changes(
         "beanbill diff: HEAD -> the working tree, invoices and adjustments: 0 added, 0 removed, "
         "3 changed, 0 status",
         "",
-        "change   id                   date        customer  before      after",
-        "-------  -------------------  ----------  --------  ----------  ----------",
-        "changed  INV-ACME-1-20260101  2026-01-01  acme      440.00 USD  451.00 USD",
-        "changed  INV-ACME-1-20260201  2026-02-01  acme      330.00 USD  341.00 USD",
-        "changed  INV-ACME-1-20260301  2026-03-01  acme      330.00 USD  341.00 USD",
+        "change   id                   date        customer  before      after       what",
+        "-------  -------------------  ----------  --------  ----------  ----------  -------",
+        "changed  INV-ACME-1-20260101  2026-01-01  acme      440.00 USD  451.00 USD  amounts",
+        "changed  INV-ACME-1-20260201  2026-02-01  acme      330.00 USD  341.00 USD  amounts",
+        "changed  INV-ACME-1-20260301  2026-03-01  acme      330.00 USD  341.00 USD  amounts",
         "",
         "Revenue recognised per month that moves:",
         "month    currency  recognised before   after  change",
@@ -73,6 +73,37 @@ def test_a_changed_price_shows_the_invoices_it_changes(
     assert code == 0
     assert "--- HEAD:main.beancount (compiled)\n+++ main.beancount (compiled)\n" in out
     assert "-    unit-price: 300.00\n+    unit-price: 310.00\n" in out
+
+
+def test_a_change_that_keeps_the_totals_says_what_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Products swapped in the YAML, or payment terms changed, bill the same totals: the table
+    said "changed" with equal amounts before and after, and nothing more."""
+    ledger = committed_books(tmp_path)
+    acme = tmp_path / "contracts" / "customers" / "acme.yaml"
+    platform = (
+        '          - product: platform\n            pricing: {model: flat_fee, price: "300.00"}\n'
+    )
+    onboarding = (
+        "          - product: onboarding\n            billing: {cadence: one_time}\n"
+        '            pricing: {model: flat_fee, price: "100.00"}\n'
+    )
+    assert platform + onboarding in ACME
+    acme.write_text(ACME.replace(platform + onboarding, onboarding + platform))
+    code, out, _ = diff(ledger, capsys, "--summary")
+    assert code == 0
+    assert out.splitlines()[0].endswith("0 added, 0 removed, 1 changed, 0 status")
+    assert out.splitlines()[4].split() == [
+        *("changed", "INV-ACME-1-20260101", "2026-01-01", "acme"),
+        *("440.00", "USD", "440.00", "USD", "line", "order"),
+    ]
+    acme.write_text(ACME.replace("    billing:", "    payment_terms: net 15\n    billing:", 1))
+    code, out, _ = diff(ledger, capsys, "--summary")
+    assert (
+        "changed  INV-ACME-1-20260201  2026-02-01  acme      330.00 USD  330.00 USD  due-date"
+        in out
+    )
 
 
 def test_wallet_credits_refunds_and_write_offs_are_listed_with_their_amounts(

@@ -221,9 +221,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
         + ", ".join(f"{count} {kind}" for kind, count in counts.items())
     )
     if changes:
-        headers = ["change", "id", "date", "customer", "before", "after"]
+        headers = ["change", "id", "date", "customer", "before", "after", "what"]
         rows: list[list[Cell]] = [
-            [c.change, c.id, str(c.date), c.customer, c.before, c.after] for c in changes
+            [c.change, c.id, str(c.date), c.customer, c.before, c.after, c.what] for c in changes
         ]
         sys.stdout.write("\n" + render(headers, rows, "table"))
     revenue = revenue_changes(base_entries, entries)

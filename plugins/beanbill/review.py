@@ -40,6 +40,7 @@ class DocumentChange(NamedTuple):
     customer: str
     before: str  # its total (a status change: its status), or "" when added
     after: str  # likewise, or "" when removed
+    what: str = ""  # a changed one: what differs ("amounts", "line order", "due-date"...)
 
 
 class RevenueChange(NamedTuple):
@@ -142,10 +143,45 @@ def compare(
             change, before_text, after_text = "status", status(was), status(now)
         else:
             continue
+        what = what_changed(was, now) if change == "changed" and was and now else ""
         changes.append(
-            DocumentChange(change, document_id, entry.date, customer, before_text, after_text)
+            DocumentChange(change, document_id, entry.date, customer, before_text, after_text, what)
         )
     return sorted(changes, key=lambda c: (c.date, c.id))
+
+
+def what_changed(was: data.Transaction, now: data.Transaction) -> str:
+    """What differs between two versions of an invoice or adjustment, in a few words: its
+    date, narration, metadata keys, and of its lines their amounts, else their details
+    (service dates, pricing...), else only their order (the clauses reordered in the YAML:
+    the document lists its lines in another order)."""
+    found = ["date"] if was.date != now.date else []
+    if (was.payee, was.narration) != (now.payee, now.narration):
+        found.append("narration")
+    ignored = LOCATION | set(STATUS)
+    keys = {*was.meta, *now.meta} - ignored
+    found += sorted(k for k in keys if was.meta.get(k) != now.meta.get(k))
+    before, after = lines(was), lines(now)
+    if before != after:
+        if sorted(before) == sorted(after):
+            found.append("line order")
+        elif sorted(line[:2] for line in before) != sorted(line[:2] for line in after):
+            found.append("amounts")
+        else:
+            found.append("line details")
+    return ", ".join(found)
+
+
+def lines(entry: data.Transaction) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """Each posting's account, amount and metadata (but where its clause sits)."""
+    return [
+        (
+            p.account,
+            str(p.units),
+            tuple(sorted((k, str(v)) for k, v in (p.meta or {}).items() if k not in LOCATION)),
+        )
+        for p in entry.postings
+    ]
 
 
 Opcode = tuple[str, int, int, int, int]  # difflib's: tag, a start, a end, b start, b end
