@@ -120,7 +120,7 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     close_file = tmp_path / "closed" / "2026-01.beancount"
     assert errors[0] == (
         f"{contract}:3: invoice {JAN} of the closed month 2026-01 changed since the close "
-        f"({close_file}:8): {HOW_TO_CORRECT}"
+        f"({close_file}:8; `beanbill diff` says what changed): {HOW_TO_CORRECT}"
     )
     assert errors[1] == (
         f"{close_file}:14: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "

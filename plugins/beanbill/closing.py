@@ -314,7 +314,8 @@ def invoice_problems(
                 LockProblem(
                     entry,
                     f"invoice {invoice_id} of the closed month {locked.date:%Y-%m} changed "
-                    f"since the close ({where(locked)}): {HOW_TO_CORRECT}",
+                    f"since the close ({where(locked)}; `beanbill diff` says what changed): "
+                    f"{HOW_TO_CORRECT}",
                 )
             )
     for invoice_id, locked in sorted(digests.items()):
