@@ -203,16 +203,17 @@ class BillingReports(FavaExtensionBase):
         contracts: set[str] | None = None
         if customers is not None:  # every invoice of the customers, paid or open
             rows = [r for r in rows if r.receivable in customers]
-            ids = sorted(receivables[r] for r in customers)
+            ids = sorted({receivables[r] for r in customers})
             named = ", ".join(ids[:NAMED]) + (
                 f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
             )
             title = f"Invoices of {named} {period}"
+            chosen = set(ids)
             listed = [r for r in rows if since is None or r.date >= since]
             contracts = {
                 contract
                 for meta in invoices.values()
-                if meta["customer"] in ids
+                if meta["customer"] in chosen
                 for contract in str(meta["contract"]).split(", ")
             }
             notes += (
