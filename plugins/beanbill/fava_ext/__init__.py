@@ -82,7 +82,7 @@ class Page(NamedTuple):
     # invoice id → (its journal, its contract clause in Fava's editor, or ""): the contracts
     # plugin registers the contract files with Fava, which makes them editable
     links: dict[str, tuple[str, str]]
-    customers: dict[str, str]  # customer id → this page narrowed to it
+    customer_pages: dict[str, str]  # customer id → this page narrowed to it
     notes: tuple[str, ...] = ()  # what the page leaves out, and Fava's filters it does not apply
     problem: str = ""  # why there are no reports (Fava's filter cannot be read)
 
@@ -102,7 +102,9 @@ def scope(account: str, advanced: str, receivables: Collection[str]) -> Scope:
     notes = []
     matched = frozenset(receivables)
     if account:
-        match = Match(account)
+        match = Match(account)  # Fava's own: an invalid expression matches by equality
+        # a component it names, as Fava's `has_component`, which takes the filter as a
+        # regular expression and raises on an invalid one
         matched = frozenset(r for r in receivables if account in r.split(":") or match(r))
         if not matched:
             notes.append(
@@ -126,7 +128,7 @@ class Loaded(NamedTuple):
     invoices: dict[str, dict[str, Any]]  # compiled invoices' metadata (their contract clause)
     finder: SourceFinder
     revenue: list[PostingRow]  # the waterfall's postings, summed per day
-    customers: dict[str, str]  # each customer's receivable → its id
+    customer_ids: dict[str, str]  # each customer's receivable → its id
 
 
 class BillingReports(FavaExtensionBase):
@@ -161,7 +163,7 @@ class BillingReports(FavaExtensionBase):
                 narrowed = scope(
                     request.args.get("account", ""),
                     request.args.get("filter", ""),
-                    loaded.customers.keys(),
+                    loaded.customer_ids.keys(),
                 )
                 page = self.make_page(loaded, since, until, narrowed)
         self._pages[query] = page
@@ -194,7 +196,7 @@ class BillingReports(FavaExtensionBase):
     ) -> Page:
         # Fava types its entries as protocols of Beancount's; they are Beancount's own.
         entries = cast("list[data.Directive]", self.ledger.all_entries)
-        settlement, invoices, finder, revenue, receivables = loaded
+        settlement, invoices, finder, revenue, customer_ids = loaded
         customers, notes = narrowed
         as_of = until or default_as_of(settlement.last_date, datetime.date.today())
         first = since or next((e.date for e in entries if isinstance(e, data.Transaction)), as_of)
@@ -203,7 +205,7 @@ class BillingReports(FavaExtensionBase):
         contracts: set[str] | None = None
         if customers is not None:  # every invoice of the customers, paid or open
             rows = [r for r in rows if r.receivable in customers]
-            ids = sorted({receivables[r] for r in customers})
+            ids = sorted({customer_ids[r] for r in customers})
             named = ", ".join(ids[:NAMED]) + (
                 f" and {len(ids) - NAMED} more" if len(ids) > NAMED else ""
             )
