@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,47 @@ def test_best_pair_takes_the_loads_in_turns_and_keeps_each_pairs_ratio() -> None
     assert calls == ["text", "plugin"] * 3
     assert (fastest_text["load_s"], fastest_plugin["load_s"]) == (8.0, 4.4)
     assert ratios == (0.5, 0.55, 0.45)
+
+
+def test_the_reference_load_is_the_design_notes_mix_and_balances() -> None:
+    from beanbill.bench_reference import reference_text
+
+    text = reference_text(300)
+    assert text == reference_text(300)
+    entries, errors, _ = loader.load_string(text)
+    assert errors == []
+    transactions = [e for e in entries if isinstance(e, data.Transaction)]
+    assert len(transactions) == 300
+    assert {len(t.postings) for t in transactions} == {2}
+    kinds = Counter(t.narration.split(" ")[0] for t in transactions)
+    assert kinds == {"Invoice": 100, "Payment": 100, "Revenue": 100}
+    # Each invoice is paid and released in full: only cash and income are left.
+    left = {k: v for k, v in bench.balances(entries).items() if Decimal(v)}
+    assert set(left) == {"Assets:Cash USD", "Income:SalesAndServicesRevenue USD"}
+    assert Decimal(left["Assets:Cash USD"]) == -Decimal(left["Income:SalesAndServicesRevenue USD"])
+    assert transactions[0].date.isoformat() == "2024-01-01"
+    assert transactions[-1].date.year == 2024
+
+
+def test_the_machine_speed_lines_scale_the_load_by_the_reference(tmp_path: Path) -> None:
+    from beanbill.bench_reference import reference_text
+
+    said = " ".join(line.strip() for line in bench.machine_speed(64.0, [12.36, 16.48]))
+    # Mean 14.42 s against 10.3 s: 1.40 times as long; 64.0 / 1.4 = 45.7 s.
+    assert "took 12.4 s just before and 16.5 s just after" in said
+    assert "this machine took 1.40 times as long" in said
+    assert said.endswith("On the targets' machine the plugin load would take about 45.7 s.")
+    # Bracketing runs the reference (here a small one) before and after the measurement.
+    reference = tmp_path / "reference.beancount"
+    reference.write_text(reference_text(30), encoding="utf-8")
+    order: list[str] = []
+
+    def measure() -> dict[str, object]:
+        order.append("measured")
+        return {"load_s": 1.0}
+
+    result = bench.bracketed(measure, reference, tmp_path)()
+    assert order == ["measured"]
+    assert result["load_s"] == 1.0
+    before, after = result["reference_s"]
+    assert 0 < before < 30 and 0 < after < 30

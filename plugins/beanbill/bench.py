@@ -20,6 +20,10 @@ Both paths must give the same balance for every account and currency, and the sa
 transactions; a mismatch, a load error or a failed child is an error (exit 1). A missed target
 is reported as MISS and is not an error (exit 0): this is a report.
 
+At 10,000 customers the plugin load is bracketed by the design notes' reference load (100,000
+transactions from text; see bench_reference): how much slower than the machine the targets were
+set on this one ran meanwhile, and what the load would take there.
+
 Load times are those of `load_file` alone, measured inside the child (the Python start-up and
 imports are left out on both sides); peak RSS is the child's own `ru_maxrss`.
 """
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import json
 import os
 import random
@@ -36,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +49,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from beanbill.bench_reference import (
+    REFERENCE_LOAD_S,
+    REFERENCE_TRANSACTIONS,
+    reference_text,
+    slowdown,
+)
 from beanbill.periods import add_months
 
 SEED = 20260101
@@ -579,10 +591,17 @@ def bench_size(
         f"  n={size}: beanbill compile {compiled['compile_s']:.1f} s, "
         f"{compiled['bytes'] / 1e6:.1f} MB of text, peak {compiled['peak_mb']:.0f} MB"
     )
+    measure_plugin: Callable[[], dict[str, Any]] = functools.partial(
+        run_child, "plugin", str(books.ledger), workdir=ledgers
+    )
+    if size == ABSOLUTE_SIZE:
+        reference = ledgers / "reference.beancount"
+        _write(reference, reference_text())
+        measure_plugin = bracketed(measure_plugin, reference, ledgers)
     text, plugin, pair_ratios = best_pair(
         repeat,
         lambda: run_child("text", str(books.text_ledger), workdir=ledgers),
-        lambda: run_child("plugin", str(books.ledger), workdir=ledgers),
+        measure_plugin,
     )
     _check_loaded("text", size, text)
     log(f"  n={size}: text load {text['load_s']:.2f} s, peak {text['peak_mb']:.0f} MB")
@@ -609,6 +628,24 @@ def bench_size(
         log(f"  n={size}: cProfile of the plugin load in {profile_file}")
         print_profile(profile_file, log)
     return Row(size, books.usage_events, generate_s, plugin, compiled, text, pair_ratios)
+
+
+def bracketed(
+    measure: Callable[[], dict[str, Any]], reference: Path, workdir: Path
+) -> Callable[[], dict[str, Any]]:
+    """`measure` with the reference load (bench_reference) just before and just after it: its
+    times in the result's "reference_s"."""
+
+    def run() -> dict[str, Any]:
+        before = run_child("text", str(reference), workdir=workdir)
+        result = measure()
+        after = run_child("text", str(reference), workdir=workdir)
+        for loaded in (before, after):
+            _check_loaded("reference", REFERENCE_TRANSACTIONS, loaded)
+        result["reference_s"] = [float(before["load_s"]), float(after["load_s"])]
+        return result
+
+    return run
 
 
 def _check_loaded(path: str, size: int, result: dict[str, Any]) -> None:
@@ -686,11 +723,27 @@ def report(rows: Sequence[Row]) -> str:
             f"  {'PASS' if seconds < TIME_TARGET_S else 'MISS'}  n={r.size}: plugin load "
             f"{seconds:.1f} s (target < {TIME_TARGET_S:.0f} s)"
         )
+        if "reference_s" in r.plugin:
+            lines += machine_speed(seconds, r.plugin["reference_s"])
         lines.append(
             f"  {'PASS' if peak < MEMORY_TARGET_MB else 'MISS'}  n={r.size}: plugin peak RSS "
             f"{peak:.0f} MB (target < {MEMORY_TARGET_MB} MB)"
         )
     return "\n".join(lines)
+
+
+def machine_speed(seconds: float, reference_s: Sequence[float]) -> list[str]:
+    """What the reference loads around a load say of the machine's speed during it."""
+    before, after = reference_s
+    factor = slowdown([before, after])
+    said = (
+        f"The reference load ({REFERENCE_TRANSACTIONS:,} transactions from text; "
+        f"{REFERENCE_LOAD_S} s on the machine the targets were set on) took {before:.1f} s "
+        f"just before and {after:.1f} s just after: this machine took {factor:.2f} times as "
+        f"long. On the targets' machine the plugin load would take about "
+        f"{seconds / factor:.1f} s."
+    )
+    return textwrap.wrap(said, width=88, initial_indent=" " * 8, subsequent_indent=" " * 8)
 
 
 def _phases(timings: Sequence[str]) -> list[tuple[str, str]]:
