@@ -384,3 +384,32 @@ def test_explain_allowed() -> None:
         "Income:SalesAndServicesRevenue, Income:<Custom>[:…]"
     )
     assert chart.explain_allowed("Activos") == "nothing"
+
+
+PADDED = """
+2020-01-01 open Assets:Cash:HDFC
+2026-01-01 pad Assets:Cash:HDFC Equity:RetainedEarnings
+2026-01-02 balance Assets:Cash:HDFC  100.00 USD
+"""
+RAW = 'option "plugin_processing_mode" "raw"\nplugin "beanbill.plugins.chart"\n'
+
+
+def test_a_pad_left_undone_by_raw_mode_is_an_error_at_the_pad() -> None:
+    text = ledger(PADDED, plugin=RAW + 'plugin "beancount.ops.balance"')
+    _, errors = load(text)
+    pad_errors = chart_errors(text)
+    assert [e.source["lineno"] for e in pad_errors] == [line_of(text, PADDED.split("\n")[2])]
+    assert pad_errors[0].message == (
+        "This pad directive does nothing: the books list their plugins (option "
+        '"plugin_processing_mode" "raw") without Beancount\'s pad plugin; add plugin '
+        '"beancount.ops.pad" just before plugin "beancount.ops.balance" in the main ledger file'
+    )
+    # Beancount itself only reports the balance the pad was meant to fulfil.
+    assert any("Balance failed" in e.message for e in errors)
+
+
+def test_pads_are_fine_when_the_pad_plugin_runs() -> None:
+    raw_with_pad = RAW + 'plugin "beancount.ops.pad"\nplugin "beancount.ops.balance"'
+    for plugins in (raw_with_pad, 'plugin "beanbill.plugins.chart"'):
+        _, errors = load(ledger(PADDED, plugin=plugins))
+        assert errors == []

@@ -332,11 +332,15 @@ def generate(
         f";; Written by beanbill.bench: the contracts plugin compiles the invoices.\n"
         f'option "title" "{title}"\n'
         'option "operating_currency" "USD"\n'
+        ";; Beancount's plugins named, as in the demo's ledger: no `pad`.\n"
+        'option "plugin_processing_mode" "raw"\n'
+        'plugin "beancount.ops.documents"\n'
         f'plugin "beanbill.plugins.contracts" "{{path: ../contracts, until: {end}}}"\n'
         + "".join(
             f'plugin "beanbill.plugins.{name}"\n' for name in ADDABLE_PLUGINS if name in added
         )
         + 'plugin "beanbill.plugins.chart"\n'
+        'plugin "beancount.ops.balance"\n'
         'include "chart.beancount"\n'
         ";; As the demo's, to serve them: beanbill serve main.beancount\n"
         '2020-01-01 custom "fava-option" "show-metadata-indicators" "false"\n'
@@ -349,6 +353,9 @@ def generate(
         ";; `beanbill compile main.beancount -o compiled.beancount`. No beanbill plugins.\n"
         f'option "title" "{title} (compiled)"\n'
         'option "operating_currency" "USD"\n'
+        'option "plugin_processing_mode" "raw"\n'
+        'plugin "beancount.ops.documents"\n'
+        'plugin "beancount.ops.balance"\n'
         'include "chart.beancount"\n'
         'include "compiled.beancount"\n',
     )

@@ -1,4 +1,4 @@
-"""A plugin that checks every posting against beanbill's chart of accounts.
+"""A plugin that checks the books against beanbill's chart of accounts (and that pads are done).
 
 beanbill generates and reconciles entries against a fixed default chart of
 accounts (see ledgers/chart.beancount, which opens its fixed accounts). This
@@ -19,6 +19,12 @@ plugin issues errors when:
 
   - a Close directive closes one of the fixed default accounts. Closing a
     per-customer or per-gateway sub-account (a churned customer) is fine.
+
+  - a Pad directive would do nothing: the books name their plugins
+    (option "plugin_processing_mode" "raw", as beanbill's demo ledger does, to
+    leave out Beancount's pad plugin and its walk over every posting) and the
+    list leaves out plugin "beancount.ops.pad". Beancount would only report the
+    balance assertion the pad was meant to fulfil.
 
 The chart uses the standard root names (Assets, Liabilities, Equity, Income,
 Expenses) whatever the options name_assets etc. say.
@@ -144,11 +150,13 @@ def _custom_accounts(entries: list[data.Directive]) -> frozenset[str]:
 def validate_chart(
     entries: list[data.Directive], options_map: dict[str, Any], config: str | None = None
 ) -> tuple[list[data.Directive], list[ChartError]]:
-    """Check postings and Close directives against beanbill's chart of accounts.
+    """Check postings and Close directives against beanbill's chart of accounts, and that
+    pad directives are done.
 
     Args:
       entries: A list of directives.
-      options_map: An options map (unused: the chart uses the standard root names).
+      options_map: An options map (the chart uses the standard root names whatever it says;
+        its plugin list tells whether a pad directive is done).
       config: Must be absent; this plugin takes no configuration.
     Returns:
       The entries, unchanged, and a list of ChartError, if any were found.
@@ -193,4 +201,30 @@ def validate_chart(
                     entry,
                 )
             )
+    errors += _pads_left_undone(entries, options_map)
     return entries, errors
+
+
+PAD_PLUGIN = "beancount.ops.pad"
+
+
+def _pads_left_undone(
+    entries: list[data.Directive], options_map: dict[str, Any]
+) -> list[ChartError]:
+    """An error for each Pad directive when the books' own plugin list leaves out the pad
+    plugin (in the default mode, Beancount runs it whatever the list says)."""
+    if options_map.get("plugin_processing_mode") != "raw":
+        return []
+    if PAD_PLUGIN in [name for name, _ in options_map.get("plugin", [])]:
+        return []
+    return [
+        ChartError(
+            entry.meta,
+            "This pad directive does nothing: the books list their plugins (option "
+            '"plugin_processing_mode" "raw") without Beancount\'s pad plugin; add plugin '
+            f'"{PAD_PLUGIN}" just before plugin "beancount.ops.balance" in the main ledger file',
+            entry,
+        )
+        for entry in entries
+        if isinstance(entry, data.Pad)
+    ]
