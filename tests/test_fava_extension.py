@@ -258,3 +258,17 @@ def test_without_a_filter_the_page_is_as_of_today_and_a_new_day_works_it_out_aga
     today[0] = datetime.date(2026, 3, 2)  # the server runs on into March
     html = client.get(PAGE).get_data(as_text=True)
     assert "Invoices open on 2026-03-01" in html and ">INV-ACME-1-20260301</a>" in html
+
+
+def test_books_with_problems_say_the_figures_are_incomplete(tmp_path: Path) -> None:
+    html = page(tmp_path)
+    assert "These figures are incomplete" not in html
+    # An unquoted price: Acme's file is left out whole, and its invoices with it.
+    broken = ACME.replace('price: "300.00"', "price: 300.00")
+    assert broken != ACME
+    ledger = write_books(tmp_path / "broken", {"acme": broken}, LEDGER)
+    client = create_app([ledger], load=True).test_client()
+    html = client.get(PAGE).get_data(as_text=True)
+    assert "<strong>These figures are incomplete:</strong>" in html
+    assert re.search(r"the books have \d+ problems?\s+\(<a href=\"/test-books/errors/", html)
+    assert "fix the problems first, as <code>beanbill check</code> asks" in html

@@ -85,6 +85,9 @@ class Page(NamedTuple):
     customer_pages: dict[str, str]  # customer id → this page narrowed to it
     notes: tuple[str, ...] = ()  # what the page leaves out, and Fava's filters it does not apply
     problem: str = ""  # why there are no reports (Fava's filter cannot be read)
+    # the books' problems (Fava's errors): the figures leave out what they leave out
+    books_problems: int = 0
+    errors_page: str = ""
 
 
 class Scope(NamedTuple):
@@ -284,7 +287,14 @@ class BillingReports(FavaExtensionBase):
             )
             for customer_id, receivable in {row.customer: row.receivable for row in rows}.items()
         }
-        return Page(reports, links, customer_pages, notes)
+        return Page(
+            reports,
+            links,
+            customer_pages,
+            notes,
+            books_problems=len(self.ledger.errors),
+            errors_page=url_for("report", report_name="errors"),
+        )
 
     @staticmethod
     def months() -> tuple[datetime.date | None, datetime.date | None]:
