@@ -616,3 +616,47 @@ def test_render_an_activity_statement(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "--from goes with --statements; nothing written" in capsys.readouterr().err
     assert cli.main([*args, "--statements", "2026-01-31", "--from", "2026-02-01"]) == 1
     assert "--from 2026-02-01 is after the statements' date 2026-01-31" in capsys.readouterr().err
+
+
+SHORTFALL = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-03-31
+    billing: {cadence: monthly, timing: arrears}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: calls
+            pricing: {model: per_unit, unit_price: "0.10"}
+        minimum_commitment: {amount: "50.00", per: billing_period, products: [calls]}
+adjustments:
+  - {type: credit_memo, id: CM-1, date: 2026-02-10, invoice: INV-ACME-1-20260201,
+     amount: "20.00", reason: Outage}
+"""
+
+
+def test_a_memo_on_a_shortfall_names_the_shortfall_not_the_product(tmp_path: Path) -> None:
+    # No usage in January: the 1 February invoice bills the minimum commitment's shortfall
+    # alone, under the product it covers. A memo on it is about that shortfall.
+    path = books(tmp_path, SHORTFALL)
+    catalog = tmp_path / "contracts" / "catalog.yaml"
+    catalog.write_text(
+        catalog.read_text()
+        + "  calls: {name: API calls, metric: calls, aggregation: sum,"
+        + " revenue_rule: subscription}\n"
+    )
+    found = loaded_documents(path)
+    invoice = found["INV-ACME-1-20260201"]
+    assert [(line.description, line.amount) for line in invoice.lines] == [
+        ("Minimum commitment shortfall", D("50.00"))
+    ]
+    assert [(line.description, line.amount) for line in found["CM-1"].lines] == [
+        ("Minimum commitment shortfall", D("20.00"))
+    ]
+    entries, _, _ = loader.load_file(str(path))
+    memo = next(e for e in entries if e.meta.get("memo-id") == "CM-1")
+    assert {p.meta.get("description") for p in memo.postings if (p.meta or {}).get("product")} == {
+        "Minimum commitment shortfall"
+    }

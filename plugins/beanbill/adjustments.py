@@ -66,6 +66,9 @@ class LineGroup:
     revenue_rule: str
     net: Decimal  # net of tax
     taxes: tuple[tuple[str, Decimal], ...]  # (tax account, amount)
+    # what documents call a group with no charge of its own (a minimum commitment's
+    # shortfall, "Minimum commitment shortfall"); "": the product's name
+    description: str = ""
 
     @property
     def account(self) -> str:
@@ -101,6 +104,7 @@ def line_groups(invoice: Invoice) -> list[LineGroup]:
         for line in lines:
             for tax in line.taxes:
                 taxes[tax.account] = taxes.get(tax.account, ZERO) + tax.amount
+        charged = any(line.kind is LineKind.CHARGE for line in lines)
         groups.append(
             LineGroup(
                 contract=first.contract,
@@ -111,6 +115,7 @@ def line_groups(invoice: Invoice) -> list[LineGroup]:
                 revenue_rule=first.revenue_rule,
                 net=net,
                 taxes=tuple((a, v) for a, v in sorted(taxes.items()) if v != ZERO),
+                description="" if charged else first.label,
             )
         )
     return groups
@@ -201,6 +206,8 @@ def memo_postings(
     for share in shares:
         group = share.group
         product: Meta = {"product": group.product}
+        if group.description:
+            product = {**product, "description": group.description}
         if invoice.consolidated:
             product = {**product, "contract": group.contract}
         if share.recognised:

@@ -214,13 +214,13 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
 
 
 def memo_document(entry: data.Transaction, kind: str, directory: Directory) -> Document:
-    by_product: dict[str, Decimal] = {}
-    for product, _, amount, _ in product_postings(entry):
-        by_product[product] = by_product.get(product, ZERO) + amount
+    by_label: dict[str, Decimal] = {}  # a product's, or a line's of its own (a shortfall)
+    for product, meta, amount, _ in product_postings(entry):
+        label = str(meta.get("description") or directory.products.get(product, product))
+        by_label[label] = by_label.get(label, ZERO) + amount
     sign = 1 if kind == CREDIT_MEMO else -1  # lines as the amounts credited (or debited)
     lines = tuple(
-        DocumentLine(directory.products.get(product, product), (), None, None, None, None, sign * v)
-        for product, v in by_product.items()
+        DocumentLine(label, (), None, None, None, None, sign * v) for label, v in by_label.items()
     )
     memo_id = str(entry.meta.get("memo-id") or entry.meta.get("invoice-id"))
     return document(entry, kind, memo_id, lines, directory, -sign)
