@@ -17,6 +17,7 @@ from beancount.parser import parser
 from beanbill import cli
 from beanbill.closing import (
     HOW_TO_CORRECT,
+    WHAT_MOVED,
     close_month,
     format_closing,
     invoice_digest,
@@ -50,6 +51,9 @@ CLOSE_OF_JANUARY = """\
 
 ;; The invoices dated in 2026-01: SHA-256 of what each says.
 2026-01-01 custom "beanbill-invoice" "INV-ACME-1-20260101" "{digest}"
+
+;; The credit and debit memos dated in 2026-01: SHA-256 of what each says.
+2026-01-31 custom "beanbill-memos" "2026-01" "0"
 
 ;; The 2 transactions dated in 2026-01: SHA-256 of dates, links, postings.
 2026-01-31 custom "beanbill-journal" "2026-01" "2" "{journal}"
@@ -91,7 +95,7 @@ def test_close_writes_the_month_and_the_books_still_check(
 ) -> None:
     path = closed_books(tmp_path)
     out = capsys.readouterr().out
-    assert "2026-01 closed in" in out and "(6 balances, 1 invoice)" in out
+    assert "2026-01 closed in" in out and "(6 balances, 1 invoice, 0 memos)" in out
     assert path.read_text() == LEDGER + 'include "closed/2026-01.beancount"\n'
     entries, errors = load(path)
     assert errors == []
@@ -123,11 +127,11 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
         f"({close_file}:8; `beanbill diff` says what changed): {HOW_TO_CORRECT}"
     )
     assert errors[1] == (
-        f"{close_file}:14: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
+        f"{close_file}:17: the closed month 2026-01 moved: at its end, {AR} was 0.00 USD and "
         "is now 11.00 USD; Income:SalesAndServicesRevenue was -300.00 USD and is now -310.00 "
         "USD; Liabilities:SalesTax:CA was -40.00 USD and is now -41.00 USD (balances at its "
-        "end sum every month up to it, so an edit to any of them moves them; `beanbill diff` "
-        f"lists the entries that moved them); {HOW_TO_CORRECT}"
+        f"end sum every month up to it, so an edit to any of them moves them; {WHAT_MOVED}); "
+        f"{HOW_TO_CORRECT}"
     )
     # That one error stands for the close's balance assertions that fail: Beancount does not
     # report each of them again.
@@ -142,10 +146,11 @@ def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved
     _, errors = load(path)
     close_file = tmp_path / "closed" / "2026-01.beancount"
     assert errors == [
-        f"{close_file}:11: the transactions of the closed month 2026-01 changed since the "
+        f"{close_file}:14: the transactions of the closed month 2026-01 changed since the "
         "close (2 then, 2 now), though its invoices and balances did not: one was moved to "
-        "another day, or to another invoice, or swapped for another (`beanbill diff` lists "
-        f"it); {HOW_TO_CORRECT}"
+        "another day, or to another invoice, or swapped for another (`beanbill diff` lists the "
+        "invoices and memos that changed, `git diff` the hand-written entries, such as "
+        f"payments); {HOW_TO_CORRECT}"
     ]
     assert HOW_TO_CORRECT == (
         "a closed month does not change: undo the edit, and date any correction in an open "
@@ -155,7 +160,7 @@ def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved
     text = close_file.read_text()
     close_file.write_text(text.replace('"2026-01" "2" "', '"2026-01" "two" "'))
     assert load(path)[1] == [
-        f"{close_file}:11: beanbill-journal needs: MONTH-OF-ITS-DATE COUNT DIGEST"
+        f"{close_file}:14: beanbill-journal needs: MONTH-OF-ITS-DATE COUNT DIGEST"
     ]
     close_file.write_text(text)
     # A close written before the journal digest existed checks what it locked, as before.
@@ -226,18 +231,64 @@ def test_a_credit_memo_in_an_open_period_corrects_a_closed_month(tmp_path: Path)
     january = memo.replace("2026-02-10", "2026-01-15").replace("20260201", "20260101")
     contract.write_text(ACME + january)
     _, errors = load(path)
+    # The memo is named at its line in the contract.
+    assert errors[0] == (
+        f"{contract}:17: credit memo CM-1 is dated 2026-01-15, in the closed month 2026-01, but "
+        f"the close does not know it: {HOW_TO_CORRECT}"
+    )
     # Accounts the close never saw (the memo's Sales Returns, the overpayment's contra-AR)
     # are named too: Beancount has no balance assertion of theirs to fail.
-    assert errors[0].endswith(
-        ".beancount:17: the closed month 2026-01 moved: at its end, "
+    assert errors[1].endswith(
+        ".beancount:20: the closed month 2026-01 moved: at its end, "
         "Income:SalesAndServicesRevenue was -300.00 USD and is now -295.89 USD; "
         "Liabilities:SalesTax:CA was -40.00 USD and is now -39.00 USD; "
         "Expenses:SalesReturnsAndAllowances had no balance in USD and now has 5.89 USD; "
         "Liabilities:ContraAccountsReceivable:Customers:Acme had no balance in USD and now has "
         "-11.00 USD (balances at its end sum every month up to it, so an edit to any of them "
-        f"moves them; `beanbill diff` lists the entries that moved them); {HOW_TO_CORRECT}"
+        f"moves them; {WHAT_MOVED}); {HOW_TO_CORRECT}"
     )
-    assert len(errors) == 1
+    assert len(errors) == 2
+
+
+def test_a_memo_of_a_closed_month_is_locked_like_its_invoices(tmp_path: Path) -> None:
+    path = write_books(tmp_path, {"acme": ACME + JANUARY_MEMO}, LEDGER)
+    assert cli.main(["close", str(path), "2026-01"]) == 0
+    close_file = tmp_path / "closed" / "2026-01.beancount"
+    assert 'custom "beanbill-memos" "2026-01" "1"' in close_file.read_text()
+    assert load(path)[1] == []
+    # Its reason reworded: what was sent no longer matches; the balances did not move.
+    contract = tmp_path / "contracts" / "customers" / "acme.yaml"
+    contract.write_text(ACME + JANUARY_MEMO.replace("Outage in January", "Outage"))
+    line = [i for i, text in enumerate(close_file.read_text().splitlines(), 1) if "CM-1" in text]
+    assert load(path)[1] == [
+        f"{contract}:17: credit memo CM-1 of the closed month 2026-01 changed since the close "
+        f"({close_file}:{line[0]}; `beanbill diff` says what changed): {HOW_TO_CORRECT}"
+    ]
+    # Gone: the close's line says so (and the balances it moved back).
+    contract.write_text(ACME)
+    errors = load(path)[1]
+    assert errors[0] == (
+        f"{close_file}:{line[0]}: memo CM-1 of the closed month 2026-01 is no longer in the "
+        f"books: {HOW_TO_CORRECT}"
+    )
+
+
+def test_closes_written_before_memos_were_locked_still_hold(tmp_path: Path) -> None:
+    path = closed_books(tmp_path)
+    close_file = tmp_path / "closed" / "2026-01.beancount"
+    older = [line for line in close_file.read_text().splitlines(True) if "memo" not in line]
+    close_file.write_text("".join(older))
+    assert load(path)[1] == []
+    # A memo dated in the month is then caught by the balances it moves, not by name.
+    (tmp_path / "contracts" / "customers" / "acme.yaml").write_text(ACME + JANUARY_MEMO)
+    errors = load(path)[1]
+    assert len(errors) == 1 and "the closed month 2026-01 moved" in errors[0]
+
+
+JANUARY_MEMO = (
+    "  - {type: credit_memo, id: CM-1, date: 2026-01-15, invoice: INV-ACME-1-20260101,\n"
+    '     amount: "10.00", reason: Outage in January}\n'
+)
 
 
 def test_only_the_close_s_own_failed_assertions_are_reported_once(tmp_path: Path) -> None:

@@ -428,7 +428,7 @@ def cmd_close(args: argparse.Namespace) -> int:
         raise
     print(
         f"beanbill close: {label} closed in {path} ({counted(closing.balances, 'balance')}, "
-        f"{counted(closing.invoices, 'invoice')})"
+        f"{counted(closing.invoices, 'invoice')}, {counted(closing.memos, 'memo')})"
         + (f"; {args.ledger} now includes it" if added else "")
         + ". Commit it: from now on bean-check fails on any change to the month."
     )

@@ -6,13 +6,16 @@ A close is a Beancount file, `closed/YYYY-MM.beancount` beside the ledger, of:
 - `custom "beanbill-closed" "YYYY-MM"` on the month's last day;
 - `custom "beanbill-invoice" "<invoice id>" "<digest>"` on the date of each invoice dated in
   the month: the SHA-256 of what the invoice says (see `invoice_digest`);
+- `custom "beanbill-memos" "YYYY-MM" "<count>"` on the month's last day and
+  `custom "beanbill-memo" "<memo id>" "<digest>"` on the date of each credit or debit memo
+  dated in the month (`memo_digest`); closes written before memos were locked have neither;
 - a `balance` assertion on the next month's first day for every account posted to by then,
   in every currency it has held (zero included). As Beancount checks a `balance`, an
   account's balance includes its sub-accounts'.
 
 Beancount itself checks the balances; `lock_problems` (run by the `close` plugin) checks the
-digests, reports an invoice dated in a closed month that the close does not know, and says in
-one problem per month which closed balances moved and what to do about it.
+digests, reports an invoice or memo dated in a closed month that the close does not know, and
+says in one problem per month which closed balances moved and what to do about it.
 """
 
 from __future__ import annotations
@@ -34,16 +37,25 @@ from beanbill.rules import TO_BE_INVOICED
 CLOSED = "beanbill-closed"
 INVOICE_DIGEST = "beanbill-invoice"
 JOURNAL_DIGEST = "beanbill-journal"
+MEMO_DIGEST = "beanbill-memo"
+MEMOS = "beanbill-memos"  # the month's memos are locked: their count
 HOW_TO_CORRECT = (
     "a closed month does not change: undo the edit, and date any correction in an open period "
     "(a credit or debit memo for what was billed, a transaction for cash)"
 )
-LOCK_TYPES = (CLOSED, INVOICE_DIGEST, JOURNAL_DIGEST)
+# Where to look for what moved a closed month.
+WHAT_MOVED = (
+    "`beanbill diff` lists the invoices and memos that changed, `git diff` the hand-written "
+    "entries, such as payments"
+)
+LOCK_TYPES = (CLOSED, INVOICE_DIGEST, JOURNAL_DIGEST, MEMO_DIGEST, MEMOS)
 LISTED = 5  # moved balances named in a problem; the rest are counted
 # What an invoice says: its date, links, these metadata, and every posting (account, amount
 # and the posting's metadata). Not its narration (a customer may change its name), nor what
 # the settlement adds (status, open balance), nor where it was written (file, line, source).
 INVOICE_KEYS = ("invoice-id", "customer", "contract", "due-date")
+# What a memo says, the same way: these metadata, and its postings.
+MEMO_KEYS = ("memo-id", "invoice-id", "customer", "contract", "adjustment", "reason")
 NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
 # A consolidated invoice's lines name their contract since the tenth session: what the
 # invoice's own `contract` already says, left out so that older closes still hold.
@@ -57,6 +69,7 @@ class Closing(NamedTuple):
     balances: list[tuple[str, str, Decimal]]  # (account, currency, balance), sorted
     invoices: list[tuple[datetime.date, str, str]]  # (date, invoice id, digest), sorted
     journal: tuple[int, str]  # the month's transactions: how many, and their digest
+    memos: list[tuple[datetime.date, str, str]]  # (date, memo id, digest), sorted
 
 
 class LockProblem(NamedTuple):
@@ -73,8 +86,21 @@ def month_label(day: datetime.date) -> str:
 
 def invoice_digest(entry: data.Transaction) -> str:
     """SHA-256 of what an invoice says, written out line by line in a fixed order."""
+    return document_digest(entry, INVOICE_KEYS)
+
+
+def memo_digest(entry: data.Transaction) -> str:
+    """SHA-256 of what a credit or debit memo says, as `invoice_digest`."""
+    return document_digest(entry, MEMO_KEYS)
+
+
+def is_memo(entry: data.Directive) -> bool:
+    return isinstance(entry, data.Transaction) and "memo-id" in entry.meta
+
+
+def document_digest(entry: data.Transaction, keys: Sequence[str]) -> str:
     lines = [f"date {entry.date.isoformat()}", f"links {' '.join(sorted(entry.links or ()))}"]
-    lines += [f"{key} {entry.meta[key]}" for key in INVOICE_KEYS if key in entry.meta]
+    lines += [f"{key} {entry.meta[key]}" for key in keys if key in entry.meta]
     for posting in entry.postings:
         lines.append(f"posting {posting.account} {posting.units} {posting.cost} {posting.price}")
         lines += [
@@ -176,7 +202,12 @@ def close_month(entries: Sequence[data.Directive], month: datetime.date) -> Clos
         for entry in entries
         if isinstance(entry, data.Transaction) and first <= entry.date < after and is_invoice(entry)
     )
-    return Closing(first, balances, invoices, journal_digests(entries, [first])[first])
+    memos = sorted(
+        (entry.date, str(entry.meta["memo-id"]), memo_digest(entry))
+        for entry in entries
+        if isinstance(entry, data.Transaction) and is_memo(entry) and first <= entry.date < after
+    )
+    return Closing(first, balances, invoices, journal_digests(entries, [first])[first], memos)
 
 
 def format_closing(closing: Closing) -> str:
@@ -196,6 +227,15 @@ def format_closing(closing: Closing) -> str:
     lines += [
         f'{day} custom "{INVOICE_DIGEST}" "{invoice_id}" "{digest}"'
         for day, invoice_id, digest in closing.invoices
+    ]
+    lines += [
+        "",
+        f";; The credit and debit memos dated in {label}: SHA-256 of what each says.",
+        f'{last} custom "{MEMOS}" "{label}" "{len(closing.memos)}"',
+    ]
+    lines += [
+        f'{day} custom "{MEMO_DIGEST}" "{memo_id}" "{digest}"'
+        for day, memo_id, digest in closing.memos
     ]
     count, digest = closing.journal
     lines += [
@@ -219,11 +259,25 @@ def lock_problems(
     markers: dict[datetime.date, data.Custom] = {}
     digests: dict[str, data.Custom] = {}
     journals: dict[datetime.date, data.Custom] = {}  # by month (closes before it have none)
+    memo_months: set[datetime.date] = set()  # the months whose memos are locked
+    memo_digests: dict[str, data.Custom] = {}
     problems: list[LockProblem] = []
     for entry in entries:
         if not isinstance(entry, data.Custom) or entry.type not in LOCK_TYPES:
             continue
         values = [str(v.value) for v in entry.values]
+        if entry.type == MEMOS:
+            if len(values) != 2 or values[0] != month_label(entry.date) or not values[1].isdigit():
+                problems.append(LockProblem(entry, f"{MEMOS} needs: MONTH-OF-ITS-DATE COUNT"))
+            else:
+                memo_months.add(entry.date.replace(day=1))
+            continue
+        if entry.type == MEMO_DIGEST:
+            if len(values) != 2:
+                problems.append(LockProblem(entry, f"{MEMO_DIGEST} needs: MEMO-ID DIGEST"))
+            else:
+                memo_digests[values[0]] = entry
+            continue
         if entry.type == JOURNAL_DIGEST:
             if len(values) != 3 or values[0] != month_label(entry.date) or not values[1].isdigit():
                 problems.append(
@@ -248,6 +302,7 @@ def lock_problems(
     if not markers and not digests:
         return problems
     moved = invoice_problems(entries, markers, digests)
+    moved += memo_problems(entries, memo_months, memo_digests)
     moved += balance_problems(entries, markers, options_map)
     # what changed beyond the invoices and the balances, in the months they say nothing of
     said = {month_of(problem.entry) for problem in moved}
@@ -278,7 +333,7 @@ def journal_problems(
             f"the transactions of the closed month {month:%Y-%m} changed since the close "
             f"({then} then, {count} now), though its invoices and balances did not: one was "
             "moved to another day, or to another invoice, or swapped for another "
-            f"(`beanbill diff` lists it); {HOW_TO_CORRECT}",
+            f"({WHAT_MOVED}); {HOW_TO_CORRECT}",
         )
     ]
 
@@ -327,6 +382,53 @@ def invoice_problems(
                     f"in the books: {HOW_TO_CORRECT}",
                 )
             )
+    return problems
+
+
+def memo_problems(
+    entries: Sequence[data.Directive],
+    months: set[datetime.date],
+    digests: dict[str, data.Custom],
+) -> list[LockProblem]:
+    """A credit or debit memo of a closed month that changed or is gone, and one dated in a
+    closed month whose close locked its memos but does not know it."""
+    problems = []
+    seen: set[str] = set()
+    for entry in entries:
+        if not isinstance(entry, data.Transaction) or not is_memo(entry):
+            continue
+        memo_id = str(entry.meta["memo-id"])
+        kind = str(entry.meta.get("adjustment", "memo")).replace("_", " ")
+        locked = digests.get(memo_id)
+        if locked is None:
+            if entry.date.replace(day=1) in months:
+                problems.append(
+                    LockProblem(
+                        entry,
+                        f"{kind} {memo_id} is dated {entry.date}, in the closed month "
+                        f"{entry.date:%Y-%m}, but the close does not know it: {HOW_TO_CORRECT}",
+                    )
+                )
+            continue
+        seen.add(memo_id)
+        if entry.date != locked.date or memo_digest(entry) != str(locked.values[1].value):
+            problems.append(
+                LockProblem(
+                    entry,
+                    f"{kind} {memo_id} of the closed month {locked.date:%Y-%m} changed since the "
+                    f"close ({where(locked)}; `beanbill diff` says what changed): "
+                    f"{HOW_TO_CORRECT}",
+                )
+            )
+    problems += [
+        LockProblem(
+            locked,
+            f"memo {memo_id} of the closed month {locked.date:%Y-%m} is no longer in the books: "
+            f"{HOW_TO_CORRECT}",
+        )
+        for memo_id, locked in sorted(digests.items())
+        if memo_id not in seen
+    ]
     return problems
 
 
@@ -379,8 +481,7 @@ def balance_problems(
                 first,
                 f"the closed month {month:%Y-%m} moved: at its end, "
                 f"{'; '.join(moved[:LISTED])}{more} (balances at its end sum every month up to "
-                "it, so an edit to any of them moves them; `beanbill diff` lists the entries "
-                f"that moved them); {HOW_TO_CORRECT}",
+                f"it, so an edit to any of them moves them; {WHAT_MOVED}); {HOW_TO_CORRECT}",
                 tuple(failed),
             )
         )
