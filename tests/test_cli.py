@@ -208,17 +208,39 @@ def test_check_says_to_fix_the_contracts_first(
     assert err[1].startswith(f"{ledger}:9: payment names invoice INV-ACME-1-20260101, ")
     assert err[2:] == [
         "beanbill check: 1 of the 2 problems is in the contracts: fix it first, the others may "
-        "follow from it (a customer file with a problem leaves all its invoices out)",
+        "follow from it (a customer file with a problem leaves all its invoices out; a problem "
+        "in catalog.yaml, every invoice)",
         "beanbill check: 2 problem(s)",
     ]
     # The reports and the commands that write files say it too.
     assert cli.main(["aging", str(ledger)]) == 1
     assert capsys.readouterr().err.splitlines()[2:] == [
         "beanbill aging: 1 of the 2 problems is in the contracts: fix it first, the others may "
-        "follow from it (a customer file with a problem leaves all its invoices out)",
+        "follow from it (a customer file with a problem leaves all its invoices out; a problem "
+        "in catalog.yaml, every invoice)",
         "beanbill aging: 2 problem(s) in the books, so no report: it would leave out what "
         "they leave out; fix them and run it again",
     ]
+
+
+def test_a_catalog_problem_is_said_to_come_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The catalog broken: every invoice is left out, and the payment naming one fails too.
+    extra = settled_books.payment("2026-01-20", "440.00", settled_books.JAN)
+    ledger = write_adjusted_books(
+        tmp_path, {"acme": settled_books.ACME}, settled_books.LEDGER, extra
+    )
+    catalog = tmp_path / "contracts" / "catalog.yaml"
+    catalog.write_text(catalog.read_text().replace("currency: USD, ", ""))
+    assert cli.main(["check", str(ledger)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{catalog}:1: ")
+    assert err[-2].startswith("beanbill check: 1 of the ")
+    assert "a problem in catalog.yaml, every invoice" in err[-2]
+    # Fava watches the catalog, to reload once it is mended.
+    _, _, options = loader.load_file(str(ledger))
+    assert str(catalog) in options["include"]
 
 
 def test_a_file_it_cannot_write_is_a_message_not_a_traceback(

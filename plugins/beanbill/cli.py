@@ -115,7 +115,7 @@ def print_errors(errors: Sequence[Any], options: dict[str, Any], command: str) -
             f"beanbill {command}: {contracts} of the {len(errors)} problems "
             f"{'is' if contracts == 1 else 'are'} in the contracts: fix {which} first, the "
             f"others may follow from {which} (a customer file with a problem leaves all its "
-            "invoices out)\n"
+            "invoices out; a problem in catalog.yaml, every invoice)\n"
         )
 
 

@@ -79,7 +79,8 @@ def compile_texts(
     again: its share of that compile is reused (the same directives)."""
     contracts, problems, parsed = load_folder_texts(texts, previous.parsed if previous else None)
     if contracts is None:
-        return Compiled([], 0, problems, (texts.folder,))
+        # every file read, watched still: Fava reloads when the catalog is mended
+        return Compiled([], 0, problems, texts.files_read)
     reusable = previous.units if previous is not None and previous.until == until else {}
     catalog = contracts.catalog
     converter = Converter(os.path.dirname(texts.folder))
