@@ -463,7 +463,8 @@ def test_a_memo_on_another_customers_invoice_is_refused(tmp_path: Path) -> None:
             str(tmp_path / "contracts" / "customers" / "acme.yaml"),
             17,
             "customer acme: credit_memo CM-1: invoice INV-GLOBEX-1-20260401 is not an invoice "
-            "of customer acme",
+            "of customer acme (its invoices run from INV-ACME-1-20260101 to "
+            "INV-ACME-1-20260301)",
         )
     ]
     assert [e for e in entries if isinstance(e, data.Transaction) and "adjustment" in e.meta] == []
@@ -479,7 +480,8 @@ def test_a_memo_on_another_customers_invoice_is_refused(tmp_path: Path) -> None:
             '     amount: "10.00"}\n',
             17,
             "customer acme: credit_memo CM-1: invoice INV-ACME-1-20270101 is not an invoice of "
-            "customer acme",
+            "customer acme (it would be dated 2027-01-01, after the billing horizon 2026-12-31: "
+            "the `until` of the ledger's contracts plugin line)",
         ),
         (
             "  - {type: debit_memo, id: DM-1, date: 2026-01-31, invoice: INV-ACME-1-20260201,\n"
@@ -519,7 +521,8 @@ def test_a_memo_on_another_customers_invoice_is_refused(tmp_path: Path) -> None:
             "  - {type: write_off, date: 2026-03-31, invoice: INV-OTHER-20260201}\n",
             17,
             "customer acme: write_off WO-INV-OTHER-20260201: invoice INV-OTHER-20260201 is not "
-            "an invoice of customer acme",
+            "an invoice of customer acme (its invoices run from INV-ACME-1-20260101 to "
+            "INV-ACME-1-20260301)",
         ),
     ],
 )
@@ -553,4 +556,36 @@ def test_memo_on_a_wallet_top_up_invoice_is_refused(tmp_path: Path) -> None:
     assert [e.message for e in errors] == [
         'customer acme: credit_memo CM-1: product "prepaid" is not on invoice '
         "INV-ACME-1-20260101 (its lines: onboarding)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("named", "hint"),
+    [
+        # a misspelt id
+        ("INV-ACME-1-2026011", ' (did you mean "INV-ACME-1-20260101"?)'),
+        # past the billing horizon of the ledger's plugin line (until: 2026-12-31)
+        (
+            "INV-ACME-1-20270101",
+            " (it would be dated 2027-01-01, after the billing horizon 2026-12-31: the `until` "
+            "of the ledger's contracts plugin line)",
+        ),
+        # nothing near: the span of its invoices
+        (
+            "INV-GLOBEX-9-20260101",
+            " (its invoices run from INV-ACME-1-20260101 to INV-ACME-1-20260301)",
+        ),
+    ],
+)
+def test_a_memo_on_an_unknown_invoice_says_what_may_be_meant(
+    tmp_path: Path, named: str, hint: str
+) -> None:
+    memo = (
+        f"  - {{type: credit_memo, id: CM-1, date: 2026-02-01, invoice: {named},\n"
+        '     amount: "10.00", reason: Outage}\n'
+    )
+    _, errors = load(tmp_path, {"acme": ACME + memo})
+    assert [e.message for e in errors] == [
+        f"customer acme: credit_memo CM-1: invoice {named} is not an invoice of customer acme"
+        + hint
     ]

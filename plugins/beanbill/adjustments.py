@@ -25,6 +25,7 @@ settlement plugin's.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,7 +34,7 @@ from beanbill import model as m
 from beanbill.billing import Invoice, InvoiceLine, LineKind
 from beanbill.journal import Declaration, Entry, Meta, MetaValue, Posting
 from beanbill.money import ZERO, allocate, round_money
-from beanbill.problems import Problem, subject
+from beanbill.problems import Problem, meant_note, subject
 from beanbill.recognition import monthly_weights
 from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE, contra_receivable, receivable, wallet
 
@@ -422,6 +423,34 @@ def write_off_declaration(write_off: m.WriteOff, customer: m.Customer) -> Declar
     )
 
 
+def unknown_invoice_hint(
+    named: str, invoices: dict[str, Invoice], until: datetime.date | None
+) -> str:
+    """What may be meant by an invoice id that is not one of the customer's `invoices`: an
+    invoice past the billing horizon, a misspelt id, or the span of the ids there are."""
+    dated = INVOICE_DATE.search(named)
+    if until is not None and dated is not None:
+        try:
+            day = datetime.datetime.strptime(dated.group(1), "%Y%m%d").date()
+        except ValueError:
+            day = None
+        if day is not None and day > until:
+            return (
+                f" (it would be dated {day}, after the billing horizon {until}: the `until` of "
+                "the ledger's contracts plugin line)"
+            )
+    meant = meant_note(named, invoices)
+    if meant:
+        return meant
+    if not invoices:
+        return " (it has no invoice in these books)"
+    ordered = sorted(invoices.values(), key=lambda invoice: (invoice.date, invoice.id))
+    return f" (its invoices run from {ordered[0].id} to {ordered[-1].id})"
+
+
+INVOICE_DATE = re.compile(r"-(\d{8})$")  # an invoice id's date: <prefix>-<contract>-<yyyymmdd>
+
+
 @dataclass(frozen=True)
 class Adjusted:
     entries: list[Entry]
@@ -430,10 +459,13 @@ class Adjusted:
 
 
 def customer_adjustments(
-    customer: m.Customer, invoices: Iterable[Invoice], catalog: m.Catalog
+    customer: m.Customer,
+    invoices: Iterable[Invoice],
+    catalog: m.Catalog,
+    until: datetime.date | None = None,
 ) -> Adjusted:
     """The entries (and write-off declarations) of one customer's adjustments, against its own
-    `invoices`.
+    `invoices` (issued up to the billing horizon `until`).
 
     Memos are taken in date order (then file order), each against what earlier memos left of
     its invoice's lines. An adjustment with a problem is left out and reported.
@@ -454,7 +486,8 @@ def customer_adjustments(
                         raise Rejected(
                             adjustment.source,
                             f"{kind} {adjustment.id}: invoice {adjustment.invoice} is not an "
-                            f"invoice of customer {customer.id}",
+                            f"invoice of customer {customer.id}"
+                            + unknown_invoice_hint(adjustment.invoice, by_id, until),
                         )
                     if isinstance(adjustment, m.WriteOff):
                         if adjustment.date < invoice.date:

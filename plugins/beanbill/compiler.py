@@ -142,7 +142,7 @@ def compile_customer(
     """One customer billed, its adjustments applied, and the entries converted."""
     engine = Engine(m.ContractSet(catalog, (customer,), events), until)
     customer_invoices, accrued = engine.bill_customer(customer)
-    adjusted = customer_adjustments(customer, customer_invoices, catalog)
+    adjusted = customer_adjustments(customer, customer_invoices, catalog, until)
     accounts = AccountsToOpen()
     return CustomerUnit(
         customer,
