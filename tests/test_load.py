@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from beanbill import model as m
 from beanbill.load import load_folder, load_texts
 from beanbill.problems import Problem
+from beanbill.yamlread import Document, Invalid
 
 CATALOG_FILE = "catalog.yaml"
 ACME_FILE = "customers/acme.yaml"
@@ -510,7 +511,9 @@ CATALOG_CASES = [
         "     method: as_consumed\n    account: x\n",
         "    account: x",
         "YAML syntax error: expected <block end>, but found '<block mapping start>' "
-        "(while parsing a block mapping that starts on line 10)",
+        "(while parsing a block mapping that starts on line 10); this line is indented less "
+        "than the keys above it and more than their parent's: indent it like the keys it "
+        "belongs with",
     ),
     (
         "python tag on a scalar",
@@ -1361,7 +1364,7 @@ CUSTOMER_CASES = [
         "  name: [Acme Corp\n",
         "  email:",  # where the parser finds out
         "YAML syntax error: expected ',' or ']', but got ':' (while parsing a flow sequence "
-        "that starts on line 4)",
+        "that starts on line 4); the [ opened on line 4 is not closed: close it with ]",
     ),
     (
         "tab indentation",
@@ -1630,7 +1633,7 @@ def test_empty_customer_file(text: str) -> None:
             'customer:\n  id: acme\n  name: "Acme\n',
             4,
             "YAML syntax error: found unexpected end of stream (while scanning a quoted scalar "
-            "that starts on line 3)",
+            "that starts on line 3); the quote opened on line 3 is never closed",
         ),
         (
             "customer: {id: acme,\n",
@@ -1673,10 +1676,29 @@ def test_yaml_syntax_error_in_catalog_stops_everything() -> None:
         (
             CATALOG_FILE,
             line_of(catalog, "bad: indent"),
-            "YAML syntax error: mapping values are not allowed here",
+            "YAML syntax error: mapping values are not allowed here; this line is indented "
+            "more than the key above it (indent it like that key), or a value holds ': ' (put "
+            "the value in quotes)",
         )
     ]
     assert contract_set is None
+
+
+def test_a_key_indented_out_of_its_list_item_says_how_to_indent_it() -> None:
+    text = (
+        "products:\n"
+        "  - product: seats\n"
+        '    pricing: {model: per_unit, unit_price: "18.00"}\n'
+        "  quantity: 25\n"
+    )
+    with pytest.raises(Invalid) as raised:
+        Document("acme.yaml", text)
+    assert raised.value.message == (
+        "YAML syntax error: expected <block end>, but found '?' (while parsing a block "
+        "collection that starts on line 2); this line is indented neither as a key of the list "
+        "item above nor as a new item of the list that starts on line 2: indent it like the "
+        "item's other keys, or start it with '- '"
+    )
 
 
 def test_python_tags_are_refused_without_running_anything(tmp_path: Path) -> None:

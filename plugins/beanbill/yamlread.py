@@ -55,6 +55,34 @@ class Invalid(Exception):
         self.message = message
 
 
+def syntax_hint(error: yaml.MarkedYAMLError, start: int) -> str:
+    """What a YAML parser's complaint usually means in a contract file, and what to do, in
+    words (`start`: the line the collection or scalar it was reading starts on); else ''."""
+    problem, context = error.problem or "", error.context or ""
+    if problem.startswith("expected <block end>"):
+        if "block collection" in context:
+            return (
+                "; this line is indented neither as a key of the list item above nor as a new "
+                f"item of the list that starts on line {start}: indent it like the item's "
+                "other keys, or start it with '- '"
+            )
+        return (
+            "; this line is indented less than the keys above it and more than their parent's: "
+            "indent it like the keys it belongs with"
+        )
+    if problem.startswith("mapping values are not allowed"):
+        return (
+            "; this line is indented more than the key above it (indent it like that key), or a "
+            "value holds ': ' (put the value in quotes)"
+        )
+    for opening, closing in (("[", "]"), ("{", "}")):
+        if problem.startswith(f"expected ',' or '{closing}'"):
+            return f"; the {opening} opened on line {start} is not closed: close it with {closing}"
+    if "quoted scalar" in context:
+        return f"; the quote opened on line {start} is never closed"
+    return ""
+
+
 class Document:
     """One YAML file: its name, its root node and a visit budget."""
 
@@ -75,6 +103,8 @@ class Document:
             lines = text.splitlines()
             if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
                 problem += " (YAML indents with spaces, not tabs: replace the tab)"
+            else:
+                problem += syntax_hint(error, start.line + 1 if start else line)
             raise Invalid(None, f"YAML syntax error: {problem}") from _at(line)
         except yaml.reader.ReaderError as error:  # a control character, at its own line
             line = text.count("\n", 0, error.position) + 1
