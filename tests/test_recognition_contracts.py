@@ -404,3 +404,14 @@ def test_demo_income_is_the_sum_of_the_releases_and_accruals() -> None:
             if generated_revenue and not posting.account.startswith("Income:"):
                 released += posting.units.number
     assert income == -released != 0
+
+
+def test_a_release_names_its_contract_and_customer(tmp_path: Path) -> None:
+    entries = books(tmp_path, {"wayne": PROJECT})
+    releases = [
+        e
+        for e in entries
+        if isinstance(e, data.Transaction) and e.narration.startswith("Revenue recognised")
+    ]
+    assert releases
+    assert {(e.meta["contract"], e.meta["customer"]) for e in releases} == {("WAYNE-1", "wayne")}

@@ -234,6 +234,9 @@ def release_transaction(release: Release, group: str, index: int) -> data.Transa
     """The release as a transaction, the `index`-th of the plugin's (its line number)."""
     meta = data.new_metadata(RECOGNITION_FILE, index)
     meta["contract"] = group
+    customer = release.invoice.get("customer")
+    if customer is not None:  # the invoice's (a group is one contract, of one customer)
+        meta["customer"] = customer
     return data.Transaction(
         meta,
         release.date,
