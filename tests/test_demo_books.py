@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,8 @@ from beancount import loader
 from beancount.core import data
 
 from beanbill import cli
+from beanbill.books import is_invoice
+from beanbill.closing import invoice_digest
 
 LEDGER = Path(__file__).resolve().parent.parent / "ledgers" / "main.beancount"
 
@@ -79,3 +82,25 @@ def test_fava_loads_the_demo_books_without_errors() -> None:
     ledger = FavaLedger(str(LEDGER))
     assert list(ledger.errors) == []
     assert ledger.options["title"] == "Demo SaaS Inc."
+
+
+def test_the_demo_invoices_digests_are_those_closes_made_before_explanatory_metadata() -> None:
+    # The digest `beanbill close` writes of each of the demo's 76 invoices, taken before
+    # invoice lines said their proration (the thirteenth session): a month closed then still
+    # holds. SHA-256 of "<invoice id> <digest>" lines, sorted.
+    entries, _ = load()
+    digests = sorted(
+        f"{e.meta['invoice-id']} {invoice_digest(e)}"
+        for e in entries
+        if isinstance(e, data.Transaction) and is_invoice(e)
+    )
+    assert len(digests) == 76
+    assert any(
+        "proration" in (p.meta or {})
+        for e in entries
+        if isinstance(e, data.Transaction) and is_invoice(e)
+        for p in e.postings
+    )
+    assert hashlib.sha256("\n".join(digests).encode()).hexdigest() == (
+        "efa61cae5bb93541ac6e304c7ed0afe7b7bf89c7a9c60b4b06b2e63f154037b0"
+    )

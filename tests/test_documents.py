@@ -16,7 +16,14 @@ from beancount.core import data
 
 from beanbill import cli
 from beanbill.books import read_settlement
-from beanbill.documents import Document, DocumentLine, PricingPiece, documents, pricing_pieces
+from beanbill.documents import (
+    Document,
+    DocumentLine,
+    PricingPiece,
+    documents,
+    pricing_pieces,
+    proration_words,
+)
 from beanbill.render import Renderer
 from beanbill.statements import statements
 from tests.test_adjustments import ACME, write_books
@@ -660,3 +667,87 @@ def test_a_memo_on_a_shortfall_names_the_shortfall_not_the_product(tmp_path: Pat
     assert {p.meta.get("description") for p in memo.postings if (p.meta or {}).get("product")} == {
         "Minimum commitment shortfall"
     }
+
+
+def posting_meta(path: Path, invoice_id: str, product: str) -> dict[str, object]:
+    entries, errors, _ = loader.load_file(str(path))
+    assert errors == []
+    (invoice,) = [
+        e
+        for e in entries
+        if isinstance(e, data.Transaction)
+        and e.meta.get("invoice-id") == invoice_id
+        and "adjustment" not in e.meta
+        and e.narration.startswith("Invoice")
+    ]
+    (meta,) = [p.meta for p in invoice.postings if (p.meta or {}).get("product") == product]
+    return dict(meta)
+
+
+# Starts mid-month on calendar months: the first invoice bills 17 of January's 31 days.
+MID_MONTH = (
+    ACME.replace("start: 2026-01-01\n    end", "start: 2026-01-15\n    end")
+    .replace(
+        "billing: {cadence: monthly, timing: advance}",
+        "billing: {cadence: monthly, timing: advance, anchor: calendar}",
+    )
+    .replace("      - start: 2026-01-01", "      - start: 2026-01-15")
+)
+
+
+def test_a_prorated_line_says_how_much_of_the_period_it_bills(tmp_path: Path) -> None:
+    path = books(tmp_path, MID_MONTH)
+    assert posting_meta(path, "INV-ACME-1-20260115", "platform")["proration"] == "17/31"
+    # a whole month bills quantity x unit price: nothing to explain
+    assert "proration" not in posting_meta(path, "INV-ACME-1-20260201", "platform")
+    found = loaded_documents(path)
+    first = found["INV-ACME-1-20260115"]
+    platform = first.lines[0]
+    # 1 x 300.00 x 17 / 31
+    assert (platform.quantity, platform.unit_price, platform.amount) == (
+        D("1"),
+        D("300.00"),
+        D("164.52"),
+    )
+    assert platform.proration == "prorated: 17 of 31 days"
+    html = Renderer(TEMPLATES).html(first)
+    assert '<div class="detail">prorated: 17 of 31 days</div>' in html
+    assert "prorated" not in Renderer(TEMPLATES).html(found["INV-ACME-1-20260201"])
+
+
+def test_a_monthly_price_billed_for_a_quarter_says_its_months(tmp_path: Path) -> None:
+    # 100.00 a month, billed quarterly on calendar quarters from 15 February: 14 of February's
+    # 28 days and March; then three months.
+    quarterly = (
+        ACME.replace(
+            "start: 2026-01-01\n    end: 2026-03-31", "start: 2026-02-15\n    end: 2026-06-30"
+        )
+        .replace(
+            "billing: {cadence: monthly, timing: advance}",
+            "billing: {cadence: quarterly, timing: advance, anchor: calendar}",
+        )
+        .replace("      - start: 2026-01-01", "      - start: 2026-02-15")
+        .replace(
+            '{model: flat_fee, price: "300.00"}', '{model: flat_fee, price: "100.00", per: month}'
+        )
+    )
+    path = books(tmp_path, quarterly)
+    assert posting_meta(path, "INV-ACME-1-20260215", "platform")["proration"] == "14/28 + 1"
+    assert posting_meta(path, "INV-ACME-1-20260401", "platform")["proration"] == "3"
+    found = loaded_documents(path)
+    first, second = found["INV-ACME-1-20260215"].lines[0], found["INV-ACME-1-20260401"].lines[0]
+    assert (first.amount, first.proration) == (D("150.00"), "prorated: 14 of 28 days + 1 month")
+    assert (second.amount, second.proration) == (D("300.00"), "3 months at the monthly price")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("22/31", "prorated: 22 of 31 days"),
+        ("17/31 + 2", "prorated: 17 of 31 days + 2 months"),
+        ("1", "1 month at the monthly price"),
+        ("half the month, as agreed", "half the month, as agreed"),  # written by hand
+    ],
+)
+def test_proration_metadata_in_words(text: str, words: str) -> None:
+    assert proration_words(text) == words

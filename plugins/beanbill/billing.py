@@ -19,7 +19,14 @@ from typing import NamedTuple
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS, ZERO, allocate, round_money, too_large
-from beanbill.periods import Period, add_months, billing_periods, month_end, month_spans
+from beanbill.periods import (
+    Period,
+    add_months,
+    billing_periods,
+    days_in_month,
+    month_end,
+    month_spans,
+)
 from beanbill.pricing import Charge, Measured, PricingError, price
 from beanbill.problems import Problem, misspelt_as, subject
 from beanbill.usage_measure import UsageIndex, measure
@@ -74,6 +81,11 @@ class InvoiceLine(NamedTuple):
     # price, ASC 606 step 4); None: recognise the line's amount.
     allocated: Decimal | None = None
     milestones: tuple[tuple[datetime.date, Decimal], ...] = ()  # (date, share)
+    # How much of quantity x unit price a prorated line bills, for its documents (`proration`
+    # metadata): "22/31" (days billed of the cadence period's), or a `per: month` price's
+    # months, "17/31 + 2" (17 of January's 31 days and two whole months); "" when it bills
+    # quantity x unit price (or is not prorated by days: usage, discounts).
+    prorated: str = ""
 
     @property
     def tax(self) -> Decimal:
@@ -302,6 +314,30 @@ def invoice_id_of(prefix: str, owner: str, date: datetime.date) -> str:
 
 
 # --- pricing one line for one period ---------------------------------------------------------
+
+
+def proration_text(pricing: m.Pricing, period: Period) -> str:
+    """How much of quantity x price an unmetered line bills for `period`, as `InvoiceLine.
+    prorated` writes it: "" for exactly one cadence period (or one month of a `per: month`
+    price)."""
+    if isinstance(pricing, m.FlatFee) and pricing.per_month:
+        parts: list[str] = []
+        whole = 0  # whole months in a row
+        for start, end in month_spans(period.start, period.end):
+            month_days = days_in_month(start.year, start.month)
+            days = (end - start).days + 1
+            if days == month_days:
+                whole += 1
+                continue
+            if whole:
+                parts.append(str(whole))
+                whole = 0
+            parts.append(f"{days}/{month_days}")
+        if whole:
+            parts.append(str(whole))
+        return "" if parts == ["1"] else " + ".join(parts)
+    days, full_days = period.proration()
+    return "" if days == full_days else f"{days}/{full_days}"
 
 
 def prorated_flat_fee(pricing: m.FlatFee, period: Period) -> Decimal:
@@ -551,8 +587,10 @@ class Engine:
         unit_price: Decimal | None = None
         consumed: tuple[tuple[datetime.date, Decimal], ...] = ()
         days, full_days = period.proration()
+        prorated = ""
         if product.metric is None:
             quantity: Decimal = line.quantity
+            prorated = proration_text(line.pricing, period)
             if isinstance(line.pricing, m.FlatFee):
                 exact = prorated_flat_fee(line.pricing, period) * quantity
                 unit_price = line.pricing.price
@@ -641,6 +679,7 @@ class Engine:
             consumed,
             None,
             line.milestones,
+            prorated,
         )
 
     def discounts(
@@ -687,6 +726,7 @@ class Engine:
                         amount=-amount,
                         charges=(),
                         source=discount.source,
+                        prorated="",  # a share of the line it discounts, which says it
                     )
                 )
         return result
@@ -727,6 +767,7 @@ class Engine:
                         amount=due - spent[period],
                         charges=(),
                         source=commitment.source,
+                        prorated="" if days == full_days else f"{days}/{full_days}",
                     )
                 )
         return result

@@ -58,8 +58,11 @@ INVOICE_KEYS = ("invoice-id", "customer", "contract", "due-date")
 MEMO_KEYS = ("memo-id", "invoice-id", "customer", "contract", "adjustment", "reason")
 NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
 # A consolidated invoice's lines name their contract since the tenth session: what the
-# invoice's own `contract` already says, left out so that older closes still hold.
-POSTING_NOT_DIGESTED = NOT_DIGESTED | {"contract"}
+# invoice's own `contract` already says, left out so that older closes still hold. Likewise
+# what a line's metadata explains of its amount for its documents (since the thirteenth):
+# `proration` is worked out from the line's service dates and price, which are digested.
+EXPLANATORY = frozenset({"proration"})
+POSTING_NOT_DIGESTED = NOT_DIGESTED | {"contract"} | EXPLANATORY
 
 
 class Closing(NamedTuple):

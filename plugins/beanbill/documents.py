@@ -66,6 +66,9 @@ class DocumentLine(NamedTuple):
     quantity: Decimal | None
     unit_price: Decimal | None
     amount: Decimal  # net of tax; negative for a discount
+    # what of quantity x unit price the line bills, from its `proration` metadata, in words:
+    # "prorated: 22 of 31 days", "3 months at the monthly price" (billed for a quarter)
+    proration: str = ""
 
 
 class Document(NamedTuple):
@@ -196,6 +199,28 @@ def pricing_pieces(text: str, amount: Decimal, currency: str) -> tuple[PricingPi
     )
 
 
+PRORATION_PART = re.compile(r"(?P<days>[0-9]+)/(?P<of>[0-9]+)|(?P<months>[0-9]+)")
+
+
+def proration_words(text: str) -> str:
+    """An invoice line's `proration` metadata ("22/31", "17/31 + 2"), as the customer reads it:
+    "prorated: 22 of 31 days", "prorated: 17 of 31 days + 2 months"; a `per: month` price's
+    whole months alone, "3 months at the monthly price". A text not of beanbill's making is
+    shown as it is."""
+    words, fraction = [], False
+    for part in text.split(" + "):
+        match = PRORATION_PART.fullmatch(part)
+        if match is None:
+            return text
+        if match["months"] is not None:
+            months = int(match["months"])
+            words.append(f"{months} month{'' if months == 1 else 's'}")
+        else:
+            fraction = True
+            words.append(f"{match['days']} of {match['of']} days")
+    return f"prorated: {' + '.join(words)}" if fraction else f"{words[0]} at the monthly price"
+
+
 def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
     lines = []
     for product, meta, amount, currency in product_postings(entry):
@@ -208,6 +233,7 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
                 decimal_or_none(meta.get("quantity")),
                 decimal_or_none(meta.get("unit-price")),
                 -amount,
+                proration_words(str(meta["proration"])) if meta.get("proration") else "",
             )
         )
     return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)

@@ -51,6 +51,8 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta["unit-price"] = line.unit_price
     meta["service-start"] = line.service_start
     meta["service-end"] = line.service_end
+    if line.prorated:  # explains the amount to the customer: not digested by closes
+        meta["proration"] = line.prorated
     if line.revenue_rule is not None:
         meta["revenue-rule"] = line.revenue_rule
     if line.kind is not CHARGE:
