@@ -469,12 +469,14 @@ def test_the_digest_reads_what_the_invoice_says_not_where_or_its_status() -> Non
     # What a line's metadata explains of its amount for its documents (since the thirteenth
     # session) is worked out from what is digested: closes made before still hold.
     explained = text.replace(
-        '    product: "platform"', '    product: "platform"\n    proration: "22/31"'
+        '    product: "platform"',
+        '    product: "platform"\n    proration: "22/31"\n    usage: 78596\n    free-units: 1000',
     )
     (lines_explained,) = [
         e for e in parser.parse_string(explained)[0] if isinstance(e, data.Transaction)
     ]
     assert lines_explained.postings[1].meta["proration"] == "22/31"
+    assert lines_explained.postings[1].meta["free-units"] == 1000
     assert invoice_digest(lines_explained) == digest
     for changed in (
         text.replace("100.00", "101.00"),

@@ -27,6 +27,7 @@ from beanbill.documents import (
 from beanbill.render import Renderer
 from beanbill.statements import statements
 from tests.test_adjustments import ACME, write_books
+from tests.test_contracts_plugin import write_metered_books
 from tests.test_settlement import LEDGER
 
 D = Decimal
@@ -751,3 +752,50 @@ def test_a_monthly_price_billed_for_a_quarter_says_its_months(tmp_path: Path) ->
 )
 def test_proration_metadata_in_words(text: str, words: str) -> None:
     assert proration_words(text) == words
+
+
+METERED = """\
+customer: {id: acme, account: Acme, name: Acme Corp}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-02-28
+    billing: {cadence: monthly, timing: arrears}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: api-calls
+            free_units: 1000
+            pricing:
+              model: tiered
+              tiers:
+                - {up_to: 50000, unit_price: "0.012"}
+                - {unit_price: "0.010"}
+"""
+CALLS = """\
+timestamp,customer,metric,quantity
+2026-01-10,acme,api_calls,78596
+2026-02-03,acme,api_calls,400
+"""
+
+
+def metered_books(tmp_path: Path) -> Path:
+    api_calls = "api-calls: {name: API calls, metric: api_calls, revenue_rule: subscription}"
+    return write_metered_books(tmp_path, METERED, api_calls, CALLS)
+
+
+def test_a_usage_line_says_what_was_used_and_what_was_free(tmp_path: Path) -> None:
+    path = metered_books(tmp_path)
+    meta = posting_meta(path, "INV-ACME-1-20260201", "api-calls")
+    assert (meta["quantity"], meta["usage"], meta["free-units"]) == (
+        D("77596"),
+        D("78596"),
+        D("1000"),
+    )
+    found = loaded_documents(path)
+    (line,) = found["INV-ACME-1-20260201"].lines
+    assert (line.quantity, line.usage, line.free_units) == (D("77596"), D("78596"), D("1000"))
+    html = Renderer(TEMPLATES).html(found["INV-ACME-1-20260201"])
+    assert "78,596 used, 1,000 free: 77,596 billed" in html
+    # February's 400 calls are within the free units: no invoice
+    assert "INV-ACME-1-20260301" not in found

@@ -29,7 +29,7 @@ from beanbill.periods import (
 )
 from beanbill.pricing import Charge, Measured, PricingError, price
 from beanbill.problems import Problem, misspelt_as, subject
-from beanbill.usage_measure import UsageIndex, measure
+from beanbill.usage_measure import UsageIndex, aggregate, measure
 
 ONE_DAY = datetime.timedelta(days=1)
 ONE = Decimal(1)
@@ -86,6 +86,10 @@ class InvoiceLine(NamedTuple):
     # months, "17/31 + 2" (17 of January's 31 days and two whole months); "" when it bills
     # quantity x unit price (or is not prorated by days: usage, discounts).
     prorated: str = ""
+    # A metered line with free units: what was used in the period, before the line's free
+    # units (`free_units`) were taken off it to give `quantity` (None: no free units).
+    usage: Decimal | None = None
+    free_units: Decimal = ZERO
 
     @property
     def tax(self) -> Decimal:
@@ -588,6 +592,7 @@ class Engine:
         consumed: tuple[tuple[datetime.date, Decimal], ...] = ()
         days, full_days = period.proration()
         prorated = ""
+        usage: Decimal | None = None
         if product.metric is None:
             quantity: Decimal = line.quantity
             prorated = proration_text(line.pricing, period)
@@ -628,6 +633,8 @@ class Engine:
                 return None
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
             consumed = consumption(events, period)
+            if line.free_units:
+                usage = aggregate(events, product)
         if too_large(exact):  # e.g. an 18-digit price x quantity, or an uplift compounded
             if line.source not in self.too_large:  # the first period says it; the rest follow
                 self.too_large.add(line.source)
@@ -680,6 +687,8 @@ class Engine:
             None,
             line.milestones,
             prorated,
+            usage,
+            line.free_units if usage is not None else ZERO,
         )
 
     def discounts(

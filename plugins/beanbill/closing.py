@@ -60,8 +60,9 @@ NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
 # A consolidated invoice's lines name their contract since the tenth session: what the
 # invoice's own `contract` already says, left out so that older closes still hold. Likewise
 # what a line's metadata explains of its amount for its documents (since the thirteenth):
-# `proration` is worked out from the line's service dates and price, which are digested.
-EXPLANATORY = frozenset({"proration"})
+# `proration` is worked out from the line's service dates and price, which are digested;
+# `usage` and `free-units` say how the digested `quantity` was reached.
+EXPLANATORY = frozenset({"proration", "usage", "free-units"})
 POSTING_NOT_DIGESTED = NOT_DIGESTED | {"contract"} | EXPLANATORY
 
 

@@ -69,6 +69,10 @@ class DocumentLine(NamedTuple):
     # what of quantity x unit price the line bills, from its `proration` metadata, in words:
     # "prorated: 22 of 31 days", "3 months at the monthly price" (billed for a quarter)
     proration: str = ""
+    # a usage line with free units: what was used, and the free units taken off it to give
+    # `quantity` (its `usage` and `free-units` metadata)
+    usage: Decimal | None = None
+    free_units: Decimal | None = None
 
 
 class Document(NamedTuple):
@@ -234,6 +238,8 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
                 decimal_or_none(meta.get("unit-price")),
                 -amount,
                 proration_words(str(meta["proration"])) if meta.get("proration") else "",
+                decimal_or_none(meta.get("usage")),
+                decimal_or_none(meta.get("free-units")),
             )
         )
     return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)

@@ -51,8 +51,12 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta["unit-price"] = line.unit_price
     meta["service-start"] = line.service_start
     meta["service-end"] = line.service_end
-    if line.prorated:  # explains the amount to the customer: not digested by closes
+    # These explain the amount to the customer: closes do not digest them.
+    if line.prorated:
         meta["proration"] = line.prorated
+    if line.usage is not None and line.kind is CHARGE:
+        meta["usage"] = line.usage
+        meta["free-units"] = line.free_units
     if line.revenue_rule is not None:
         meta["revenue-rule"] = line.revenue_rule
     if line.kind is not CHARGE:
