@@ -233,7 +233,7 @@ def test_an_invoice_shows_how_a_usage_line_was_priced(tmp_path: Path) -> None:
     )
     invoice = loaded_documents(ledger)["INV-ACME-1-20260201"]
     html = Renderer(TEMPLATES).html(invoice)
-    detail = "tier 1 (0-10000): 10,000 = $100.00; tier 2 (10000-100000): 14,073 = $112.58"
+    detail = "tier 1 (0-10,000): 10,000 = $100.00; tier 2 (10,000-100,000): 14,073 = $112.58"
     assert f'<div class="detail">{detail}</div>' in html
     assert "112.584" not in html
 
@@ -799,3 +799,27 @@ def test_a_usage_line_says_what_was_used_and_what_was_free(tmp_path: Path) -> No
     assert "78,596 used, 1,000 free: 77,596 billed" in html
     # February's 400 calls are within the free units: no invoice
     assert "INV-ACME-1-20260301" not in found
+
+
+def test_tier_bounds_are_written_as_the_quantities_beside_them(tmp_path: Path) -> None:
+    invoice = loaded_documents(metered_books(tmp_path))["INV-ACME-1-20260201"]
+    html = Renderer(TEMPLATES).html(invoice)
+    assert "tier 1 (0-50,000): 50,000 = $600.00" in html
+    assert "tier 2 (over 50,000): 27,596 = $275.96" in html
+    german = Renderer(TEMPLATES, "de_DE").html(invoice)
+    assert "tier 1 (0-50.000): 50.000 = 600,00" in german
+
+
+@pytest.mark.parametrize(
+    ("label", "shown"),
+    [
+        ("tier 2 (10000-100000.5)", "tier 2 (10,000-100,000.5)"),
+        ("step 3 (over 25000)", "step 3 (over 25,000)"),
+        ("package of 1000", "package of 1,000"),
+        ("region 2024, tier 1 (0-10000)", "region 2024, tier 1 (0-10,000)"),
+        ("flat fee tier 12", "flat fee tier 12"),
+        ("2.9% of amount", "2.9% of amount"),
+    ],
+)
+def test_a_pricing_label_formats_its_bounds_only(label: str, shown: str) -> None:
+    assert Renderer(TEMPLATES).pricing_label(label) == shown

@@ -4,7 +4,9 @@ The templates are `invoice.html.j2`, `memo.html.j2` (credit and debit memos) and
 `statement.html.j2` in a templates folder (the repository's `templates/`); they get the
 `Document` (or `Statement`) as `doc` and the filters
 `money` (Babel, the currency's minor unit), `price` (a unit price, all its digits),
-`number` and `period`. Files are named as Beancount's `documents` option wants them:
+`number`, `pricing_label` (a pricing piece's label with its tier or package bounds written as
+`number` writes quantities: "tier 1 (0-50,000)") and `period`. Files are named as
+Beancount's `documents` option wants them:
 `<folder>/<the customer's receivable account, one folder per component>/<date>.<id>.<ext>`,
 so that Beancount attaches each to the customer's receivable account on the document's date
 and Fava lists it there.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 import traceback
 from decimal import Decimal
 
@@ -23,6 +26,12 @@ from babel.numbers import format_currency, format_decimal
 from beanbill.documents import INVOICE, STATEMENT, Document
 from beanbill.statements import Statement
 
+# The bounds in the labels `pricing.py` gives tiers, steps and packages ("tier 2
+# (10000-100000)", "tier 3 (over 100000)", "package of 1000"), not the tier's number.
+BOUNDS = re.compile(
+    r"(?<=\()[0-9]+(?:\.[0-9]+)?(?=-)|(?<=[(-])[0-9]+(?:\.[0-9]+)?(?=\))"
+    r"|(?<=\(over )[0-9]+(?:\.[0-9]+)?(?=\))|(?<=package of )[0-9]+(?:\.[0-9]+)?"
+)
 TEMPLATE_OF = {INVOICE: "invoice.html.j2", STATEMENT: "statement.html.j2"}
 MEMO_TEMPLATE = "memo.html.j2"
 FORMATS = ("pdf", "html")
@@ -41,7 +50,11 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.environment.filters.update(
-            money=self.money, price=self.price, number=self.number, period=period
+            money=self.money,
+            price=self.price,
+            number=self.number,
+            pricing_label=self.pricing_label,
+            period=period,
         )
 
     def money(self, amount: Decimal, currency: str) -> str:
@@ -54,6 +67,11 @@ class Renderer:
 
     def number(self, value: Decimal) -> str:
         return str(format_decimal(value, locale=self.locale, decimal_quantization=False))
+
+    def pricing_label(self, label: str) -> str:
+        """A pricing piece's label ("tier 2 (10000-100000)", "step 1 (over 25)", "package of
+        1000") with its bounds written as `number` writes the quantities beside them."""
+        return BOUNDS.sub(lambda match: self.number(Decimal(match[0])), label)
 
     def check_templates(self) -> None:
         """Compile every template of the folder: a syntax error raises before anything is
