@@ -823,3 +823,24 @@ def test_tier_bounds_are_written_as_the_quantities_beside_them(tmp_path: Path) -
 )
 def test_a_pricing_label_formats_its_bounds_only(label: str, shown: str) -> None:
     assert Renderer(TEMPLATES).pricing_label(label) == shown
+
+
+def test_a_tax_line_prints_its_rate_unless_its_name_says_it(tmp_path: Path) -> None:
+    found = loaded_documents(books(tmp_path))
+    invoice, memo = found["INV-ACME-1-20260101"], found["CM-1"]
+    assert invoice.tax_rates == {"CA sales tax": D("0.1")}
+    renderer = Renderer(TEMPLATES)
+    assert "<td>CA sales tax 10%</td>" in renderer.html(invoice)
+    assert "<td>CA sales tax 10%</td>" in renderer.html(memo)
+    # the demo's taxes: California's rate is printed; VAT's name already says it
+    entries, errors, options = loader.load_file(str(ROOT / "ledgers" / "main.beancount"))
+    assert errors == []
+    demo = {
+        d.id: d
+        for d in documents(
+            entries, cli.ledger_directory(str(ROOT / "ledgers" / "main.beancount"), options)
+        )
+    }
+    assert "<td>California sales tax 7.25%</td>" in renderer.html(demo["INV-ACME-1-20260301"])
+    globex = renderer.html(demo["INV-GLOBEX-1-20260401"])
+    assert "<td>VAT 19% (Germany)</td>" in globex and "19% (Germany) 19%" not in globex

@@ -48,6 +48,7 @@ class Directory(NamedTuple):
     products: dict[str, str]  # product id → name
     taxes: dict[str, str]  # Liabilities:SalesTax… account → the tax's name
     accounts: dict[str, str]  # a customer's account component ("Acme") → its id ("acme")
+    rates: dict[str, Decimal]  # Liabilities:SalesTax… account → its rate (0.0725)
 
 
 class PricingPiece(NamedTuple):
@@ -91,6 +92,9 @@ class Document(NamedTuple):
     taxes: tuple[tuple[str, Decimal], ...]  # (tax name, amount), in posting order
     subtotal: Decimal
     total: Decimal  # subtotal + taxes: what the receivable moves by
+    # tax name → its rate (0.0725), for the taxes whose name does not say it ("California
+    # sales tax", not "VAT 19% (Germany)"): the templates print it beside the name
+    tax_rates: dict[str, Decimal]
     wallet_applied: Decimal = ZERO  # invoices: paid from the customer's credit when issued
 
     @property
@@ -100,7 +104,7 @@ class Document(NamedTuple):
 
 def directory_of(contracts: m.ContractSet | None) -> Directory:
     if contracts is None:
-        return Directory("", {}, {}, {}, {})
+        return Directory("", {}, {}, {}, {}, {})
     catalog = contracts.catalog
     return Directory(
         catalog.company.name,
@@ -108,6 +112,7 @@ def directory_of(contracts: m.ContractSet | None) -> Directory:
         {p.id: p.name for p in catalog.products.values()},
         {t.account: t.name for t in catalog.tax_rates.values()},
         {c.account: c.id for c in contracts.customers},
+        {t.account: t.rate for t in catalog.tax_rates.values()},
     )
 
 
@@ -272,11 +277,15 @@ def document(
     account = receivable(entry)
     total, currency = receivable_total(entry)
     taxes: list[tuple[str, Decimal]] = []
+    rates: dict[str, Decimal] = {}
     for posting in entry.postings:
         number = units(posting)
         if number is not None and posting.account.startswith(SALES_TAX_PARENT):
             name = directory.taxes.get(posting.account, posting.account.rsplit(":", 1)[-1])
             taxes.append((name, -number[0] * sign))
+            rate = directory.rates.get(posting.account)
+            if rate is not None and f"{(rate * 100).normalize():f}%" not in name:
+                rates[name] = rate
     customer_id = str(meta.get("customer") or account.rsplit(":", 1)[-1])
     party = directory.customers.get(customer_id) or Party(entry.payee or customer_id)
     return Document(
@@ -295,6 +304,7 @@ def document(
         taxes=tuple(taxes),
         subtotal=sum((line.amount for line in lines), ZERO),
         total=total * sign,
+        tax_rates=rates,
     )
 
 

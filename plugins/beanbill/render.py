@@ -4,9 +4,9 @@ The templates are `invoice.html.j2`, `memo.html.j2` (credit and debit memos) and
 `statement.html.j2` in a templates folder (the repository's `templates/`); they get the
 `Document` (or `Statement`) as `doc` and the filters
 `money` (Babel, the currency's minor unit), `price` (a unit price, all its digits),
-`number`, `pricing_label` (a pricing piece's label with its tier or package bounds written as
-`number` writes quantities: "tier 1 (0-50,000)") and `period`. Files are named as
-Beancount's `documents` option wants them:
+`number`, `percent` (a tax rate, 0.0725 → "7.25%"), `pricing_label` (a pricing piece's
+label with its tier or package bounds written as `number` writes quantities: "tier 1
+(0-50,000)") and `period`. Files are named as Beancount's `documents` option wants them:
 `<folder>/<the customer's receivable account, one folder per component>/<date>.<id>.<ext>`,
 so that Beancount attaches each to the customer's receivable account on the document's date
 and Fava lists it there.
@@ -21,7 +21,7 @@ import traceback
 from decimal import Decimal
 
 import jinja2
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from beanbill.documents import INVOICE, STATEMENT, Document
 from beanbill.statements import Statement
@@ -54,6 +54,7 @@ class Renderer:
             price=self.price,
             number=self.number,
             pricing_label=self.pricing_label,
+            percent=self.percent,
             period=period,
         )
 
@@ -67,6 +68,10 @@ class Renderer:
 
     def number(self, value: Decimal) -> str:
         return str(format_decimal(value, locale=self.locale, decimal_quantization=False))
+
+    def percent(self, rate: Decimal) -> str:
+        """A rate (0.0725) as a percentage with all its digits: "7.25%"."""
+        return str(format_percent(rate, "#,##0.####%", locale=self.locale))
 
     def pricing_label(self, label: str) -> str:
         """A pricing piece's label ("tier 2 (10000-100000)", "step 1 (over 25)", "package of
