@@ -13,7 +13,13 @@ from beancount import loader
 from beanbill import cli, output
 from tests import test_settlement as settled_books
 from tests.test_adjustments import write_books as write_adjusted_books
-from tests.test_contracts_plugin import ACME, balances, write_books
+from tests.test_contracts_plugin import (
+    ACME,
+    PAYMENTS,
+    balances,
+    write_books,
+    write_metered_books,
+)
 
 
 def test_compile_writes_the_generated_entries(
@@ -192,6 +198,27 @@ def test_a_problem_under_the_current_folder_is_named_from_it(
     assert cli.main(["check", "main.beancount"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("contracts/customers/acme.yaml:10: customer acme: contract ACME-1: ")
+
+
+def test_a_file_named_inside_a_message_is_named_as_the_problems_file_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`first at contracts/customers/acme.yaml:3`, not the absolute path: the same form as the
+    `file:line` the problem is printed at."""
+    product = "payments: {name: Payments, metric: payments, revenue_rule: subscription}"
+    usage = "timestamp,customer,metric,quantity,amount,event_id\n"
+    usage += "2026-01-10,acme,payments,1,10.00,e1\n2026-01-11,acme,payments,1,12.00,e1\n"
+    write_metered_books(tmp_path, PAYMENTS, product, usage)
+    globex = PAYMENTS.replace("id: acme", "id: globex").replace("account: Acme", "account: Globex")
+    (tmp_path / "contracts" / "customers" / "globex.yaml").write_text(globex)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check", "main.beancount"]) == 1
+    assert capsys.readouterr().err.splitlines()[:2] == [
+        'contracts/customers/globex.yaml:3: customer globex: contract id "ACME-1" is used '
+        "twice (first at contracts/customers/acme.yaml:3)",
+        'contracts/usage/events.csv:3: usage: event_id "e1" of customer acme repeats '
+        "contracts/usage/events.csv:2 with different values",
+    ]
 
 
 def test_check_says_to_fix_the_contracts_first(

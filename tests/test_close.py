@@ -138,6 +138,23 @@ def test_a_contract_edit_that_changes_a_closed_invoice_fails_at_the_contract(
     assert len(errors) == 2
 
 
+def test_the_close_file_in_a_message_is_named_as_the_problems_file_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the current folder, as the `file:line` the problem is printed at."""
+    closed_books(tmp_path)
+    contract = tmp_path / "contracts" / "customers" / "acme.yaml"
+    contract.write_text(ACME.replace('price: "300.00"', 'price: "310.00"'))
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert cli.main(["check", "main.beancount"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"contracts/customers/acme.yaml:3: invoice {JAN} of the closed month 2026-01 changed "
+        "since the close (closed/2026-01.beancount:8; `beanbill diff` says what changed): "
+        f"{HOW_TO_CORRECT}"
+    )
+
+
 def test_a_payment_moved_within_a_closed_month_is_caught_though_no_balance_moved(
     tmp_path: Path,
 ) -> None:

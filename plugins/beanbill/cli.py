@@ -37,7 +37,7 @@ from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months
 from beanbill.plugins.contracts import last_contracts
 from beanbill.plugins.contracts import parse_config as contracts_config
-from beanbill.problems import meant_hint, meant_note
+from beanbill.problems import meant_hint, meant_note, shown
 from beanbill.receivables import default_as_of, invoice_rows
 from beanbill.render import FORMATS as RENDER_FORMATS
 from beanbill.render import Renderer, document_path, template_problem
@@ -79,14 +79,6 @@ def format_error(error: Any) -> str:
     the current folder when it is under it (`contracts/customers/acme.yaml:11`)."""
     source = error.source or {}
     return f"{shown(str(source.get('filename', '?')))}:{source.get('lineno', 0)}: {error.message}\n"
-
-
-def shown(filename: str) -> str:
-    """`filename` relative to the current folder, when it is under it."""
-    if not os.path.isabs(filename):
-        return filename  # "<beanbill.plugins.contracts>", "<load>"
-    relative = os.path.relpath(filename)
-    return filename if relative.startswith(os.pardir) else relative
 
 
 def in_contracts(errors: Sequence[Any], options: dict[str, Any]) -> int:
@@ -592,7 +584,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 where = str(args.map)
             else:
                 source = finder.meta(problem.entry.meta)
-                where = f"{source.get('filename', '?')}:{source.get('lineno', 0)}"
+                where = f"{shown(str(source.get('filename', '?')))}:{source.get('lineno', 0)}"
             sys.stderr.write(f"{where}: {problem.message}\n")
         return refuse(args, f"{len(problems)} problem(s)")
     if args.format in LAYOUTS:

@@ -32,6 +32,7 @@ from beancount.ops.balance import get_balance_tolerance
 from beanbill.books import is_invoice, units
 from beanbill.ledger import RECOGNITION_FILE
 from beanbill.periods import add_months, month_end
+from beanbill.problems import shown
 from beanbill.rules import TO_BE_INVOICED
 
 CLOSED = "beanbill-closed"
@@ -493,4 +494,4 @@ def balance_problems(
 
 
 def where(entry: data.Directive) -> str:
-    return f"{entry.meta.get('filename', '?')}:{entry.meta.get('lineno', 0)}"
+    return f"{shown(str(entry.meta.get('filename', '?')))}:{entry.meta.get('lineno', 0)}"

@@ -22,7 +22,7 @@ from yaml.nodes import Node
 
 from beanbill import model as m
 from beanbill.money import known_currencies
-from beanbill.problems import Problem, meant_hint, meant_note, subject
+from beanbill.problems import Problem, at, meant_hint, meant_note, shown, subject
 from beanbill.usage import read_usage
 from beanbill.yamlread import (
     Document,
@@ -1162,7 +1162,8 @@ def _check_unique(customers: list[m.Customer], out: Collector) -> list[m.Custome
                 clashes.append(
                     Problem(
                         source,
-                        f'{subject(customer.id)}{kind} "{value}" is used twice (first at {first})',
+                        f'{subject(customer.id)}{kind} "{value}" is used twice '
+                        f"(first at {at(first)})",
                     )
                 )
             mine.setdefault(key, source)
@@ -1339,7 +1340,7 @@ def read_folder(folder: str) -> FolderTexts:
     files_read = [folder, catalog_file]
     if not os.path.isfile(catalog_file):
         problem = Problem(
-            m.Source(catalog_file, 0), f"no catalog.yaml in the contracts folder {folder}"
+            m.Source(catalog_file, 0), f"no catalog.yaml in the contracts folder {shown(folder)}"
         )
         return FolderTexts(folder, None, [], [], (folder,), [problem])
     unreadable: list[Problem] = []

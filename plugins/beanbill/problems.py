@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,6 +24,24 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.source}: {self.message}"
+
+
+def shown(filename: str) -> str:
+    """`filename` relative to the current folder, when it is under it: how every file is named
+    to the user, at the start of a problem (`contracts/customers/acme.yaml:11: ...`) and inside
+    its message (`first at contracts/customers/acme.yaml:28`), so both read the same."""
+    if not os.path.isabs(filename):
+        return filename  # "<beanbill.plugins.contracts>", "<load>", or relative already
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:  # pragma: no cover - another drive on Windows
+        return filename
+    return filename if relative.startswith(os.pardir) else relative
+
+
+def at(source: Source) -> str:
+    """`file:line` of `source` inside a message, the file named as `shown` names it."""
+    return f"{shown(source.file)}:{source.line}"
 
 
 def subject(customer: str | None = None, contract: str | None = None) -> str:

@@ -24,6 +24,7 @@ import jinja2
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from beanbill.documents import INVOICE, STATEMENT, Document
+from beanbill.problems import shown
 from beanbill.statements import Statement
 
 # The bounds in the labels `pricing.py` gives tiers, steps and packages ("tier 2
@@ -115,11 +116,11 @@ def template_problem(error: jinja2.TemplateError, templates: str) -> str:
     where = ""
     if isinstance(error, jinja2.TemplateSyntaxError):
         name = error.filename or os.path.join(templates, str(error.name))
-        where = f"{name}:{error.lineno}: "
+        where = f"{shown(name)}:{error.lineno}: "
     else:
         frames = [
             f for f in traceback.extract_tb(error.__traceback__) if f.filename.endswith(".j2")
         ]
         if frames:
-            where = f"{frames[-1].filename}:{frames[-1].lineno}: "
+            where = f"{shown(frames[-1].filename)}:{frames[-1].lineno}: "
     return f"{where}template error: {error.message or error}"

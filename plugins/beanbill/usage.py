@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import Problem, meant_hint, misspelt_as
+from beanbill.problems import Problem, at, meant_hint, misspelt_as
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
@@ -131,7 +131,7 @@ def read_usage(
                         Problem(
                             source,
                             f'usage: event_id "{event.event_id}" of customer {event.customer} '
-                            f"repeats {first.source} with different values",
+                            f"repeats {at(first.source)} with different values",
                         )
                     )
                     continue

@@ -44,7 +44,7 @@ from beanbill.compiler import Compiled, compile_texts, default_until
 from beanbill.ledger import BeanbillError, internal_error, paused_garbage_collector, to_error
 from beanbill.load import read_folder
 from beanbill.model import Source
-from beanbill.problems import Problem, subject
+from beanbill.problems import Problem, shown, subject
 from beanbill.yamlread import FIRST_YEAR, LAST_YEAR
 
 __plugins__ = ("compile_contracts",)
@@ -90,7 +90,9 @@ def parse_config(config: str | None, ledger_file: str) -> ContractsConfig:
     folder = os.path.normpath(os.path.join(ledger_dir, path))
     root = repository_root(ledger_dir)
     if not is_inside(os.path.realpath(folder), os.path.realpath(root)):
-        raise ValueError(f"the contracts folder {folder} is outside the ledger's repository {root}")
+        raise ValueError(
+            f"the contracts folder {shown(folder)} is outside the ledger's repository {shown(root)}"
+        )
     return ContractsConfig(folder, until or default_until())
 
 

@@ -35,6 +35,7 @@ from beancount.core import account, data
 from beanbill.active import ActiveAccounts
 from beanbill.books import id_prefixes, is_invoice
 from beanbill.ledger import BeanbillError, internal_error
+from beanbill.problems import shown
 
 __plugins__ = ("file_documents",)
 
@@ -56,7 +57,9 @@ def file_documents(
     ledger = options_map.get("filename") or "<string>"
     folder = os.path.join(os.path.dirname(os.path.abspath(ledger)), (config or "documents").strip())
     if not os.path.isdir(folder):
-        message = f"documents folder {folder} does not exist (render into it: beanbill render)"
+        message = (
+            f"documents folder {shown(folder)} does not exist (render into it: beanbill render)"
+        )
         return entries, [DocumentsError(data.new_metadata(ledger, 0), message, None)]
     # Fava watches the documents folders (a newly rendered PDF reloads the books) and uploads
     # into the first; Beancount's own option only reads them when the ledger is parsed.
