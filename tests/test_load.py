@@ -11,6 +11,7 @@ import datetime
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,8 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from beanbill import model as m
+from beanbill import usage
 from beanbill.load import load_folder, load_texts
-from beanbill.problems import Problem
+from beanbill.problems import Problem, likely_meant
 from beanbill.yamlread import Document, Invalid
 
 CATALOG_FILE = "catalog.yaml"
@@ -1913,6 +1915,14 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
             'usage: unknown customer "ACME" (did you mean "acme"? customer ids are case-sensitive)',
         ),
         (
+            "2026-02-03,acmee,api_calls,10,e9,eu\n",
+            'usage: unknown customer "acmee" (did you mean "acme"?)',
+        ),
+        (
+            "2026-02-03,Globx,api_calls,10,e9,eu\n",
+            'usage: unknown customer "Globx" (did you mean "globex"?)',
+        ),
+        (
             "2026-02-03,acme,api_cals,10,e9,eu\n",
             'usage: unknown metric "api_cals" (did you mean "api_calls"? metrics of the catalog: '
             "api_calls)",
@@ -1956,6 +1966,8 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
     ids=[
         "unknown customer",
         "customer id in capitals",
+        "misspelt customer id",
+        "misspelt customer id in capitals",
         "misspelt metric",
         "unknown metric",
         "words for a number",
@@ -1978,6 +1990,25 @@ def test_usage_row_problem(row: str, message: str) -> None:
     assert problems == [(USAGE_FILE, 4, message)]
     assert contract_set is not None
     assert [e.source.line for e in contract_set.usage] == [2]  # the bad row is left out
+
+
+def test_unknown_customers_are_matched_once_each_and_only_for_the_rows_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Spelling against 10,000 customers is slow: not for a wrong export's every row."""
+    matched: list[str] = []
+
+    def counted(word: str, choices: Iterable[str]) -> str | None:
+        matched.append(word)
+        return likely_meant(word, choices)
+
+    monkeypatch.setattr(usage, "likely_meant", counted)
+    rows = [f"2026-02-03,nobody{i},api_calls,10,e{i},eu\n" for i in range(300)]
+    rows += ["2026-02-03,nobody0,api_calls,10,f0,eu\n"] * 2
+    _, problems = load(usage=[(USAGE_FILE, HEADER + "".join(rows[-2:] + rows[:299]))])
+    assert len(problems) == usage.MAX_LISTED + 1
+    # 100 rows listed: nobody0 three times (matched once), then nobody1 to nobody97
+    assert matched == [f"nobody{i}" for i in range(usage.MAX_LISTED - 2)]
 
 
 def test_usage_identical_duplicate_counts_once() -> None:

@@ -13,12 +13,12 @@ import datetime
 import io
 import operator
 import re
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator
 from decimal import Decimal
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import Problem, at, meant_hint, misspelt_as
+from beanbill.problems import Problem, at, likely_meant, meant_hint, misspelt_as
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
@@ -80,7 +80,7 @@ def read_usage(
     Rows of the `skipped` customers (known, but left out for their own problems) are ignored.
     """
     metrics = {p.metric for p in catalog.products.values() if p.metric}
-    folded = {customer.casefold(): customer for customer in customers}  # for a hint
+    hints = CustomerHints(customers)
     events: list[m.UsageEvent] = []
     problems: list[Problem] = []
     seen: dict[tuple[str, str], m.UsageEvent] = {}
@@ -117,7 +117,11 @@ def read_usage(
             if not "".join(row).strip():
                 continue
             try:
-                event = _event(row, layout, source, metrics, customers, folded)
+                event = _event(row, layout, source, metrics, customers)
+            except UnknownCustomer as error:
+                hint = "" if bad_rows.full else hints.note(error.customer)  # counted, not listed
+                bad_rows.add(Problem(source, f"usage: {error}{hint}"))
+                continue
             except ValueError as error:
                 bad_rows.add(Problem(source, f"usage: {error}"))
                 continue
@@ -155,8 +159,13 @@ class RowProblems:
         self.unlisted = 0
         self.first_unlisted: m.Source | None = None
 
+    @property
+    def full(self) -> bool:
+        """Whether a problem added now is only counted."""
+        return self.listed >= MAX_LISTED
+
     def add(self, problem: Problem) -> None:
-        if self.listed < MAX_LISTED:
+        if not self.full:
             self.problems.append(problem)
             self.listed += 1
             return
@@ -172,6 +181,42 @@ class RowProblems:
                     f"problems too (only the first {MAX_LISTED} are listed); they are left out",
                 )
             )
+
+
+class UnknownCustomer(ValueError):
+    """A row's customer id that no customer file has."""
+
+    def __init__(self, customer: str) -> None:
+        super().__init__(f'unknown customer "{customer}"')
+        self.customer = customer
+
+
+class CustomerHints:
+    """The customer a row's unknown id likely means: the same id in another case, or a close
+    spelling ("acmee" for "acme"). Worked out once per id and only for the rows listed: a
+    wrong export repeats one id on every row, and there may be 10,000 customers to match."""
+
+    def __init__(self, customers: Collection[str]) -> None:
+        self.customers = customers
+        self.folded: dict[str, str] | None = None  # the customer ids by their case-folded form
+        self.notes: dict[str, str] = {}
+
+    def note(self, customer: str) -> str:
+        """' (did you mean "acme"?)' after the problem, or ''."""
+        note = self.notes.get(customer)
+        if note is None:
+            note = self.notes[customer] = self._note(customer)
+        return note
+
+    def _note(self, customer: str) -> str:
+        if self.folded is None:
+            self.folded = {known.casefold(): known for known in self.customers}
+        word = customer.casefold()
+        meant = self.folded.get(word)
+        if meant is not None:
+            return f' (did you mean "{meant}"? customer ids are case-sensitive)'
+        close = likely_meant(word, self.folded)
+        return f' (did you mean "{self.folded[close]}"?)' if close is not None else ""
 
 
 def _same(a: m.UsageEvent, b: m.UsageEvent) -> bool:
@@ -204,15 +249,12 @@ def _event(
     source: m.Source,
     metrics: set[str],
     customers: Collection[str],
-    folded: Mapping[str, str],  # the customer ids by their case-folded form
 ) -> m.UsageEvent:
     if len(row) != layout.width:
         raise ValueError(f"row has {len(row)} cells, the header has {layout.width}")
     customer = row[layout.customer].strip()
     if customer not in customers:
-        meant = folded.get(customer.casefold())
-        hint = f' (did you mean "{meant}"? customer ids are case-sensitive)' if meant else ""
-        raise ValueError(f'unknown customer "{customer}"{hint}')
+        raise UnknownCustomer(customer)
     metric = row[layout.metric].strip()
     if metric not in metrics:
         known = ", ".join(sorted(metrics)) or "none"
