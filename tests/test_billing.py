@@ -759,17 +759,72 @@ def test_usage_outside_every_contract_period_is_a_problem_at_its_line() -> None:
         "2026-01-10,acme,api_calls,100,e1",
         "2026-05-10,acme,api_calls,100,e2",  # after the contract ended
         "2026-01-11,acme,storage_gb,5,e3",  # no line of the contract measures storage
+        "2025-12-20,acme,api_calls,100,e4",  # before it started
         file="usage/2026.csv",
     )
     result = billed_with_problems([simple([API_PER_UNIT], end="2026-03-31")], [events])
-    assert [(p.source.file, p.source.line) for p in result.problems] == [
-        ("usage/2026.csv", 3),
-        ("usage/2026.csv", 4),
+    fix = "so no invoice bills it; remove the row, or correct its"
+    assert [(p.source.file, p.source.line, p.message) for p in result.problems] == [
+        (
+            "usage/2026.csv",
+            3,
+            "usage: event of customer acme, metric api_calls on 2026-05-10 is after the "
+            f"customer's contract with that metric ends (C-1: 2026-01-01 to 2026-03-31), {fix} "
+            "date or customer",
+        ),
+        (
+            "usage/2026.csv",
+            4,
+            "usage: event of customer acme, metric storage_gb on 2026-01-11: no contract of the "
+            f"customer has a line with that metric, {fix} customer or metric",
+        ),
+        (
+            "usage/2026.csv",
+            5,
+            "usage: event of customer acme, metric api_calls on 2025-12-20 is before the "
+            f"customer's contract with that metric starts (C-1: 2026-01-01 to 2026-03-31), {fix} "
+            "date or customer",
+        ),
     ]
-    assert all("falls in no billing period" in p.message for p in result.problems)
-    assert "customer acme" in result.problems[0].message
     # the events inside the contract are still billed
     assert only(result.invoices[0], "api-calls").quantity == 100
+
+
+def test_usage_between_contracts_names_each_of_them() -> None:
+    events = usage_csv("2026-04-10,acme,api_calls,100,e1")
+    two = customer(
+        [
+            contract(
+                "C-1", [phase("2026-01-01", [API_PER_UNIT])], start="2026-01-01", end="2026-03-31"
+            ),
+            contract("C-2", [phase("2026-06-01", [API_PER_UNIT])], start="2026-06-01"),
+        ]
+    )
+    result = billed_with_problems([two], [events])
+    assert [p.message for p in result.problems] == [
+        "usage: event of customer acme, metric api_calls on 2026-04-10 falls in no billing "
+        "period of a line with that metric (C-1: 2026-01-01 to 2026-03-31; C-2: from "
+        "2026-06-01, no end; billed up to 2026-12-31), so no invoice bills it; remove the row, "
+        "or correct its date or customer"
+    ]
+
+
+def test_usage_past_the_horizon_waits_only_when_a_later_run_could_bill_it() -> None:
+    events = usage_csv("2027-02-10,acme,api_calls,100,e1")
+    ended = simple([API_PER_UNIT], end="2026-12-31")
+    result = billed_with_problems([ended], [events])
+    assert [(p.source.line, p.message) for p in result.problems] == [
+        (
+            2,
+            "usage: event of customer acme, metric api_calls on 2027-02-10 is after the "
+            "customer's contract with that metric ends (C-1: 2026-01-01 to 2026-12-31), so no "
+            "invoice bills it; remove the row, or correct its date or customer",
+        )
+    ]
+    # an evergreen contract, or one that renews without an end, may bill it in a later run
+    assert billed_with_problems([simple([API_PER_UNIT], end=None)], [events]).problems == ()
+    renewing = simple([API_PER_UNIT], end="2026-12-31", renewal="{term_months: 12}")
+    assert billed_with_problems([renewing], [events]).problems == ()
 
 
 def test_usage_two_contract_lines_would_both_bill_is_a_problem() -> None:

@@ -798,19 +798,80 @@ class Engine:
             )
 
     def report_unused_usage(self) -> None:
-        """Events in no billing period; those after `until` are not billed yet, not wrong (an
-        evergreen contract's periods stop at `until`)."""
+        """Events in no billing period. Those after `until` wait for a later run (an evergreen
+        contract's periods stop at `until`), unless no contract could ever bill them: dated
+        after every contract of the customer with that metric ended, or with none."""
+        customers = {customer.id: customer for customer in self.contracts.customers}
+        spans_of: dict[tuple[str, str], list[tuple[str, Span]]] = {}  # by (customer, metric)
         for event in self.usage.unused():
-            if event.date > self.until:
+            spans = spans_of.get((event.customer, event.metric))
+            if spans is None:
+                owner = customers.get(event.customer)
+                spans = spans_of[event.customer, event.metric] = [
+                    (contract.id, span)
+                    for contract in (owner.contracts if owner is not None else ())
+                    if (span := metered_span(contract, event.metric, self.catalog.products))
+                ]
+            if event.date > self.until and any(
+                end is None or event.date <= end for _, (_, end) in spans
+            ):
                 continue
-            self.problems.append(
-                Problem(
-                    event.source,
-                    f"usage: event of customer {event.customer}, metric {event.metric} on "
-                    f"{event.date} falls in no billing period of a contract line with that metric"
-                    f" (billed up to {self.until})",
-                )
-            )
+            self.problems.append(Problem(event.source, unused_usage(event, spans, self.until)))
+
+
+Span = tuple[datetime.date, datetime.date | None]  # first and last day; None: no end
+
+
+def metered_span(contract: m.Contract, metric: str, products: dict[str, m.Product]) -> Span | None:
+    """The first and last day `contract` meters `metric` (no last day when it renews up to the
+    horizon or is evergreen); None when no line of it does."""
+    phases = [
+        phase
+        for phase in contract.phases
+        if any(
+            (product := products.get(line.product)) is not None and product.metric == metric
+            for line in phase.lines
+        )
+    ]
+    if not phases:
+        return None
+    if phases[-1] is not contract.phases[-1]:
+        return phases[0].start, phases[-1].end
+    end = contract.end
+    if end is not None and contract.renewal is not None:
+        end = contract.renewal.end  # renewal terms repeat the last phase's lines
+    return phases[0].start, end
+
+
+def unused_usage(
+    event: m.UsageEvent, spans: Sequence[tuple[str, Span]], until: datetime.date
+) -> str:
+    """Why no invoice bills `event`, naming the customer's contracts with its metric, and what
+    to do about it."""
+    head = f"usage: event of customer {event.customer}, metric {event.metric} on {event.date}"
+    if not spans:
+        return (
+            f"{head}: no contract of the customer has a line with that metric, so no invoice "
+            "bills it; remove the row, or correct its customer or metric"
+        )
+    named = "; ".join(
+        f"{contract_id}: {start} to {end}" if end else f"{contract_id}: from {start}, no end"
+        for contract_id, (start, end) in spans
+    )
+    which = (
+        "the customer's contract with that metric"
+        if len(spans) == 1
+        else "every contract of the customer with that metric"
+    )
+    if all(event.date < start for _, (start, _) in spans):
+        why = f"is before {which} starts ({named})"
+    elif all(end is not None and event.date > end for _, (_, end) in spans):
+        why = f"is after {which} ends ({named})"
+    else:
+        why = (
+            f"falls in no billing period of a line with that metric ({named}; billed up to {until})"
+        )
+    return f"{head} {why}, so no invoice bills it; remove the row, or correct its date or customer"
 
 
 @dataclass(frozen=True)
