@@ -476,7 +476,8 @@ CATALOG_CASES = [
         "currency: USD",
         "currency: usd",
         "usd",
-        'company currency "usd" is not an ISO 4217 currency code',
+        'company currency "usd" is not an ISO 4217 currency code (did you mean "USD"? codes are '
+        "upper case)",
     ),
     (
         "unknown currency",
@@ -672,8 +673,8 @@ CUSTOMER_CASES = [
         "reason: Promo}",
         "reason: Promo, memo: x}",
         "memo: x",
-        'customer acme: adjustment: unknown key "memo" (allowed keys: amount, date, id, reason, '
-        "type)",
+        'customer acme: credit CR-ACME-1: unknown key "memo" (allowed keys: amount, date, id, '
+        "reason, type)",
     ),
     # wrong types
     (
@@ -1118,6 +1119,28 @@ CUSTOMER_CASES = [
         IN_ACME + 'currency "$" is not an ISO 4217 currency code',
     ),
     (
+        "contract currency in lower case",
+        "    payment_terms: net 15\n",
+        "    payment_terms: net 15\n    currency: eur\n",
+        "currency: eur",
+        IN_ACME + 'currency "eur" is not an ISO 4217 currency code (did you mean "EUR"? codes are '
+        "upper case)",
+    ),
+    (
+        "credit without amount",
+        'date: 2026-02-01, amount: "500.00", reason: Promo}',
+        "date: 2026-02-01, reason: Promo}",
+        "type: credit, id: CR-ACME-1",
+        'customer acme: credit CR-ACME-1: "amount" is required',
+    ),
+    (
+        "adjustment key given twice",
+        'date: 2026-02-01, amount: "500.00"',
+        'date: 2026-02-01, date: 2026-02-02, amount: "500.00"',
+        "type: credit, id: CR-ACME-1",
+        'customer acme: adjustment CR-ACME-1: key "date" is given twice (first on line 42)',
+    ),
+    (
         "payment terms in days",
         "payment_terms: net 15",
         "payment_terms: 15 days",
@@ -1358,7 +1381,7 @@ CUSTOMER_CASES = [
         "    end: 2027-01-14\n",
         "    end: 2027-01-14\n    end: 2027-06-30\n",
         "2027-06-30",
-        'customer acme: contract: key "end" is given twice (first on line 9)',
+        IN_ACME + 'key "end" is given twice (first on line 9)',
     ),
     (
         "unclosed bracket",
@@ -1542,7 +1565,8 @@ def test_a_bad_account_or_currency_of_the_customer_does_not_hide_its_contracts_p
         (
             ACME_FILE,
             line_of(acme, "usd"),
-            'customer acme: currency "usd" is not an ISO 4217 currency code',
+            'customer acme: currency "usd" is not an ISO 4217 currency code (did you mean "USD"? '
+            "codes are upper case)",
         ),
         (
             ACME_FILE,

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import NamedTuple, TypeVar
 
-from yaml.nodes import Node
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from beanbill import model as m
 from beanbill.money import known_currencies
@@ -55,6 +55,7 @@ COMPONENT_RE = re.compile(r"[A-Z0-9][A-Za-z0-9-]*")
 ACCOUNT_RE = re.compile(r"(Assets|Liabilities|Equity|Income|Expenses)(:[A-Z0-9][A-Za-z0-9-]*)+")
 TERMS_RE = re.compile(r"net (\d{1,4})|due on receipt")
 EVERY_RE = re.compile(r"every (\d{1,3}) months?")
+ADJUSTMENT_TYPES = ("credit_memo", "debit_memo", "write_off", "credit", "refund")
 CADENCES = {"monthly": 1, "quarterly": 3, "semi_annual": 6, "annual": 12}
 ONE_TIME = "one_time"
 
@@ -171,10 +172,37 @@ def _term_months(node: Node) -> int:
     return months
 
 
+def fields_of(doc: Document, node: Node, what: str) -> Fields:
+    """The `Fields` of a contract or an adjustment; a problem with its keys (a key given twice)
+    names it by its id, when it has one: `contract ACME-1: key "end" is given twice`."""
+    try:
+        return Fields(doc, node, what)
+    except Invalid as error:
+        named = _written_id(node)
+        if named is None:
+            raise
+        raise Invalid(error.node, f"{what} {named}{error.message.removeprefix(what)}") from error
+
+
+def _written_id(node: Node) -> str | None:
+    """The `id` a mapping gives, as written, read without `Fields`."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == "id" and isinstance(value, ScalarNode):
+                return str(value.value)
+    return None
+
+
 def _currency(node: Node, what: str) -> str:
     code = as_str(node, what)
     if code not in known_currencies():
-        raise Invalid(node, f'{what} "{code}" is not an ISO 4217 currency code')
+        upper = code.upper()
+        hint = (
+            f' (did you mean "{upper}"? codes are upper case)'
+            if upper in known_currencies()
+            else ""
+        )
+        raise Invalid(node, f'{what} "{code}" is not an ISO 4217 currency code{hint}')
     return code
 
 
@@ -413,7 +441,7 @@ class CustomerReader:
 
     def contract(self, node: Node, currency: str) -> m.Contract:
         doc = self.doc
-        f = Fields(doc, node, "contract")
+        f = fields_of(doc, node, "contract")
         contract_id = as_str(
             f.required("id"), "contract id", ID_RE, " (use letters, digits, -, _ and .)"
         )
@@ -847,8 +875,11 @@ class CustomerReader:
 
     def adjustment(self, node: Node) -> m.Adjustment:
         doc = self.doc
-        f = Fields(doc, node, "adjustment")
+        f = fields_of(doc, node, "adjustment")
         kind = as_str(f.required("type"), "adjustment type")
+        if kind in ADJUSTMENT_TYPES:
+            # a problem with the keys names the adjustment: `credit CR-1: "amount" is required`
+            f.what = f"{kind} {self._adjustment_id(n, kind)}" if (n := f.optional("id")) else kind
         date = as_date(f.required("date"), f"{kind}: date")
         reason = as_str(n, f"{kind}: reason") if (n := f.optional("reason")) else ""
         source = doc.source(node)
@@ -876,8 +907,12 @@ class CustomerReader:
             )
         elif kind == "write_off":
             invoice = as_str(f.required("invoice"), "write_off: invoice", ID_RE)
+            write_off_id = (
+                self._adjustment_id(n, kind) if (n := f.optional("id")) else f"WO-{invoice}"
+            )
+            f.what = f"write_off {write_off_id}"
             result = m.WriteOff(
-                id=self._adjustment_id(n, kind) if (n := f.optional("id")) else f"WO-{invoice}",
+                id=write_off_id,
                 date=date,
                 invoice=invoice,
                 reason=reason,
@@ -893,9 +928,14 @@ class CustomerReader:
                 source=source,
             )
         elif kind == "refund":
-            default_id = f"RF-{self.customer_id}-{date:%Y%m%d}"
+            refund_id = (
+                self._adjustment_id(n, kind)
+                if (n := f.optional("id"))
+                else f"RF-{self.customer_id}-{date:%Y%m%d}"
+            )
+            f.what = f"refund {refund_id}"
             result = m.Refund(
-                id=self._adjustment_id(n, kind) if (n := f.optional("id")) else default_id,
+                id=refund_id,
                 date=date,
                 amount=self._positive(f.required("amount"), "refund: amount"),
                 from_=_enum(f.required("from"), "refund: from", m.RefundSource),
