@@ -387,6 +387,37 @@ def test_a_map_with_wrong_erp_settings_is_refused(
     assert code == 1 and message in err
 
 
+def test_every_problem_of_a_map_is_said_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = "xero: {currency: usd}\nsap: {a: 1}\nacounts: {}\n"
+    code, rows, err = erp_export(tmp_path, capsys, "xero", settings)
+    assert code == 1 and rows == []
+    path = tmp_path / "map.yaml"
+    assert err.splitlines() == [
+        f"{path}: xero: currency 'usd' is not an ISO 4217 currency code (did you mean \"USD\"? "
+        "codes are upper case)",
+        f"{path}: unknown key 'sap' (a map has accounts, quickbooks, xero, netsuite)",
+        f"{path}: unknown key 'acounts' (did you mean \"accounts\"? a map has accounts, "
+        "quickbooks, xero, netsuite)",
+        "beanbill export: 3 problems in the map; nothing written",
+    ]
+
+
+def test_a_yaml_syntax_error_in_the_map_is_at_its_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "map.yaml"
+    path.write_text('accounts:\n  "Income:*": "4000"\n xero: {tax_rate: x}\n')
+    code, out, err = export(tmp_path, capsys, "--map", str(path))
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        f"{path}:3: YAML syntax error: expected <block end>, but found '<block mapping start>' "
+        "(while parsing a block mapping that starts on line 1)",
+        "beanbill export: 1 problem in the map; nothing written",
+    ]
+
+
 def test_an_erp_layout_needs_a_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = export(tmp_path, capsys, "--format", "quickbooks")
     assert code == 1 and out == ""

@@ -30,7 +30,7 @@ from beanbill.books import read_settlement
 from beanbill.closing import CLOSED, close_month, format_closing, month_label
 from beanbill.documents import Directory, Document, directory_of, documents, select
 from beanbill.erp import LAYOUTS, Context
-from beanbill.export import JournalLine, journal_lines, read_map, totals
+from beanbill.export import JournalLine, MapError, journal_lines, read_map, totals
 from beanbill.ledger import GENERATED_PREFIX, BeanbillError, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
@@ -570,8 +570,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                 account_map = read_map(file.read(), args.map)
         except OSError as error:
             return refuse(args, f"cannot read the map {args.map} ({error.strerror or error})")
-        except ValueError as error:
-            return refuse(args, str(error))
+        except MapError as error:
+            sys.stderr.writelines(f"{said}\n" for said in error.problems)
+            return refuse(args, f"{counted(error.problems, 'problem')} in the map")
     entries, errors, options = load(args.ledger)
     if errors:
         print_errors(errors, options, args.command)

@@ -36,6 +36,8 @@ from beancount.core import data
 
 from beanbill.books import units
 from beanbill.ledger import sort_key
+from beanbill.money import currency_hint, known_currencies
+from beanbill.problems import meant_hint
 
 ZERO = Decimal(0)
 
@@ -78,53 +80,86 @@ class ExportProblem(NamedTuple):
     message: str
 
 
+class MapError(ValueError):
+    """The problems of a map file, each `file: message` (a YAML syntax error `file:line:`)."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = tuple(problems)
+
+
 def read_map(text: str, source: str) -> AccountMap:
-    """Parse a map file; raise ValueError with a message naming `source`. Every value is read
-    as the text written (YAML's base loader): an ERP account code is a name, and YAML's own
-    types would read `0100` as the octal number 64 and `1200.10` as 1200.1."""
+    """Parse a map file; raise MapError with every problem found, each naming `source`. Every
+    value is read as the text written (YAML's base loader): an ERP account code is a name, and
+    YAML's own types would read `0100` as the octal number 64 and `1200.10` as 1200.1."""
     try:
         document = yaml.load(text, Loader=yaml.BaseLoader)  # strings, lists and mappings only
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{source}:{mark.line + 1}" if mark else source
+        problem = error.problem or str(error)
+        context, start = error.context, error.context_mark
+        if context and not context.startswith("while"):
+            problem = f"{context}, {problem}"
+        elif context and start and mark and start.line < mark.line:
+            problem += f" ({context} that starts on line {start.line + 1})"
+        raise MapError([f"{where}: YAML syntax error: {problem}"]) from error
     except yaml.YAMLError as error:
-        raise ValueError(f"{source}: not valid YAML ({error})") from error
+        raise MapError([f"{source}: not valid YAML ({error})"]) from error
+    problems: list[str] = []
     accounts = document.get("accounts") if isinstance(document, dict) else None
     if not isinstance(accounts, dict) or not accounts:
-        raise ValueError(
+        problems.append(
             f'{source}: needs "accounts:", a mapping of account patterns to ERP accounts'
         )
+        accounts = {}
     patterns = []
     for pattern, target in accounts.items():
         if not isinstance(target, str) or target == "":
-            raise ValueError(f"{source}: {pattern!r}: map each account pattern to an ERP account")
+            problems.append(f"{source}: {pattern!r}: map each account pattern to an ERP account")
         patterns.append((pattern, target))
     settings = {}
-    for key, value in document.items():
+    for key, value in document.items() if isinstance(document, dict) else ():
         if key == "accounts":
             continue
         if key not in ERP_SETTINGS:
             known = ", ".join(["accounts", *ERP_SETTINGS])
-            raise ValueError(f"{source}: unknown key {key!r} (a map has {known})")
-        settings[key] = read_settings(key, value, source)
+            hint = meant_hint(key, ["accounts", *ERP_SETTINGS])
+            problems.append(f"{source}: unknown key {key!r} ({hint}a map has {known})")
+            continue
+        settings[key] = read_settings(key, value, source, problems)
+    if problems:
+        raise MapError(problems)
     return AccountMap(tuple(patterns), settings)
 
 
-def read_settings(erp: str, value: object, source: str) -> dict[str, str]:
+def read_settings(erp: str, value: object, source: str, problems: list[str]) -> dict[str, str]:
+    """The settings of `erp` in the map; each problem is added to `problems`."""
     allowed = ERP_SETTINGS[erp]
     if not isinstance(value, dict):
-        raise ValueError(f"{source}: {erp}: give its settings ({', '.join(sorted(allowed))})")
+        problems.append(f"{source}: {erp}: give its settings ({', '.join(sorted(allowed))})")
+        return {}
     settings = {}
     for key, setting in value.items():
         if key not in allowed:
-            raise ValueError(
+            problems.append(
                 f"{source}: {erp}: unknown setting {key!r} (it takes {', '.join(sorted(allowed))})"
             )
-        if not isinstance(setting, str) or setting == "":
-            raise ValueError(f"{source}: {erp}: {key} must be a text or a number")
-        settings[key] = setting
+        elif not isinstance(setting, str) or setting == "":
+            problems.append(f"{source}: {erp}: {key} must be a text or a number")
+        else:
+            settings[key] = setting
     date_format = settings.get("date_format")
     if date_format is not None and not reads_back(date_format):
-        raise ValueError(
+        problems.append(
             f"{source}: {erp}: date_format {date_format!r} does not write a whole date "
             'that reads back (e.g. "%m/%d/%Y")'
+        )
+    currency = settings.get("currency")
+    if currency is not None and currency not in known_currencies():
+        problems.append(
+            f"{source}: {erp}: currency {currency!r} is not an ISO 4217 currency code"
+            f"{currency_hint(currency)}"
         )
     return settings
 

@@ -21,7 +21,7 @@ from typing import NamedTuple, TypeVar
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from beanbill import model as m
-from beanbill.money import known_currencies
+from beanbill.money import currency_hint, known_currencies
 from beanbill.problems import Problem, at, meant_hint, meant_note, shown, subject
 from beanbill.usage import read_usage
 from beanbill.yamlread import (
@@ -196,12 +196,7 @@ def _written_id(node: Node) -> str | None:
 def _currency(node: Node, what: str) -> str:
     code = as_str(node, what)
     if code not in known_currencies():
-        upper = code.upper()
-        hint = (
-            f' (did you mean "{upper}"? codes are upper case)'
-            if upper in known_currencies()
-            else ""
-        )
+        hint = currency_hint(code)
         raise Invalid(node, f'{what} "{code}" is not an ISO 4217 currency code{hint}')
     return code
 

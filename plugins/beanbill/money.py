@@ -26,6 +26,15 @@ def known_currencies() -> frozenset[str]:
     return frozenset(list_currencies())
 
 
+def currency_hint(code: str) -> str:
+    """' (did you mean "USD"? codes are upper case)' for a known code written in lower case,
+    else ''."""
+    upper = code.upper()
+    if upper != code and upper in known_currencies():
+        return f' (did you mean "{upper}"? codes are upper case)'
+    return ""
+
+
 @cache
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency`: Decimal("0.01") for USD, Decimal("1") for JPY."""
