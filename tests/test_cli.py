@@ -302,6 +302,17 @@ def test_serve_refuses_a_port_that_is_not_one(
     assert f"argument --port: {message}" in capsys.readouterr().err
 
 
+def test_an_option_a_command_does_not_take_is_said_with_the_commands_usage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["export", "--from", "2026-10-01", "--to", "2026-10-31", "--invoices"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: beanbill export [-h] --from SINCE --to UNTIL")
+    assert err.endswith("beanbill export: error: unrecognized arguments: --invoices\n")
+
+
 def test_help_says_what_the_commands_are_in_whole_sentences(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

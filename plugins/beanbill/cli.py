@@ -769,11 +769,16 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=port_arg, default=5000)
     serve.set_defaults(run=cmd_serve)
+    for command in commands.choices.values():
+        # an option the command does not take is said with the command's own usage
+        command.set_defaults(command_parser=command)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
+    if unknown:  # argparse would say it with beanbill's usage, not the command's
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         result: int = args.run(args)
     except OSError as error:  # a file it cannot write (a folder given for a file, a full disk)
