@@ -9,6 +9,7 @@ when there are any.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import glob
 import ipaddress
@@ -775,12 +776,25 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+def output_closed() -> int:
+    """The reader of the output stopped early (`beanbill diff | head`): stop quietly, as git
+    does, with the status of a process the closed pipe ended (128 + SIGPIPE)."""
+    # what is left in Python's buffer would fail again at the exit (ValueError: stdout is not
+    # a file, as under a test's capture)
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, unknown = parser().parse_known_args(argv)
     if unknown:  # argparse would say it with beanbill's usage, not the command's
         args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         result: int = args.run(args)
+        sys.stdout.flush()  # a reader that stopped early is met here, not at the exit
+    except BrokenPipeError:
+        return output_closed()
     except OSError as error:  # a file it cannot write (a folder given for a file, a full disk)
         where = " -> ".join(str(name) for name in (error.filename, error.filename2) if name)
         said = f"{error.strerror or error}{f': {where}' if where else ''}"
