@@ -388,6 +388,23 @@ def test_a_document_whose_books_changed_is_rendered_again_and_said(
     )
 
 
+def test_render_by_id_lists_each_document_it_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = books(tmp_path)
+    args = ["render", str(path), "--templates", TEMPLATES, "--format", "html"]
+    folder = tmp_path / "documents/Assets/AccountsReceivable/Customers/Acme"
+    named = ["--id", "CM-1", "--id", "INV-ACME-1-20260101"]
+    assert cli.main([*args, *named]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"new: {folder}/2026-01-01.INV-ACME-1-20260101.html",
+        f"new: {folder}/2026-01-10.CM-1.html",
+        f"beanbill render: 2 documents in {tmp_path}/documents (2 new, 0 updated, 0 unchanged)",
+    ]
+    assert cli.main([*args, "--id", "CM-1"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == f"unchanged: {folder}/2026-01-10.CM-1.html"
+
+
 def test_render_a_month_lists_each_of_its_documents_to_send(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -536,8 +536,9 @@ def cmd_render(args: argparse.Namespace) -> int:
             written["updated"].append(path)
         write_bytes_atomically(path, content)
     said = {"updated": "updated (the books changed since it was rendered)"}
-    # a month's documents are listed to be sent, each of them; else only those updated
-    listed = written if args.month else {"updated": written["updated"]}
+    # a month's documents, or those named by id, are listed to be sent, each of them; else
+    # (all of the books') only those updated
+    listed = written if args.month or args.id else {"updated": written["updated"]}
     for path, state in sorted((p, state) for state, paths in listed.items() for p in paths):
         print(f"{said.get(state, state)}: {path}")
     dated = f" dated {args.month:%Y-%m}" if args.month else ""
