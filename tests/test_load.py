@@ -2080,8 +2080,31 @@ def test_usage_without_event_id_is_never_deduplicated() -> None:
             "timestamp,customer,metric,quantity,metric\n",
             "usage header repeats metric; it needs timestamp,customer,metric,quantity",
         ),
+        (
+            "timestamp;customer;metric;quantity;event_id\n",
+            "usage file is separated by semicolons, not commas: a usage file must be "
+            'comma-separated (in Excel, save it as "CSV UTF-8 (Comma delimited)")',
+        ),
+        (
+            "timestamp\tcustomer\tmetric\tquantity\n",
+            "usage file is separated by tabs, not commas: a usage file must be comma-separated "
+            '(in Excel, save it as "CSV UTF-8 (Comma delimited)")',
+        ),
+        (
+            "timestamp;customer;metric,qty\n",  # not the four columns, with semicolons either
+            "usage header missing timestamp, customer, metric, quantity; it needs "
+            "timestamp,customer,metric,quantity",
+        ),
     ],
-    ids=["missing metric", "missing two", "misspelt", "repeated column"],
+    ids=[
+        "missing metric",
+        "missing two",
+        "misspelt",
+        "repeated column",
+        "semicolons",
+        "tabs",
+        "a semicolon, not the columns",
+    ],
 )
 def test_usage_header_problem(header: str, message: str) -> None:
     contract_set, problems = load(usage=[(USAGE_FILE, header + "2026-02-03,acme,api_calls,10\n")])

@@ -94,6 +94,15 @@ def read_usage(
         columns = [c.strip() for c in header]
         missing = [c for c in REQUIRED if c not in columns]
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
+        if missing and (separator := other_separator(columns)):
+            problems.append(
+                Problem(
+                    m.Source(file, 1),
+                    f"usage file is separated by {separator}, not commas: a usage file must be "
+                    'comma-separated (in Excel, save it as "CSV UTF-8 (Comma delimited)")',
+                )
+            )
+            continue
         if missing or duplicated:
             extra = [c for c in columns if c not in REQUIRED]
             why = (
@@ -148,6 +157,19 @@ def read_usage(
 
 
 _date_of = operator.attrgetter("date")
+
+
+SEPARATORS = {";": "semicolons", "\t": "tabs"}  # what spreadsheets write for CSV in some locales
+
+
+def other_separator(columns: list[str]) -> str | None:
+    """'semicolons' or 'tabs' when a header read with commas holds the required columns
+    separated by one of those instead, else None."""
+    for separator, name in SEPARATORS.items():
+        cells = [c.strip() for c in separator.join(columns).split(separator)]
+        if any(separator in c for c in columns) and all(r in cells for r in REQUIRED):
+            return name
+    return None
 
 
 class RowProblems:
