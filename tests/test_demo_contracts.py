@@ -86,6 +86,12 @@ def model_name(pricing: m.Pricing) -> str:
 def test_loads_without_problems(demo: m.ContractSet) -> None:
     assert demo.catalog.company.name == "Demo SaaS Inc."
     assert demo.catalog.company.currency == "USD"
+    # what a real invoice says of its seller: address, tax id, how to pay (demo values)
+    company = demo.catalog.company
+    assert company.address is not None and company.address.count("\n") >= 1
+    assert company.tax_id == "EIN 12-3456789"
+    assert company.payment_instructions is not None
+    assert "demo" in company.payment_instructions.lower()
     assert len(demo.customers) >= 6
     for _, contract in contracts(demo):
         assert datetime.date(2026, 1, 1) <= contract.start <= datetime.date(2026, 12, 31)

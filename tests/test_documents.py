@@ -861,3 +861,100 @@ def test_a_tax_line_prints_its_rate_unless_its_name_says_it(tmp_path: Path) -> N
     assert "<td>California sales tax 7.25%</td>" in renderer.html(demo["INV-ACME-1-20260301"])
     globex = renderer.html(demo["INV-GLOBEX-1-20260401"])
     assert "<td>VAT 19% (Germany)</td>" in globex and "19% (Germany) 19%" not in globex
+
+
+SELLER = """\
+company:
+  name: Test Co
+  currency: USD
+  address: |
+    1 Market St <Suite 5>
+    San Francisco, CA 94105
+  tax_id: EIN 12-3456789
+  payment_instructions: |
+    Bank transfer to Test Co & Sons
+    ACH routing 000000000
+"""
+SELLER_ADDRESS = "1 Market St &lt;Suite 5&gt;\nSan Francisco, CA 94105"
+PAY_BY = "Bank transfer to Test Co &amp; Sons\nACH routing 000000000"
+
+
+def with_seller_details(root: Path) -> None:
+    """The books' catalog with the seller's address, tax id and payment instructions."""
+    catalog = root / "contracts" / "catalog.yaml"
+    company = catalog.read_text().splitlines(keepends=True)[0]
+    assert company.startswith("company: {name: Test Co,")
+    catalog.write_text(catalog.read_text().replace(company, SELLER))
+
+
+def rendered(path: Path, *extra: str) -> dict[str, str]:
+    """`beanbill render --format html` of the books at `path`: each file's text by its name."""
+    args = ["render", str(path), "--templates", TEMPLATES, "--format", "html", *extra]
+    assert cli.main(args) == 0
+    folder = path.parent / "documents" / AR.replace(":", "/")
+    return {file.name: file.read_text() for file in sorted(folder.iterdir())}
+
+
+def test_documents_show_the_sellers_address_tax_id_and_how_to_pay(tmp_path: Path) -> None:
+    path = books(tmp_path)
+    with_seller_details(tmp_path)
+    rendered(path, "--statements", "2026-03-15")
+    html = rendered(path)
+    for name in ("2026-01-01.INV-ACME-1-20260101.html", "2026-01-10.CM-1.html"):
+        # under the company name, in the header, its lines kept and escaped
+        header = html[name].split("<header>")[1].split("</header>")[0]
+        assert '<div class="seller">Test Co</div>' in header
+        assert f'<div class="seller-details">{SELLER_ADDRESS}</div>' in header
+        assert '<div class="seller-details">EIN 12-3456789</div>' in header
+        assert "<Suite 5>" not in html[name]
+    invoice = html["2026-01-01.INV-ACME-1-20260101.html"]
+    notes = invoice.split('<div class="notes">')[1]
+    assert notes.index("Please pay $407.00 by 2026-01-31") < notes.index(PAY_BY)
+    assert '<div class="label">How to pay</div>' in notes
+    # a credit memo asks for nothing: no payment instructions
+    memo = html["2026-01-10.CM-1.html"]
+    assert "Credit memo" in memo and "How to pay" not in memo and "ACH routing" not in memo
+    statement = html["2026-03-15.statement.html"]
+    assert f'<div class="seller-details">{SELLER_ADDRESS}</div>' in statement
+    assert "EIN 12-3456789" in statement
+    notes = statement.split('<div class="notes">')[1]
+    assert notes.index("Please pay the open invoices") < notes.index(PAY_BY)
+
+
+def test_an_invoice_with_nothing_to_pay_gives_no_payment_instructions(tmp_path: Path) -> None:
+    credit = '  - {type: credit, id: CR-1, date: 2026-01-15, amount: "500.00", reason: Promo}\n'
+    path = books(tmp_path, ACME + credit)
+    with_seller_details(tmp_path)
+    html = rendered(path)
+    february = html["2026-02-01.INV-ACME-1-20260201.html"]  # paid in full by the credit
+    assert "nothing to pay" in february and "How to pay" not in february
+    assert "EIN 12-3456789" in february
+    assert PAY_BY in html["2026-03-01.INV-ACME-1-20260301.html"]  # 160.00 left to pay
+
+
+def test_documents_of_a_catalog_without_the_sellers_details_render_as_before(
+    tmp_path: Path,
+) -> None:
+    path = books(tmp_path)
+    rendered(path, "--statements", "2026-03-15")
+    html = rendered(path)
+    for name in (
+        "2026-01-01.INV-ACME-1-20260101.html",
+        "2026-01-10.CM-1.html",
+        "2026-01-11.DM-1.html",
+        "2026-03-15.statement.html",
+    ):
+        text = html[name]
+        # the markup of the documents before the seller's details existed, to the byte
+        assert "  h2 { font-size: 11pt; color: #1f4e79; margin: 8mm 0 2mm 0; }\n</style>" in text
+        assert '<header>\n  <div class="seller">Test Co</div>\n  <div>\n    <h1>' in text
+        assert "seller-details" not in text and "How to pay" not in text
+        assert ".payment" not in text and 'class="payment"' not in text
+    assert (
+        '<div class="notes">Please pay $407.00 by 2026-01-31, quoting INV-ACME-1-20260101.</div>'
+        in html["2026-01-01.INV-ACME-1-20260101.html"]
+    )
+    assert (
+        '<div class="notes">Please pay the open invoices by their due dates, quoting each '
+        "invoice's number.</div>" in html["2026-03-15.statement.html"]
+    )

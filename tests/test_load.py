@@ -187,6 +187,8 @@ def test_catalog_values() -> None:
         invoice_prefix="INV",
         source=m.Source(CATALOG_FILE, 2),
     )
+    assert (catalog.company.address, catalog.company.tax_id) == (None, None)
+    assert catalog.company.payment_instructions is None
     ca = catalog.tax_rates["ca-sales"]
     assert ca.rate == Decimal("0.0725") and isinstance(ca.rate, Decimal)
     assert (ca.inclusive, ca.account) == (False, "Liabilities:SalesTax:CA")
@@ -314,6 +316,25 @@ def test_payment_terms_net_n() -> None:
     assert contract_set.customers[0].contracts[0].payment_terms == m.PaymentTerms(45)
 
 
+def test_the_sellers_address_tax_id_and_payment_instructions_keep_their_lines() -> None:
+    catalog = edit(
+        CATALOG,
+        "  invoice_prefix: INV\n",
+        "  invoice_prefix: INV\n"
+        "  address: |\n    1 Market St   \n    San Francisco, CA 94105\n\n"
+        "  tax_id: EIN 12-3456789\n"
+        '  payment_instructions: "IBAN DE00 0000\\nBIC EXAMPLEX"\n',
+    )
+    contract_set, problems = load(catalog)
+    assert problems == []
+    assert contract_set is not None
+    company = contract_set.catalog.company
+    # a block's trailing spaces and blank lines go; its lines stay
+    assert company.address == "1 Market St\nSan Francisco, CA 94105"
+    assert company.tax_id == "EIN 12-3456789"
+    assert company.payment_instructions == "IBAN DE00 0000\nBIC EXAMPLEX"
+
+
 # --- catalog.yaml: one mutation, one problem, nothing loaded ---------------------------------
 
 CATALOG_CASES = [
@@ -332,7 +353,7 @@ CATALOG_CASES = [
         "  invoice_prefix: INV\n  invoce_prefix: INV\n",
         "invoce_prefix",
         'company: unknown key "invoce_prefix" (did you mean "invoice_prefix"? allowed keys: '
-        "currency, invoice_prefix, name, payment_terms)",
+        "address, currency, invoice_prefix, name, payment_instructions, payment_terms, tax_id)",
     ),
     (
         "unknown key in product",
@@ -524,6 +545,49 @@ CATALOG_CASES = [
         "  name: !!python/name:os.system ''\n",
         "!!python",
         "the YAML tag !!python/name:os.system is not allowed (only plain data)",
+    ),
+    # the seller's address, tax id and payment instructions: text, not empty
+    (
+        "company address as a number",
+        "  invoice_prefix: INV\n",
+        "  invoice_prefix: INV\n  address: 94105\n",
+        "address:",
+        'company address must be a string, not an integer (quote it: "...")',
+    ),
+    (
+        "company tax_id as a number",
+        "  invoice_prefix: INV\n",
+        "  invoice_prefix: INV\n  tax_id: 123456789\n",
+        "tax_id:",
+        'company tax_id must be a string, not an integer (quote it: "...")',
+    ),
+    (
+        "company tax_id empty",
+        "  invoice_prefix: INV\n",
+        '  invoice_prefix: INV\n  tax_id: ""\n',
+        "tax_id:",
+        "company tax_id must not be empty",
+    ),
+    (
+        "company tax_id on two lines",
+        "  invoice_prefix: INV\n",
+        "  invoice_prefix: INV\n  tax_id: |\n    EIN\n    12-3456789\n",
+        "tax_id:",
+        "company tax_id must be one line, not 2",
+    ),
+    (
+        "company payment_instructions as a list",
+        "  invoice_prefix: INV\n",
+        "  invoice_prefix: INV\n  payment_instructions:\n    - IBAN DE00\n",
+        "- IBAN",
+        "company payment_instructions must be a string, not a list",
+    ),
+    (
+        "company payment_instructions as an empty block",
+        "  invoice_prefix: INV\n",
+        "  invoice_prefix: INV\n  payment_instructions: |\n\n  address: x\n",
+        "payment_instructions:",
+        "company payment_instructions must not be empty",
     ),
     (
         # Found by tests/test_fuzz.py: an SSP of zero weighed nothing in the allocation, and a

@@ -40,6 +40,15 @@ class Party(NamedTuple):
     address: str | None = None
 
 
+class SellerDetails(NamedTuple):
+    """What a document says of the seller under its name (its address and tax id) and how to
+    pay it, from the catalog's `company`; None where the catalog does not say it."""
+
+    address: str | None = None
+    tax_id: str | None = None
+    payment_instructions: str | None = None
+
+
 class Directory(NamedTuple):
     """The names a document shows that the entries do not carry."""
 
@@ -49,6 +58,7 @@ class Directory(NamedTuple):
     taxes: dict[str, str]  # Liabilities:SalesTax… account → the tax's name
     accounts: dict[str, str]  # a customer's account component ("Acme") → its id ("acme")
     rates: dict[str, Decimal]  # Liabilities:SalesTax… account → its rate (0.0725)
+    seller_details: SellerDetails = SellerDetails()
 
 
 class PricingPiece(NamedTuple):
@@ -96,6 +106,7 @@ class Document(NamedTuple):
     # sales tax", not "VAT 19% (Germany)"): the templates print it beside the name
     tax_rates: dict[str, Decimal]
     wallet_applied: Decimal = ZERO  # invoices: paid from the customer's credit when issued
+    seller_details: SellerDetails = SellerDetails()
 
     @property
     def amount_due(self) -> Decimal:
@@ -106,13 +117,15 @@ def directory_of(contracts: m.ContractSet | None) -> Directory:
     if contracts is None:
         return Directory("", {}, {}, {}, {}, {})
     catalog = contracts.catalog
+    company = catalog.company
     return Directory(
-        catalog.company.name,
+        company.name,
         {c.id: Party(c.name, c.email, c.address) for c in contracts.customers},
         {p.id: p.name for p in catalog.products.values()},
         {t.account: t.name for t in catalog.tax_rates.values()},
         {c.account: c.id for c in contracts.customers},
         {t.account: t.rate for t in catalog.tax_rates.values()},
+        SellerDetails(company.address, company.tax_id, company.payment_instructions),
     )
 
 
@@ -305,6 +318,7 @@ def document(
         subtotal=sum((line.amount for line in lines), ZERO),
         total=total * sign,
         tax_rates=rates,
+        seller_details=directory.seller_details,
     )
 
 

@@ -25,6 +25,7 @@ from beanbill.money import currency_hint, known_currencies
 from beanbill.problems import Problem, at, meant_hint, meant_note, shown, subject
 from beanbill.usage import read_usage
 from beanbill.yamlread import (
+    STR,
     Document,
     Fields,
     Invalid,
@@ -35,6 +36,7 @@ from beanbill.yamlread import (
     as_list,
     as_percent,
     as_str,
+    describe,
     error_line,
 )
 
@@ -201,6 +203,22 @@ def _currency(node: Node, what: str) -> str:
     return code
 
 
+def _text(node: Node, what: str, *, one_line: bool = False) -> str:
+    """Text a document prints as written: a string (a YAML `|` block keeps its lines), not a
+    number, list or mapping, and not empty; the lines' trailing spaces and the blank lines
+    before and after them are dropped."""
+    if isinstance(node, ScalarNode) and node.tag != STR:
+        raise Invalid(node, f'{what} must be a string, not {describe(node)} (quote it: "...")')
+    lines = [line.rstrip() for line in as_str(node, what).splitlines()]
+    while not lines[0]:
+        lines.pop(0)
+    while not lines[-1]:
+        lines.pop()
+    if one_line and len(lines) > 1:
+        raise Invalid(node, f"{what} must be one line, not {len(lines)}")
+    return "\n".join(lines)
+
+
 def _account(node: Node, what: str, root: str) -> str:
     name = as_str(node, what)
     if not ACCOUNT_RE.fullmatch(name):
@@ -232,6 +250,15 @@ def _catalog(doc: Document, out: Collector) -> m.Catalog | None:
                 as_str(n, "invoice_prefix", ID_RE) if (n := f.optional("invoice_prefix")) else "INV"
             ),
             source=doc.source(node),
+            address=_text(n, "company address") if (n := f.optional("address")) else None,
+            tax_id=(
+                _text(n, "company tax_id", one_line=True) if (n := f.optional("tax_id")) else None
+            ),
+            payment_instructions=(
+                _text(n, "company payment_instructions")
+                if (n := f.optional("payment_instructions"))
+                else None
+            ),
         )
         f.done()
 

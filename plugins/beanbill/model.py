@@ -44,6 +44,10 @@ class Company:
     payment_terms: PaymentTerms
     invoice_prefix: str
     source: Source
+    # What the documents say of the seller under its name, and how to pay it (None: not said).
+    address: str | None = None  # lines as written
+    tax_id: str | None = None  # "EIN 12-3456789", "VAT DE123456789": one line
+    payment_instructions: str | None = None  # lines as written
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from beancount.core import data
 
 from beanbill.books import described, units
-from beanbill.documents import STATEMENT, Directory, Party
+from beanbill.documents import STATEMENT, Directory, Party, SellerDetails
 from beanbill.money import ZERO
 from beanbill.receivables import InvoiceRow, aging, invoice_rows
 from beanbill.settlement import (
@@ -83,6 +83,7 @@ class Statement(NamedTuple):
     receivable: str
     since: datetime.date | None  # the first day of the period whose activity is shown
     sections: tuple[Section, ...]  # by currency
+    seller_details: SellerDetails = SellerDetails()
 
 
 class Moves(NamedTuple):
@@ -197,6 +198,7 @@ def statements(
                     receivable=RECEIVABLE_PARENT + key,
                     since=since,
                     sections=tuple(sections),
+                    seller_details=directory.seller_details,
                 )
             )
     return found
