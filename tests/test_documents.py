@@ -26,7 +26,7 @@ from beanbill.documents import (
 )
 from beanbill.render import Renderer
 from beanbill.statements import statements
-from tests.test_adjustments import ACME, write_books
+from tests.test_adjustments import ACME, GLOBEX, write_books
 from tests.test_contracts_plugin import write_metered_books
 from tests.test_settlement import LEDGER
 
@@ -958,3 +958,20 @@ def test_documents_of_a_catalog_without_the_sellers_details_render_as_before(
         '<div class="notes">Please pay the open invoices by their due dates, quoting each '
         "invoice's number.</div>" in html["2026-03-15.statement.html"]
     )
+
+
+def test_a_line_whose_price_includes_vat_says_so(tmp_path: Path) -> None:
+    # 2,850.00 a quarter, VAT 19% included: the line bills 2,394.96 net, and VAT 455.04.
+    path = write_books(tmp_path, {"globex": GLOBEX}, LEDGER)
+    found = loaded_documents(path)
+    (line,) = found["INV-GLOBEX-1-20260401"].lines
+    assert (line.unit_price, line.amount, line.price_includes) == (
+        D("2850.00"),
+        D("2394.96"),
+        "VAT",
+    )
+    html = Renderer(TEMPLATES).html(found["INV-GLOBEX-1-20260401"])
+    assert "the price includes VAT: the amount is net of it" in html
+    # An exclusive tax says nothing of the kind.
+    acme = loaded_documents(books(tmp_path / "acme"))["INV-ACME-1-20260101"]
+    assert {line.price_includes for line in acme.lines} == {""}

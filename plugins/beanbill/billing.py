@@ -53,6 +53,7 @@ class TaxAmount(NamedTuple):
     tax: str
     account: str
     amount: Decimal
+    inclusive: bool = False  # the line's price includes it
 
 
 class InvoiceLine(NamedTuple):
@@ -916,7 +917,7 @@ class TaxPlan:
         """The non-zero taxes of a line, one per rate."""
         return tuple(
             [
-                TaxAmount(r.id, r.account, tax)
+                TaxAmount(r.id, r.account, tax, r.inclusive)
                 for r, tax in zip(self.rates, amounts, strict=True)
                 if tax
             ]

@@ -62,8 +62,9 @@ NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
 # invoice's own `contract` already says, left out so that older closes still hold. Likewise
 # what a line's metadata explains of its amount for its documents (since the thirteenth):
 # `proration` is worked out from the line's service dates and price, which are digested;
-# `usage` and `free-units` say how the digested `quantity` was reached.
-EXPLANATORY = frozenset({"proration", "usage", "free-units"})
+# `usage` and `free-units` say how the digested `quantity` was reached; `price-includes`
+# names the inclusive taxes whose postings are digested.
+EXPLANATORY = frozenset({"proration", "usage", "free-units", "price-includes"})
 POSTING_NOT_DIGESTED = NOT_DIGESTED | {"contract"} | EXPLANATORY
 
 

@@ -84,6 +84,9 @@ class DocumentLine(NamedTuple):
     # `quantity` (its `usage` and `free-units` metadata)
     usage: Decimal | None = None
     free_units: Decimal | None = None
+    # the taxes its unit price includes, by name ("VAT 19%"): its amount is net of them (its
+    # `price-includes` metadata)
+    price_includes: str = ""
 
 
 class Document(NamedTuple):
@@ -258,6 +261,12 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
                 proration_words(str(meta["proration"])) if meta.get("proration") else "",
                 decimal_or_none(meta.get("usage")),
                 decimal_or_none(meta.get("free-units")),
+                ", ".join(
+                    directory.taxes.get(account, account)
+                    for account in str(meta["price-includes"]).split(", ")
+                )
+                if meta.get("price-includes")
+                else "",
             )
         )
     return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)

@@ -57,6 +57,9 @@ def line_meta(line: InvoiceLine) -> Meta:
     if line.usage is not None and line.kind is CHARGE:
         meta["usage"] = line.usage
         meta["free-units"] = line.free_units
+    included = [tax.account for tax in line.taxes if tax.inclusive]
+    if included and line.unit_price is not None:  # quantity x price is before its tax is taken
+        meta["price-includes"] = ", ".join(included)
     if line.revenue_rule is not None:
         meta["revenue-rule"] = line.revenue_rule
     if line.kind is not CHARGE:
