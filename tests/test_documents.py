@@ -975,3 +975,16 @@ def test_a_line_whose_price_includes_vat_says_so(tmp_path: Path) -> None:
     # An exclusive tax says nothing of the kind.
     acme = loaded_documents(books(tmp_path / "acme"))["INV-ACME-1-20260101"]
     assert {line.price_includes for line in acme.lines} == {""}
+
+
+def test_a_tiered_line_under_an_inclusive_vat_says_its_tier_prices_include_it() -> None:
+    # The demo's Globex: storage priced by volume tiers (no unit price), VAT 19% included.
+    entries, _, _ = loader.load_file(str(ROOT / "ledgers" / "main.beancount"))
+    invoice = next(
+        e
+        for e in entries
+        if isinstance(e, data.Transaction) and e.meta.get("invoice-id") == "INV-GLOBEX-1-20260401"
+    )
+    storage = next(p for p in invoice.postings if (p.meta or {}).get("product") == "storage")
+    assert "unit-price" not in storage.meta
+    assert storage.meta["price-includes"] == "Liabilities:SalesTax:DE"

@@ -58,7 +58,7 @@ def line_meta(line: InvoiceLine) -> Meta:
         meta["usage"] = line.usage
         meta["free-units"] = line.free_units
     included = [tax.account for tax in line.taxes if tax.inclusive]
-    if included and line.unit_price is not None:  # quantity x price is before its tax is taken
+    if included:  # its price (or tier prices) include the tax; its amount is net of it
         meta["price-includes"] = ", ".join(included)
     if line.revenue_rule is not None:
         meta["revenue-rule"] = line.revenue_rule
