@@ -988,3 +988,16 @@ def test_a_tiered_line_under_an_inclusive_vat_says_its_tier_prices_include_it() 
     storage = next(p for p in invoice.postings if (p.meta or {}).get("product") == "storage")
     assert "unit-price" not in storage.meta
     assert storage.meta["price-includes"] == "Liabilities:SalesTax:DE"
+
+
+def test_a_debit_memo_asks_to_be_paid_and_a_credit_memo_does_not(tmp_path: Path) -> None:
+    found = loaded_documents(books(tmp_path))
+    debit = Renderer(TEMPLATES).html(found["DM-1"])
+    assert "Please pay $34.10, quoting DM-1 and invoice INV-ACME-1-20260101." in debit
+    assert "Please pay" not in Renderer(TEMPLATES).html(found["CM-1"])
+    # With the seller's payment instructions, it says how.
+    told = found["DM-1"]._replace(
+        seller_details=found["DM-1"].seller_details._replace(payment_instructions="IBAN X")
+    )
+    html = Renderer(TEMPLATES).html(told)
+    assert '<div class="label">How to pay</div><div class="instructions">IBAN X</div>' in html
