@@ -1791,6 +1791,21 @@ def test_a_key_indented_out_of_its_list_item_says_how_to_indent_it() -> None:
     )
 
 
+def test_a_key_indented_more_than_its_neighbours_says_so() -> None:
+    text = (
+        "products:\n"
+        "  - product: seats\n"
+        "    billing: {cadence: monthly}\n"
+        '     pricing: {model: per_unit, unit_price: "18.00"}\n'
+    )
+    with pytest.raises(Invalid) as raised:
+        Document("acme.yaml", text)
+    assert raised.value.message.endswith(
+        "; this line is indented more than the line above it, which opens nothing: indent it "
+        "like the keys it belongs with"
+    )
+
+
 def test_python_tags_are_refused_without_running_anything(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     code = f"open({str(marker)!r}, 'w').write('x')"

@@ -55,16 +55,23 @@ class Invalid(Exception):
         self.message = message
 
 
-def syntax_hint(error: yaml.MarkedYAMLError, start: int) -> str:
+def syntax_hint(error: yaml.MarkedYAMLError, start: int, lines: list[str]) -> str:
     """What a YAML parser's complaint usually means in a contract file, and what to do, in
-    words (`start`: the line the collection or scalar it was reading starts on); else ''."""
+    words (`start`: the line the collection or scalar it was reading starts on; `lines`: the
+    file's); else ''."""
     problem, context = error.problem or "", error.context or ""
+    found = error.problem_mark  # where the parser found what it did not expect
     if problem.startswith("expected <block end>"):
         if "block collection" in context:
             return (
                 "; this line is indented neither as a key of the list item above nor as a new "
                 f"item of the list that starts on line {start}: indent it like the item's "
                 "other keys, or start it with '- '"
+            )
+        if found is not None and found.column > indent_above(lines, found.line):
+            return (
+                "; this line is indented more than the line above it, which opens nothing: "
+                "indent it like the keys it belongs with"
             )
         return (
             "; this line is indented less than the keys above it and more than their parent's: "
@@ -81,6 +88,14 @@ def syntax_hint(error: yaml.MarkedYAMLError, start: int) -> str:
     if "quoted scalar" in context:
         return f"; the quote opened on line {start} is never closed"
     return ""
+
+
+def indent_above(lines: list[str], index: int) -> int:
+    """The indentation of the last line with content before `lines[index]` (0: none)."""
+    for line in reversed(lines[:index]):
+        if line.strip() and not line.lstrip().startswith("#"):  # not blank, not a comment
+            return len(line) - len(line.lstrip(" "))
+    return 0
 
 
 class Document:
@@ -104,7 +119,7 @@ class Document:
             if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
                 problem += " (YAML indents with spaces, not tabs: replace the tab)"
             else:
-                problem += syntax_hint(error, start.line + 1 if start else line)
+                problem += syntax_hint(error, start.line + 1 if start else line, lines)
             raise Invalid(None, f"YAML syntax error: {problem}") from _at(line)
         except yaml.reader.ReaderError as error:  # a control character, at its own line
             line = text.count("\n", 0, error.position) + 1
