@@ -272,3 +272,5 @@ def test_books_with_problems_say_the_figures_are_incomplete(tmp_path: Path) -> N
     assert "<strong>These figures are incomplete:</strong>" in html
     assert re.search(r"the books have \d+ problems?\s+\(<a href=\"/test-books/errors/", html)
     assert "fix the problems first, as <code>beanbill check</code> asks" in html
+    # The payment naming one of Acme's invoices fails too: the contract's problem comes first.
+    assert "1 of them in the contract files: fix it first, the others may follow." in html

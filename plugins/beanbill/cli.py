@@ -32,7 +32,7 @@ from beanbill.closing import CLOSED, close_month, format_closing, month_label
 from beanbill.documents import Directory, Document, directory_of, documents, select
 from beanbill.erp import LAYOUTS, Context
 from beanbill.export import JournalLine, MapError, journal_lines, read_map, totals
-from beanbill.ledger import GENERATED_PREFIX, BeanbillError, sort_key
+from beanbill.ledger import GENERATED_PREFIX, in_contracts, sort_key
 from beanbill.load import load_folder
 from beanbill.output import write_atomically, write_bytes_atomically
 from beanbill.periods import add_months
@@ -80,19 +80,6 @@ def format_error(error: Any) -> str:
     the current folder when it is under it (`contracts/customers/acme.yaml:11`)."""
     source = error.source or {}
     return f"{shown(str(source.get('filename', '?')))}:{source.get('lineno', 0)}: {error.message}\n"
-
-
-def in_contracts(errors: Sequence[Any], options: dict[str, Any]) -> int:
-    """How many of `errors` are the contracts plugin's at a contract file (the files it read):
-    problems that leave a customer file out. Other plugins' errors may sit at a contract
-    line too (a closed month's invoice that changed, a memo above the open balance), but
-    leave nothing out."""
-    files = {f for f in options.get("include", []) if not f.endswith(".beancount")}
-    return sum(
-        1
-        for error in errors
-        if isinstance(error, BeanbillError) and (error.source or {}).get("filename") in files
-    )
 
 
 def print_errors(errors: Sequence[Any], options: dict[str, Any], command: str) -> None:

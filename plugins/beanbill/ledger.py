@@ -11,7 +11,7 @@ import contextlib
 import gc
 import os
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -180,3 +180,16 @@ def sort_key(entry: data.Directive) -> tuple[Any, ...]:
         or (entry.values[0].value if isinstance(entry, data.Custom) and entry.values else "")
     )
     return (date, kind, not filename.startswith(GENERATED_PREFIX), str(about), filename, line)
+
+
+def in_contracts(errors: Sequence[Any], options: dict[str, Any]) -> int:
+    """How many of `errors` are the contracts plugin's at a contract file (the files it read):
+    problems that leave a customer file out. Other plugins' errors may sit at a contract
+    line too (a closed month's invoice that changed, a memo above the open balance), but
+    leave nothing out."""
+    files = {f for f in options.get("include", []) if not f.endswith(".beancount")}
+    return sum(
+        1
+        for error in errors
+        if isinstance(error, BeanbillError) and (error.source or {}).get("filename") in files
+    )

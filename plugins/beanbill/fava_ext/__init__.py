@@ -38,7 +38,7 @@ from flask import request, url_for
 
 from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
-from beanbill.ledger import SOURCE_KEY, paused_garbage_collector
+from beanbill.ledger import SOURCE_KEY, in_contracts, paused_garbage_collector
 from beanbill.receivables import default_as_of, invoice_rows
 from beanbill.reports import (
     Table,
@@ -87,6 +87,7 @@ class Page(NamedTuple):
     problem: str = ""  # why there are no reports (Fava's filter cannot be read)
     # the books' problems (Fava's errors): the figures leave out what they leave out
     books_problems: int = 0
+    contract_problems: int = 0  # of them, in the contract files: fix those first
     errors_page: str = ""
 
 
@@ -293,6 +294,7 @@ class BillingReports(FavaExtensionBase):
             customer_pages,
             notes,
             books_problems=len(self.ledger.errors),
+            contract_problems=in_contracts(self.ledger.errors, dict(self.ledger.options)),
             errors_page=url_for("report", report_name="errors"),
         )
 
