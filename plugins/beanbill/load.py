@@ -899,15 +899,17 @@ class CustomerReader:
         doc = self.doc
         f = fields_of(doc, node, "adjustment")
         kind = as_str(f.required("type"), "adjustment type")
+        given: str | None = None  # the id written, if any
         if kind in ADJUSTMENT_TYPES:
+            given = self._adjustment_id(n, kind) if (n := f.optional("id")) else None
             # a problem with the keys names the adjustment: `credit CR-1: "amount" is required`
-            f.what = f"{kind} {self._adjustment_id(n, kind)}" if (n := f.optional("id")) else kind
+            f.what = f"{kind} {given}" if given is not None else kind
         date = as_date(f.required("date"), f"{kind}: date")
         reason = as_str(n, f"{kind}: reason") if (n := f.optional("reason")) else ""
         source = doc.source(node)
         result: m.Adjustment
         if kind in ("credit_memo", "debit_memo"):
-            memo_id = self._adjustment_id(f.required("id"), kind)
+            memo_id = given if given is not None else self._adjustment_id(f.required("id"), kind)
             what = f"{kind} {memo_id}"
             amount_node, lines_node = f.optional("amount"), f.optional("lines")
             if (amount_node is None) == (lines_node is None):
@@ -929,9 +931,7 @@ class CustomerReader:
             )
         elif kind == "write_off":
             invoice = as_str(f.required("invoice"), "write_off: invoice", ID_RE)
-            write_off_id = (
-                self._adjustment_id(n, kind) if (n := f.optional("id")) else f"WO-{invoice}"
-            )
+            write_off_id = given if given is not None else f"WO-{invoice}"
             f.what = f"write_off {write_off_id}"
             result = m.WriteOff(
                 id=write_off_id,
@@ -941,7 +941,7 @@ class CustomerReader:
                 source=source,
             )
         elif kind == "credit":
-            credit_id = self._adjustment_id(f.required("id"), kind)
+            credit_id = given if given is not None else self._adjustment_id(f.required("id"), kind)
             result = m.WalletCredit(
                 id=credit_id,
                 date=date,
@@ -950,11 +950,7 @@ class CustomerReader:
                 source=source,
             )
         elif kind == "refund":
-            refund_id = (
-                self._adjustment_id(n, kind)
-                if (n := f.optional("id"))
-                else f"RF-{self.customer_id}-{date:%Y%m%d}"
-            )
+            refund_id = given if given is not None else f"RF-{self.customer_id}-{date:%Y%m%d}"
             f.what = f"refund {refund_id}"
             result = m.Refund(
                 id=refund_id,
@@ -972,8 +968,8 @@ class CustomerReader:
         else:
             raise Invalid(
                 f.required("type"),
-                f'adjustment type "{kind}" must be credit_memo, debit_memo, write_off, credit '
-                "or refund",
+                f'adjustment type "{kind}" must be {", ".join(ADJUSTMENT_TYPES[:-1])} or '
+                f"{ADJUSTMENT_TYPES[-1]}",
             )
         f.done()
         return result
