@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -349,46 +349,12 @@ def invoice_problems(
     markers: dict[datetime.date, data.Custom],
     digests: dict[str, data.Custom],
 ) -> list[LockProblem]:
-    problems = []
-    seen: set[str] = set()
-    for entry in entries:
-        if not isinstance(entry, data.Transaction) or "invoice-id" not in entry.meta:
-            continue
-        invoice_id = str(entry.meta["invoice-id"])
-        locked = digests.get(invoice_id)
-        if locked is None:
-            if entry.date.replace(day=1) in markers and is_invoice(entry):
-                problems.append(
-                    LockProblem(
-                        entry,
-                        f"invoice {invoice_id} is dated {entry.date}, in the closed month "
-                        f"{entry.date:%Y-%m}, but the close does not know it: "
-                        f"{HOW_TO_CORRECT}",
-                    )
-                )
-            continue
-        if not is_invoice(entry):
-            continue
-        seen.add(invoice_id)
-        if entry.date != locked.date or invoice_digest(entry) != str(locked.values[1].value):
-            problems.append(
-                LockProblem(
-                    entry,
-                    f"invoice {invoice_id} of the closed month {locked.date:%Y-%m} changed "
-                    f"since the close ({where(locked)}; `beanbill diff` says what changed): "
-                    f"{HOW_TO_CORRECT}",
-                )
-            )
-    for invoice_id, locked in sorted(digests.items()):
-        if invoice_id not in seen:
-            problems.append(
-                LockProblem(
-                    locked,
-                    f"invoice {invoice_id} of the closed month {locked.date:%Y-%m} is no longer "
-                    f"in the books: {HOW_TO_CORRECT}",
-                )
-            )
-    return problems
+    invoices = (
+        (entry, str(entry.meta["invoice-id"]), "invoice")
+        for entry in entries
+        if isinstance(entry, data.Transaction) and "invoice-id" in entry.meta and is_invoice(entry)
+    )
+    return document_problems(invoices, markers.keys(), digests, invoice_digest, "invoice")
 
 
 def memo_problems(
@@ -398,42 +364,61 @@ def memo_problems(
 ) -> list[LockProblem]:
     """A credit or debit memo of a closed month that changed or is gone, and one dated in a
     closed month whose close locked its memos but does not know it."""
+    memos = (
+        (
+            entry,
+            str(entry.meta["memo-id"]),
+            str(entry.meta.get("adjustment", "memo")).replace("_", " "),
+        )
+        for entry in entries
+        if isinstance(entry, data.Transaction) and is_memo(entry)
+    )
+    return document_problems(memos, months, digests, memo_digest, "memo")
+
+
+def document_problems(
+    documents: Iterable[tuple[data.Transaction, str, str]],
+    months: Container[datetime.date],
+    digests: dict[str, data.Custom],
+    digest: Callable[[data.Transaction], str],
+    gone: str,
+) -> list[LockProblem]:
+    """The documents (entry, id, what it is: "invoice", "credit memo") of closed months that
+    changed since the close (by `digest`) or are gone from the books, and those dated in a
+    closed month (one of `months`) that the close does not know. `gone`: what a document
+    gone from the books is called."""
     problems = []
     seen: set[str] = set()
-    for entry in entries:
-        if not isinstance(entry, data.Transaction) or not is_memo(entry):
-            continue
-        memo_id = str(entry.meta["memo-id"])
-        kind = str(entry.meta.get("adjustment", "memo")).replace("_", " ")
-        locked = digests.get(memo_id)
+    for entry, document_id, what in documents:
+        locked = digests.get(document_id)
         if locked is None:
             if entry.date.replace(day=1) in months:
                 problems.append(
                     LockProblem(
                         entry,
-                        f"{kind} {memo_id} is dated {entry.date}, in the closed month "
+                        f"{what} {document_id} is dated {entry.date}, in the closed month "
                         f"{entry.date:%Y-%m}, but the close does not know it: {HOW_TO_CORRECT}",
                     )
                 )
             continue
-        seen.add(memo_id)
-        if entry.date != locked.date or memo_digest(entry) != str(locked.values[1].value):
+        seen.add(document_id)
+        if entry.date != locked.date or digest(entry) != str(locked.values[1].value):
             problems.append(
                 LockProblem(
                     entry,
-                    f"{kind} {memo_id} of the closed month {locked.date:%Y-%m} changed since the "
-                    f"close ({where(locked)}; `beanbill diff` says what changed): "
+                    f"{what} {document_id} of the closed month {locked.date:%Y-%m} changed "
+                    f"since the close ({where(locked)}; `beanbill diff` says what changed): "
                     f"{HOW_TO_CORRECT}",
                 )
             )
     problems += [
         LockProblem(
             locked,
-            f"memo {memo_id} of the closed month {locked.date:%Y-%m} is no longer in the books: "
-            f"{HOW_TO_CORRECT}",
+            f"{gone} {document_id} of the closed month {locked.date:%Y-%m} is no longer in the "
+            f"books: {HOW_TO_CORRECT}",
         )
-        for memo_id, locked in sorted(digests.items())
-        if memo_id not in seen
+        for document_id, locked in sorted(digests.items())
+        if document_id not in seen
     ]
     return problems
 
