@@ -29,7 +29,7 @@ from beanbill.periods import (
 )
 from beanbill.pricing import Charge, Measured, PricingError, price
 from beanbill.problems import Problem, misspelt_as, subject
-from beanbill.usage_measure import UsageIndex, aggregate, measure
+from beanbill.usage_measure import UsageIndex, measure
 
 ONE_DAY = datetime.timedelta(days=1)
 ONE = Decimal(1)
@@ -341,7 +341,11 @@ def proration_text(pricing: m.Pricing, period: Period) -> str:
         if whole:
             parts.append(str(whole))
         return "" if parts == ["1"] else " + ".join(parts)
-    days, full_days = period.proration()
+    return day_share(*period.proration())
+
+
+def day_share(days: int, full_days: int) -> str:
+    """`InvoiceLine.prorated` of a line billed for `days` of a cadence period's `full_days`."""
     return "" if days == full_days else f"{days}/{full_days}"
 
 
@@ -635,7 +639,7 @@ class Engine:
             exact, charges, quantity = priced.amount, priced.charges, measured.quantity
             consumed = consumption(events, period)
             if line.free_units:
-                usage = aggregate(events, product)
+                usage = measured.used
         if too_large(exact):  # e.g. an 18-digit price x quantity, or an uplift compounded
             if line.source not in self.too_large:  # the first period says it; the rest follow
                 self.too_large.add(line.source)
@@ -777,7 +781,7 @@ class Engine:
                         amount=due - spent[period],
                         charges=(),
                         source=commitment.source,
-                        prorated="" if days == full_days else f"{days}/{full_days}",
+                        prorated=day_share(days, full_days),
                     )
                 )
         return result

@@ -45,6 +45,7 @@ class Measured(NamedTuple):
     events: int = 0  # number of events (percent fixed_fee is per event)
     by_dimension: tuple[tuple[str, Decimal], ...] = ()  # matrix: quantity per value, sorted
     second_quantity: Decimal = ZERO  # two_dimensional_tiered
+    used: Decimal = ZERO  # the aggregated metric quantity before free units were subtracted
 
 
 class Charge(NamedTuple):

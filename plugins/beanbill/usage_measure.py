@@ -119,7 +119,8 @@ def measure(
     second: Sequence[m.UsageEvent] = (),
 ) -> Measured:
     """What the pricing model needs of one period's events, free units subtracted."""
-    quantity = max(aggregate(events, product) - free_units, ZERO)
+    used = aggregate(events, product)
+    quantity = max(used - free_units, ZERO)
     by_dimension: tuple[tuple[str, Decimal], ...] = ()
     if isinstance(pricing, m.Matrix):
         groups: dict[str, list[m.UsageEvent]] = {}
@@ -132,4 +133,4 @@ def measure(
     if isinstance(pricing, m.Percent):
         processed = sum([e.amount or ZERO for e in events], ZERO)
     second_quantity = sum([e.quantity for e in second], ZERO) if second else ZERO
-    return Measured(quantity, processed, len(events), by_dimension, second_quantity)
+    return Measured(quantity, processed, len(events), by_dimension, second_quantity, used)
