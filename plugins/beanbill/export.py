@@ -38,6 +38,7 @@ from beanbill.books import units
 from beanbill.ledger import sort_key
 from beanbill.money import currency_hint, known_currencies
 from beanbill.problems import meant_hint
+from beanbill.yamlread import parser_complaint
 
 ZERO = Decimal(0)
 
@@ -97,13 +98,7 @@ def read_map(text: str, source: str) -> AccountMap:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = f"{source}:{mark.line + 1}" if mark else source
-        problem = error.problem or str(error)
-        context, start = error.context, error.context_mark
-        if context and not context.startswith("while"):
-            problem = f"{context}, {problem}"
-        elif context and start and mark and start.line < mark.line:
-            problem += f" ({context} that starts on line {start.line + 1})"
-        raise MapError([f"{where}: YAML syntax error: {problem}"]) from error
+        raise MapError([f"{where}: YAML syntax error: {parser_complaint(error)}"]) from error
     except yaml.YAMLError as error:
         raise MapError([f"{source}: not valid YAML ({error})"]) from error
     problems: list[str] = []

@@ -55,6 +55,20 @@ class Invalid(Exception):
         self.message = message
 
 
+def parser_complaint(error: yaml.MarkedYAMLError) -> str:
+    """The YAML parser's complaint, with what it was reading when that started on an earlier
+    line: "expected <block end>, but found '?' (while parsing a block collection that starts
+    on line 21)"."""
+    mark = error.problem_mark or error.context_mark
+    problem = error.problem or str(error)
+    context, start = error.context, error.context_mark
+    if context and not context.startswith("while"):
+        problem = f"{context}, {problem}"  # "expected a single document..., but found"
+    elif context and start and mark and start.line < mark.line:
+        problem += f" ({context} that starts on line {start.line + 1})"
+    return problem
+
+
 def syntax_hint(error: yaml.MarkedYAMLError, start: int, lines: list[str]) -> str:
     """What a YAML parser's complaint usually means in a contract file, and what to do, in
     words (`start`: the line the collection or scalar it was reading starts on; `lines`: the
@@ -107,14 +121,9 @@ class Document:
         try:
             root = _compose(text)
         except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
+            mark, start = error.problem_mark or error.context_mark, error.context_mark
             line = mark.line + 1 if mark else 1
-            problem = error.problem or str(error)
-            context, start = error.context, error.context_mark
-            if context and not context.startswith("while"):
-                problem = f"{context}, {problem}"  # "expected a single document..., but found"
-            elif context and start and mark and start.line < mark.line:
-                problem += f" ({context} that starts on line {start.line + 1})"
+            problem = parser_complaint(error)
             lines = text.splitlines()
             if mark and mark.line < len(lines) and "\t" in lines[mark.line]:
                 problem += " (YAML indents with spaces, not tabs: replace the tab)"
