@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import Enum
@@ -328,9 +328,7 @@ def proration_text(pricing: m.Pricing, period: Period) -> str:
     if isinstance(pricing, m.FlatFee) and pricing.per_month:
         parts: list[str] = []
         whole = 0  # whole months in a row
-        for start, end in month_spans(period.start, period.end):
-            month_days = days_in_month(start.year, start.month)
-            days = (end - start).days + 1
+        for days, month_days in month_shares(period):
             if days == month_days:
                 whole += 1
                 continue
@@ -344,6 +342,12 @@ def proration_text(pricing: m.Pricing, period: Period) -> str:
     return day_share(*period.proration())
 
 
+def month_shares(period: Period) -> Iterator[tuple[int, int]]:
+    """The days of each calendar month `period` covers, and that month's days, in order."""
+    for start, end in month_spans(period.start, period.end):
+        yield (end - start).days + 1, days_in_month(start.year, start.month)
+
+
 def day_share(days: int, full_days: int) -> str:
     """`InvoiceLine.prorated` of a line billed for `days` of a cadence period's `full_days`."""
     return "" if days == full_days else f"{days}/{full_days}"
@@ -354,9 +358,8 @@ def prorated_flat_fee(pricing: m.FlatFee, period: Period) -> Decimal:
     calendar month for a `per: month` price."""
     if pricing.per_month:
         total = ZERO
-        for start, end in month_spans(period.start, period.end):
-            month_days = (add_months(start.replace(day=1), 1) - start.replace(day=1)).days
-            total += pricing.price * Decimal((end - start).days + 1) / Decimal(month_days)
+        for days, month_days in month_shares(period):
+            total += pricing.price * Decimal(days) / Decimal(month_days)
         return total
     days, full_days = period.proration()
     if days == full_days:
