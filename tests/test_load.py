@@ -2026,6 +2026,20 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
             'usage: unknown customer "Globx" (did you mean "globex"?)',
         ),
         (
+            "2026-02-03,acme-corp,api_calls,10,e9,eu\n",
+            'usage: unknown customer "acme-corp" (did you mean "acme"?)',
+        ),
+        (
+            "2026-02-03,Acme Corp,api_calls,10,e9,eu\n",
+            'usage: unknown customer "Acme Corp" (did you mean "acme"?)',
+        ),
+        (
+            "2026-02-03,globex-holdings-inc,api_calls,10,e9,eu\n",
+            'usage: unknown customer "globex-holdings-inc" (did you mean "globex"?)',
+        ),
+        ("2026-02-03,acmecorp,api_calls,10,e9,eu\n", 'usage: unknown customer "acmecorp"'),
+        ("2026-02-03,corp-acme,api_calls,10,e9,eu\n", 'usage: unknown customer "corp-acme"'),
+        (
             "2026-02-03,acme,api_cals,10,e9,eu\n",
             'usage: unknown metric "api_cals" (did you mean "api_calls"? metrics of the catalog: '
             "api_calls)",
@@ -2071,6 +2085,11 @@ GOOD_ROW = "2026-02-03,acme,api_calls,10,e1,eu\n"
         "customer id in capitals",
         "misspelt customer id",
         "misspelt customer id in capitals",
+        "customer id with a company-form suffix",
+        "customer name for its id",
+        "customer id with two words more",
+        "customer id with a suffix, no word boundary",
+        "customer id with a prefix",
         "misspelt metric",
         "unknown metric",
         "words for a number",
@@ -2093,6 +2112,63 @@ def test_usage_row_problem(row: str, message: str) -> None:
     assert problems == [(USAGE_FILE, 4, message)]
     assert contract_set is not None
     assert [e.source.line for e in contract_set.usage] == [2]  # the bad row is left out
+
+
+def customer_named(customer_id: str) -> tuple[str, str]:
+    """A customer file like globex's, for the customer `customer_id`."""
+    account = customer_id.title().replace("-", "")
+    text = GLOBEX.replace("globex", customer_id).replace("Globex", account)
+    return f"customers/{customer_id}.yaml", text.replace("GLOBEX", account.upper())
+
+
+def test_an_unknown_customer_id_is_matched_to_ids_a_word_longer_or_shorter() -> None:
+    """A slug without its company form ("acme" for "acme-corp") or with another one: the
+    nearest ids in words, all of them (sorted) when several are as near, after a close
+    spelling."""
+    ids = ["acme-corp", "acme-corp-eu", "initech", "initech-labs", "initech-eu", "umbrella"]
+    ids += [f"hooli-{region}" for region in ("us", "eu", "uk", "jp", "in")]
+    rows = [
+        "acme",  # acme-corp, a word more; acme-corp-eu is two more
+        "acme-corp-us",  # acme-corp-eu misspelt, or acme-corp with a word more: both
+        "initech-corp",  # initech, a word less; initech-labs is not an extension of it
+        "hooli",  # five ids a word longer: three named, the rest counted
+        "umbrella-corp-ltd",  # two words more
+        "umbrellas",  # the plural: a spelling, not a word
+        "labs",  # a last word alone names nothing
+    ]
+    text = HEADER + "".join(f"2026-02-03,{row},api_calls,1,e{i},eu\n" for i, row in enumerate(rows))
+    _, problems = load(customers=[customer_named(i) for i in ids], usage=[(USAGE_FILE, text)])
+    assert problems == [
+        (USAGE_FILE, 2, 'usage: unknown customer "acme" (did you mean "acme-corp"?)'),
+        (
+            USAGE_FILE,
+            3,
+            'usage: unknown customer "acme-corp-us" (did you mean "acme-corp-eu" or "acme-corp"?)',
+        ),
+        (USAGE_FILE, 4, 'usage: unknown customer "initech-corp" (did you mean "initech"?)'),
+        (
+            USAGE_FILE,
+            5,
+            'usage: unknown customer "hooli" (did you mean "hooli-eu", "hooli-in", "hooli-jp" '
+            "or 2 more like them?)",
+        ),
+        (USAGE_FILE, 6, 'usage: unknown customer "umbrella-corp-ltd" (did you mean "umbrella"?)'),
+        (USAGE_FILE, 7, 'usage: unknown customer "umbrellas" (did you mean "umbrella"?)'),
+        (USAGE_FILE, 8, 'usage: unknown customer "labs"'),
+    ]
+
+
+def test_an_unknown_customer_id_between_two_known_ids_names_both() -> None:
+    ids = ["acme", "acme-corp-emea", "globex"]  # a word less, a word more: as near
+    text = HEADER + "2026-02-03,acme-corp,api_calls,1,e1,eu\n"
+    _, problems = load(customers=[customer_named(i) for i in ids], usage=[(USAGE_FILE, text)])
+    assert problems == [
+        (
+            USAGE_FILE,
+            2,
+            'usage: unknown customer "acme-corp" (did you mean "acme" or "acme-corp-emea"?)',
+        )
+    ]
 
 
 def test_unknown_customers_are_matched_once_each_and_only_for_the_rows_listed(

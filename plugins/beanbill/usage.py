@@ -214,13 +214,16 @@ class UnknownCustomer(ValueError):
 
 
 class CustomerHints:
-    """The customer a row's unknown id likely means: the same id in another case, or a close
-    spelling ("acmee" for "acme"). Worked out once per id and only for the rows listed: a
-    wrong export repeats one id on every row, and there may be 10,000 customers to match."""
+    """The customers a row's unknown id likely means: the same id in another case, else a close
+    spelling ("acmee" for "acme") and the ids a word or more longer or shorter ("acme" for
+    "acme-corp" or "Acme Corp", "acme-corp" for "acme"). Worked out once per id and only for the
+    rows listed: a wrong export repeats one id on every row, and there may be 10,000
+    customers to match."""
 
     def __init__(self, customers: Collection[str]) -> None:
         self.customers = customers
         self.folded: dict[str, str] | None = None  # the customer ids by their case-folded form
+        self.by_first_word: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         self.notes: dict[str, str] = {}
 
     def note(self, customer: str) -> str:
@@ -233,12 +236,53 @@ class CustomerHints:
     def _note(self, customer: str) -> str:
         if self.folded is None:
             self.folded = {known.casefold(): known for known in self.customers}
+            for known in sorted(self.customers):
+                if parts := words(known):
+                    self.by_first_word.setdefault(parts[0], []).append((parts, known))
         word = customer.casefold()
         meant = self.folded.get(word)
         if meant is not None:
             return f' (did you mean "{meant}"? customer ids are case-sensitive)'
+        # A close spelling first, then the ids a word or more longer or shorter: "acme-corp-us"
+        # may be "acme-corp-eu" misspelt, or "acme-corp" with a region added.
         close = likely_meant(word, self.folded)
-        return f' (did you mean "{self.folded[close]}"?)' if close is not None else ""
+        spelt = [self.folded[close]] if close is not None else []
+        return meant_of(spelt + [i for i in self.word_matches(customer) if i not in spelt])
+
+    def word_matches(self, customer: str) -> list[str]:
+        """The ids whose words begin with all the words of `customer`, or are the first words
+        of it, and of those the fewest words away from it (sorted): "acme-corp" for "acme"
+        when there is no "acme-x" nearer, but never "acmecorp" (no word boundary)."""
+        written = words(customer)
+        if not written:
+            return []
+        found: dict[int, list[str]] = {}
+        for parts, known in self.by_first_word.get(written[0], ()):
+            shorter, longer = sorted((parts, written), key=len)
+            if longer[: len(shorter)] == shorter:
+                found.setdefault(len(longer) - len(shorter), []).append(known)
+        return found[min(found)] if found else []
+
+
+WORD_BREAK = re.compile(r"[\W_]+")  # what separates words in an id: "-", "_", ".", spaces
+LISTED_MEANT = 3  # ids named by one hint; the rest are counted
+
+
+def words(customer: str) -> tuple[str, ...]:
+    """The words of an id, case-folded: ("acme", "corp") for "acme-corp" and "Acme Corp"."""
+    return tuple(word for word in WORD_BREAK.split(customer.casefold()) if word)
+
+
+def meant_of(ids: list[str]) -> str:
+    """' (did you mean "a" or "b"?)' naming `ids` (at most LISTED_MEANT, the rest counted),
+    or '' for none."""
+    if not ids:
+        return ""
+    named = [f'"{i}"' for i in ids[:LISTED_MEANT]]
+    if len(ids) > LISTED_MEANT:
+        named.append(f"{len(ids) - LISTED_MEANT} more like them")
+    listed = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+    return f" (did you mean {listed}?)"
 
 
 def _same(a: m.UsageEvent, b: m.UsageEvent) -> bool:
