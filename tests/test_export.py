@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from beanbill import cli
-from beanbill.export import read_map
+from beanbill.export import MapError, read_map
 from beanbill.plugins.chart import CHART_PATTERNS
 from tests.test_adjustments import ACME, write_books
 
@@ -203,7 +203,7 @@ def test_a_map_that_is_not_a_mapping_is_refused(
     (tmp_path / "map.yaml").write_text("accounts: [1200, 4000]\n")
     code, _, err = export(tmp_path, capsys, "--map", str(tmp_path / "map.yaml"))
     assert code == 1
-    assert 'map.yaml: needs "accounts:", a mapping of account patterns to ERP accounts' in err
+    assert 'map.yaml:1: needs "accounts:", a mapping of account patterns to ERP accounts' in err
 
 
 def test_account_codes_are_read_as_written() -> None:
@@ -395,10 +395,10 @@ def test_every_problem_of_a_map_is_said_at_once(
     assert code == 1 and rows == []
     path = tmp_path / "map.yaml"
     assert err.splitlines() == [
-        f"{path}: xero: currency 'usd' is not an ISO 4217 currency code (did you mean \"USD\"? "
+        f"{path}:7: xero: currency 'usd' is not an ISO 4217 currency code (did you mean \"USD\"? "
         "codes are upper case)",
-        f"{path}: unknown key 'sap' (a map has accounts, quickbooks, xero, netsuite)",
-        f"{path}: unknown key 'acounts' (did you mean \"accounts\"? a map has accounts, "
+        f"{path}:8: unknown key 'sap' (a map has accounts, quickbooks, xero, netsuite)",
+        f"{path}:9: unknown key 'acounts' (did you mean \"accounts\"? a map has accounts, "
         "quickbooks, xero, netsuite)",
         "beanbill export: 3 problems in the map; nothing written",
     ]
@@ -413,9 +413,89 @@ def test_a_yaml_syntax_error_in_the_map_is_at_its_file_and_line(
     assert code == 1 and out == ""
     assert err.splitlines() == [
         f"{path}:3: YAML syntax error: expected <block end>, but found '<block mapping start>' "
-        "(while parsing a block mapping that starts on line 1)",
+        "(while parsing a block mapping that starts on line 1); this line is indented less than "
+        "the keys above it and more than their parent's: indent it like the keys it belongs with",
         "beanbill export: 1 problem in the map; nothing written",
     ]
+
+
+BAD_MAP = """\
+# The ERP's chart of accounts
+accounts:
+  "Assets:AccountsReceivable:Customers:*": "1200"
+  "Assets:Cash:*": "1000"
+  "Income:*":
+  "Liabilities:*": [2200, 2400]
+  "Assets:Cash:*": "1010"
+xero:
+  tax_rate: Tax Exempt
+  currency: usd
+  taxrate: x
+quickbooks: {date_format: "%m/%d"}
+netsuite: NetSuite
+sap: {}
+xero: {}
+"""
+
+
+def test_each_problem_of_a_map_is_at_its_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a contract's problems are: the file relative to the current folder, the line of
+    the key or value, every problem at once, in the order of the lines."""
+    path = tmp_path / "erp" / "map.yaml"
+    path.parent.mkdir()
+    path.write_text(BAD_MAP)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = export(tmp_path, capsys, "--map", str(path))  # an absolute path
+    assert code == 1 and out == ""
+    assert err.splitlines() == [
+        "erp/map.yaml:5: 'Income:*': map each account pattern to an ERP account",
+        "erp/map.yaml:6: 'Liabilities:*': map each account pattern to an ERP account",
+        "erp/map.yaml:7: key 'Assets:Cash:*' is given twice (first on line 4)",
+        "erp/map.yaml:10: xero: currency 'usd' is not an ISO 4217 currency code (did you mean "
+        '"USD"? codes are upper case)',
+        "erp/map.yaml:11: xero: unknown setting 'taxrate' (it takes currency, tax_rate)",
+        "erp/map.yaml:12: quickbooks: date_format '%m/%d' does not write a whole date that "
+        'reads back (e.g. "%m/%d/%Y")',
+        "erp/map.yaml:13: netsuite: give its settings (date_format, subsidiary)",
+        "erp/map.yaml:14: unknown key 'sap' (a map has accounts, quickbooks, xero, netsuite)",
+        "erp/map.yaml:15: key 'xero' is given twice (first on line 8)",
+        "beanbill export: 9 problems in the map; nothing written",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", 'map.yaml:1: needs "accounts:", a mapping of account patterns to ERP accounts'),
+        (
+            "# a map\n\nxero: {currency: USD}\n",
+            'map.yaml:3: needs "accounts:", a mapping of account patterns to ERP accounts',
+        ),
+        (
+            "xero: {currency: USD}\naccounts:\n",
+            'map.yaml:2: needs "accounts:", a mapping of account patterns to ERP accounts',
+        ),
+        (
+            'accounts:\n  "Income:*": "4000"\nxero:\n  currency:\n',
+            "map.yaml:4: xero: currency must be a text or a number",
+        ),
+        (
+            'accounts:\n  "Income:*": "4000"\n  ? [a, b]\n  : "1000"\n',
+            "map.yaml:3: keys must be text, not a list",
+        ),
+        (
+            'accounts:\n  "Income:*": !!python/object:os.system "4000"\n',
+            "map.yaml:2: the YAML tag !!python/object:os.system is not allowed (only plain data)",
+        ),
+    ],
+    ids=["empty file", "no accounts", "empty accounts", "empty setting", "list key", "tag"],
+)
+def test_a_map_problem_is_at_its_line(text: str, problem: str) -> None:
+    with pytest.raises(MapError) as error:
+        read_map(text, "map.yaml")
+    assert error.value.problems == (problem,)
 
 
 def test_an_erp_layout_needs_a_map(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

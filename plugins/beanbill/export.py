@@ -31,14 +31,15 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
-import yaml
 from beancount.core import data
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from beanbill.books import units
 from beanbill.ledger import sort_key
+from beanbill.model import Source
 from beanbill.money import currency_hint, known_currencies
-from beanbill.problems import meant_hint
-from beanbill.yamlread import parser_complaint
+from beanbill.problems import at, meant_hint
+from beanbill.yamlread import Document, Invalid, describe, error_line
 
 ZERO = Decimal(0)
 
@@ -82,79 +83,133 @@ class ExportProblem(NamedTuple):
 
 
 class MapError(ValueError):
-    """The problems of a map file, each `file: message` (a YAML syntax error `file:line:`)."""
+    """The problems of a map file, each `file:line: message` (the file as `shown` names it)."""
 
     def __init__(self, problems: Sequence[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = tuple(problems)
 
 
+class MapReader:
+    """The nodes of one map file, read with their lines (yamlread's `Document`), and the
+    problems found, each at the line of the key or value it is about."""
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+        self.found: list[tuple[Source, str]] = []
+
+    def add(self, node: Node | None, message: str) -> None:
+        self.found.append((self.doc.source(node), message))
+
+    def problems(self) -> list[str]:
+        """`file:line: message` of each problem, in the order of their lines."""
+        found = sorted(self.found, key=lambda problem: problem[0].line)
+        return [f"{at(source)}: {message}" for source, message in found]
+
+    def pairs(self, node: MappingNode) -> list[tuple[str, Node, Node]]:
+        """The mapping's (key, key node, value node), in order; a key that is not text, or is
+        given twice, is a problem (YAML would silently keep the last of two)."""
+        self.doc.spend(node, len(node.value))
+        pairs: list[tuple[str, Node, Node]] = []
+        first: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self.add(key_node, f"keys must be text, not {describe(key_node)}")
+                continue
+            key = str(key_node.value)
+            if key in first:
+                line = first[key].start_mark.line + 1
+                self.add(key_node, f"key {key!r} is given twice (first on line {line})")
+                continue
+            first[key] = key_node
+            pairs.append((key, key_node, value_node))
+        return pairs
+
+
+def text_of(node: Node) -> str | None:
+    """A scalar's text as written (a YAML number, date or boolean too), or None for a list or
+    a mapping."""
+    return str(node.value) if isinstance(node, ScalarNode) else None
+
+
 def read_map(text: str, source: str) -> AccountMap:
-    """Parse a map file; raise MapError with every problem found, each naming `source`. Every
-    value is read as the text written (YAML's base loader): an ERP account code is a name, and
-    YAML's own types would read `0100` as the octal number 64 and `1200.10` as 1200.1."""
+    """Parse a map file; raise MapError with every problem found, each at its line of `source`.
+    Every value is read as the text written: an ERP account code is a name, and YAML's own
+    types would read `0100` as the octal number 64 and `1200.10` as 1200.1."""
     try:
-        document = yaml.load(text, Loader=yaml.BaseLoader)  # strings, lists and mappings only
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"{source}:{mark.line + 1}" if mark else source
-        raise MapError([f"{where}: YAML syntax error: {parser_complaint(error)}"]) from error
-    except yaml.YAMLError as error:
-        raise MapError([f"{source}: not valid YAML ({error})"]) from error
-    problems: list[str] = []
-    accounts = document.get("accounts") if isinstance(document, dict) else None
-    if not isinstance(accounts, dict) or not accounts:
-        problems.append(
-            f'{source}: needs "accounts:", a mapping of account patterns to ERP accounts'
-        )
-        accounts = {}
+        doc = Document(source, text)
+    except Invalid as error:  # a syntax error, a tag other than plain data, too deep
+        line = error_line(error) or (error.node.start_mark.line + 1 if error.node else 1)
+        raise MapError([f"{at(Source(source, line))}: {error.message}"]) from error
+    reader = MapReader(doc)
+    try:
+        account_map = read_nodes(doc.root, reader)
+    except Invalid as error:  # the node budget spent: aliases expanding without end
+        reader.add(error.node, error.message)
+        raise MapError(reader.problems()) from error
+    if reader.found:
+        raise MapError(reader.problems())
+    return account_map
+
+
+def read_nodes(root: Node | None, reader: MapReader) -> AccountMap:
+    """The map of a file's root node (None: an empty file); its problems go to `reader`."""
+    pairs = reader.pairs(root) if isinstance(root, MappingNode) else []
+    accounts = next((value for key, _, value in pairs if key == "accounts"), None)
+    if not isinstance(accounts, MappingNode) or not accounts.value:
+        where = root if accounts is None else accounts  # no accounts: the file's first line
+        reader.add(where, 'needs "accounts:", a mapping of account patterns to ERP accounts')
     patterns = []
-    for pattern, target in accounts.items():
-        if not isinstance(target, str) or target == "":
-            problems.append(f"{source}: {pattern!r}: map each account pattern to an ERP account")
+    for pattern, _, node in reader.pairs(accounts) if isinstance(accounts, MappingNode) else ():
+        target = text_of(node)
+        if not target:
+            reader.add(node, f"{pattern!r}: map each account pattern to an ERP account")
+            continue
         patterns.append((pattern, target))
     settings = {}
-    for key, value in document.items() if isinstance(document, dict) else ():
+    for key, key_node, value in pairs:
         if key == "accounts":
             continue
         if key not in ERP_SETTINGS:
             known = ", ".join(["accounts", *ERP_SETTINGS])
             hint = meant_hint(key, ["accounts", *ERP_SETTINGS])
-            problems.append(f"{source}: unknown key {key!r} ({hint}a map has {known})")
+            reader.add(key_node, f"unknown key {key!r} ({hint}a map has {known})")
             continue
-        settings[key] = read_settings(key, value, source, problems)
-    if problems:
-        raise MapError(problems)
+        settings[key] = read_settings(key, value, reader)
     return AccountMap(tuple(patterns), settings)
 
 
-def read_settings(erp: str, value: object, source: str, problems: list[str]) -> dict[str, str]:
-    """The settings of `erp` in the map; each problem is added to `problems`."""
+def read_settings(erp: str, node: Node, reader: MapReader) -> dict[str, str]:
+    """The settings of `erp` in the map; each problem is added to the reader's."""
     allowed = ERP_SETTINGS[erp]
-    if not isinstance(value, dict):
-        problems.append(f"{source}: {erp}: give its settings ({', '.join(sorted(allowed))})")
+    if not isinstance(node, MappingNode):
+        reader.add(node, f"{erp}: give its settings ({', '.join(sorted(allowed))})")
         return {}
     settings = {}
-    for key, setting in value.items():
+    nodes = {}
+    for key, key_node, value in reader.pairs(node):
+        setting = text_of(value)
         if key not in allowed:
-            problems.append(
-                f"{source}: {erp}: unknown setting {key!r} (it takes {', '.join(sorted(allowed))})"
+            reader.add(
+                key_node, f"{erp}: unknown setting {key!r} (it takes {', '.join(sorted(allowed))})"
             )
-        elif not isinstance(setting, str) or setting == "":
-            problems.append(f"{source}: {erp}: {key} must be a text or a number")
+        elif not setting:
+            reader.add(value, f"{erp}: {key} must be a text or a number")
         else:
-            settings[key] = setting
+            settings[key], nodes[key] = setting, value
     date_format = settings.get("date_format")
     if date_format is not None and not reads_back(date_format):
-        problems.append(
-            f"{source}: {erp}: date_format {date_format!r} does not write a whole date "
-            'that reads back (e.g. "%m/%d/%Y")'
+        reader.add(
+            nodes["date_format"],
+            f"{erp}: date_format {date_format!r} does not write a whole date "
+            'that reads back (e.g. "%m/%d/%Y")',
         )
     currency = settings.get("currency")
     if currency is not None and currency not in known_currencies():
-        problems.append(
-            f"{source}: {erp}: currency {currency!r} is not an ISO 4217 currency code"
-            f"{currency_hint(currency)}"
+        reader.add(
+            nodes["currency"],
+            f"{erp}: currency {currency!r} is not an ISO 4217 currency code"
+            f"{currency_hint(currency)}",
         )
     return settings
 
