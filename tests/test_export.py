@@ -165,6 +165,19 @@ def test_an_unmapped_account_stops_the_export_at_its_first_use(
     assert not out_file.exists()
 
 
+def test_an_unmapped_account_names_the_map_as_its_other_problems_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "map.yaml").write_text(MAP.replace('  "Income:*": "4000"\n', ""))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = export(tmp_path, capsys, "--map", str(tmp_path / "map.yaml"))
+    assert code == 1
+    assert err.splitlines()[0] == (
+        "map.yaml: account Income:ProfessionalServices (first posted to by 2026-01-01 "
+        '"Revenue recognised 2026-01 — ACME-1") matches no pattern: add one'
+    )
+
+
 def test_a_currency_conversion_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -571,7 +571,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         finder = SourceFinder(options)
         for problem in problems:
             if problem.entry is None:
-                where = str(args.map)
+                where = shown(str(args.map))
             else:
                 source = finder.meta(problem.entry.meta)
                 where = f"{shown(str(source.get('filename', '?')))}:{source.get('lineno', 0)}"
