@@ -24,7 +24,7 @@ from beanbill.documents import (
     pricing_pieces,
     proration_words,
 )
-from beanbill.render import Renderer
+from beanbill.render import Renderer, ids
 from beanbill.statements import statements
 from tests.test_adjustments import ACME, GLOBEX, write_books
 from tests.test_contracts_plugin import write_metered_books
@@ -623,7 +623,7 @@ def test_render_an_activity_statement(tmp_path: Path, capsys: pytest.CaptureFixt
         "Period</td><td>2026-02-01 to 2026-03-15",
         "Account activity in USD",
         "Opening balance",
-        "Payment (INV-ACME-1-20260101)",
+        'Payment (<span class="id">INV-ACME-1-20260101</span>)',  # kept whole on its line
         "Closing balance",
         "Open invoices in USD",  # March: 297.00, of which the wallet's last 103.00 paid
         "$194.00",
@@ -641,6 +641,62 @@ def test_render_an_activity_statement(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "--from goes with --statements; nothing written" in capsys.readouterr().err
     assert cli.main([*args, "--statements", "2026-01-31", "--from", "2026-02-01"]) == 1
     assert "--from 2026-02-01 is after the statements' date 2026-01-31" in capsys.readouterr().err
+
+
+# As the demo's Globex: an SLA credit memo on the quarter's invoice, part of it paid.
+GLOBEX_MEMO = GLOBEX + (
+    "  - {type: credit_memo, id: CM-GLOBEX-1, date: 2026-04-20, invoice: INV-GLOBEX-1-20260401,\n"
+    '     amount: "79.83", reason: "SLA breach of 2026-04-14 (10% of one month\'s platform fee)"}\n'
+)
+GLOBEX_PAYMENT = """
+2026-05-10 * "Globex GmbH" "Payment INV-GLOBEX-1-20260401 (partial payment)" ^INV-GLOBEX-1-20260401
+  Assets:Cash:Bank   2000.00 EUR
+  Assets:AccountsReceivable:Customers:Globex  -2000.00 EUR
+"""
+
+
+def laid_out_lines(html: str) -> list[str]:
+    """The lines of text WeasyPrint lays `html` out in, as `Renderer.pdf` prints them."""
+    import weasyprint
+    from weasyprint.formatting_structure import boxes
+
+    def lines(box: object) -> list[str]:
+        if isinstance(box, boxes.LineBox):
+            return ["".join(b.text for b in box.descendants() if isinstance(b, boxes.TextBox))]
+        children = box.children if isinstance(box, boxes.ParentBox) else []
+        return [line for child in children for line in lines(child)]
+
+    document = weasyprint.HTML(string=html, base_url=TEMPLATES).render()
+    return [line for page in document.pages for line in lines(page._page_box)]
+
+
+def test_a_statement_never_breaks_an_id_across_lines(tmp_path: Path) -> None:
+    path = write_books(tmp_path, {"globex": GLOBEX_MEMO}, LEDGER + GLOBEX_PAYMENT)
+    args = ["render", str(path), "--templates", TEMPLATES, "--format", "html"]
+    assert cli.main([*args, "--statements", "2026-05-31", "--from", "2026-04-01"]) == 0
+    folder = tmp_path / "documents" / "Assets" / "AccountsReceivable" / "Customers" / "Globex"
+    lines = laid_out_lines((folder / "2026-05-31.statement.html").read_text())
+    # The memo's description is wider than its column, and wraps: at a space, never inside an
+    # id at its hyphens ("Credit memo CM-GLOBEX-1 on INV-" / "GLOBEX-1-20260401 — SLA ...").
+    start = next(i for i, line in enumerate(lines) if line.startswith("Credit memo"))
+    assert lines[start].rstrip().endswith(" on") and lines[start + 1].startswith("INV-"), lines
+    assert not [line for line in lines if line.rstrip().endswith("-")], lines
+    # Each id whole on a line, wherever the statement names it: the invoice, the memo, the
+    # payment and the open invoice.
+    assert sum(line.count("INV-GLOBEX-1-20260401") for line in lines) == 4, lines
+    assert sum(line.count("CM-GLOBEX-1") for line in lines) == 1, lines
+
+
+def test_ids_in_free_text_are_kept_whole_and_the_rest_escaped() -> None:
+    text = "Credit memo CM-GLOBEX-1 on INV-GLOBEX-1-20260401 — <b>Acme & Co</b>'s (2026-04-14)."
+    assert ids(text) == (
+        'Credit memo <span class="id">CM-GLOBEX-1</span> on '
+        '<span class="id">INV-GLOBEX-1-20260401</span> — &lt;b&gt;Acme &amp; Co&lt;/b&gt;&#39;s '
+        '(<span class="id">2026-04-14</span>).'
+    )
+    # Words without a hyphen, and text that is no id (not of an id's characters), as they are.
+    assert ids("Opening balance") == "Opening balance"
+    assert ids("Zürich-Nord, Straße-1") == "Zürich-Nord, Straße-1"
 
 
 SHORTFALL = """\

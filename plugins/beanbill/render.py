@@ -6,7 +6,10 @@ The templates are `invoice.html.j2`, `memo.html.j2` (credit and debit memos) and
 `money` (Babel, the currency's minor unit), `price` (a unit price, all its digits),
 `number`, `percent` (a tax rate, 0.0725 → "7.25%"), `pricing_label` (a pricing piece's
 label with its tier or package bounds written as `number` writes quantities: "tier 1
-(0-50,000)") and `period`. Files are named as Beancount's `documents` option wants them:
+(0-50,000)"), `period` and `ids` (free text, such as a statement row's description, with
+each word joined by hyphens, an invoice, memo or contract id or a date, kept whole on its
+line: in `<span class="id">`, which base.html.j2 does not let wrap). Files are named as
+Beancount's `documents` option wants them:
 `<folder>/<the customer's receivable account, one folder per component>/<date>.<id>.<ext>`,
 so that Beancount attaches each to the customer's receivable account on the document's date
 and Fava lists it there.
@@ -22,6 +25,7 @@ from decimal import Decimal
 
 import jinja2
 from babel.numbers import format_currency, format_decimal, format_percent
+from markupsafe import Markup, escape
 
 from beanbill.documents import INVOICE, STATEMENT, Document
 from beanbill.problems import shown
@@ -33,6 +37,9 @@ BOUNDS = re.compile(
     r"(?<=\()[0-9]+(?:\.[0-9]+)?(?=-)|(?<=[(-])[0-9]+(?:\.[0-9]+)?(?=\))"
     r"|(?<=\(over )[0-9]+(?:\.[0-9]+)?(?=\))|(?<=package of )[0-9]+(?:\.[0-9]+)?"
 )
+# A word of the characters ids are made of (letters, digits, `_`, `.` and `-`: load.ID_RE),
+# not ending in a full stop; `ids` keeps those with a hyphen whole, where a line could break.
+ID_WORD = re.compile(r"(?<![\w.-])[A-Za-z0-9][A-Za-z0-9_.-]*[A-Za-z0-9_-](?!\w)")
 TEMPLATE_OF = {INVOICE: "invoice.html.j2", STATEMENT: "statement.html.j2"}
 MEMO_TEMPLATE = "memo.html.j2"
 FORMATS = ("pdf", "html")
@@ -57,6 +64,7 @@ class Renderer:
             pricing_label=self.pricing_label,
             percent=self.percent,
             period=period,
+            ids=ids,
         )
 
     def money(self, amount: Decimal, currency: str) -> str:
@@ -95,6 +103,22 @@ class Renderer:
         html = weasyprint.HTML(string=self.html(document), base_url=self.templates)
         pdf: bytes = html.write_pdf()
         return pdf
+
+
+def ids(text: str) -> Markup:
+    """`text`, escaped, with each id in it (a word joined by hyphens: "INV-GLOBEX-1-20260401",
+    "CM-GLOBEX-1", a date) in `<span class="id">`, so that no line breaks at its hyphens."""
+    pieces = []
+    last = 0
+    for match in ID_WORD.finditer(text):
+        if "-" in match[0]:
+            pieces += [
+                escape(text[last : match.start()]),
+                Markup('<span class="id">%s</span>') % match[0],
+            ]
+            last = match.end()
+    pieces.append(escape(text[last:]))
+    return Markup("").join(pieces)
 
 
 def period(start: datetime.date | None, end: datetime.date | None) -> str:
