@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from decimal import Decimal
 from pathlib import Path
 
+import yaml
 from beancount import loader
 from beancount.core import data
 
 from beanbill import cli
 from beanbill.books import is_invoice
 from beanbill.closing import invoice_digest
+from beanbill.documents import documents
 
 LEDGER = Path(__file__).resolve().parent.parent / "ledgers" / "main.beancount"
 
@@ -103,4 +106,43 @@ def test_the_demo_invoices_digests_are_those_closes_made_before_explanatory_meta
     )
     assert hashlib.sha256("\n".join(digests).encode()).hexdigest() == (
         "efa61cae5bb93541ac6e304c7ed0afe7b7bf89c7a9c60b4b06b2e63f154037b0"
+    )
+
+
+def test_the_demo_sla_credit_memo_credits_what_its_reason_says() -> None:
+    # Globex's prices include VAT 19%, and a memo's amount is net of tax: "10% of one month's
+    # platform fee" is 10% of the 950.00 the customer pays a month, VAT included. The memo's
+    # document, and the receivable, credit that: 95.00, of which 15.17 is VAT.
+    globex = yaml.safe_load((LEDGER.parent.parent / "contracts/customers/globex.yaml").read_text())
+    (memo,) = [a for a in globex["adjustments"] if a["id"] == "CM-GLOBEX-1"]
+    percent = re.search(r"\b(\d+)% of one month's platform fee\)$", memo["reason"])
+    assert percent is not None, memo["reason"]
+    (product,) = [
+        p for p in globex["contracts"][0]["phases"][0]["products"] if p["product"] == "platform"
+    ]
+    assert (product["pricing"]["per"], globex["contracts"][0]["phases"][0]["taxes"]) == (
+        "month",
+        ["de-vat"],
+    )
+    credited = Decimal(product["pricing"]["price"]) * Decimal(percent[1]) / 100
+    assert credited == Decimal("95.00")
+
+    entries, errors, options = loader.load_file(str(LEDGER))
+    assert errors == []
+    (entry,) = [
+        e
+        for e in entries
+        if isinstance(e, data.Transaction) and e.meta.get("memo-id") == "CM-GLOBEX-1"
+    ]
+    receivable = [p for p in entry.postings if p.account.startswith("Assets:AccountsReceivable:")]
+    assert [p.units.number for p in receivable] == [-credited]
+    (document,) = [
+        d
+        for d in documents(entries, cli.ledger_directory(str(LEDGER), options))
+        if d.id == "CM-GLOBEX-1"
+    ]
+    assert (document.subtotal, document.taxes, document.total) == (
+        Decimal("79.83"),
+        (("VAT 19% (Germany)", Decimal("15.17")),),
+        credited,
     )
