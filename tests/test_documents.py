@@ -379,7 +379,7 @@ def test_a_document_whose_books_changed_is_rendered_again_and_said(
     assert cli.main([*args, "--format", "html"]) == 0
     assert cli.main(args) == 0
     out = capsys.readouterr().out
-    assert "updated (the books changed since it was rendered): " in out
+    assert "updated (the books or the templates changed since it was rendered): " in out
     assert out.endswith("(0 new, 1 updated, 0 unchanged)\n")
     html = tmp_path / "documents/Assets/AccountsReceivable/Customers/Acme"
     assert (
@@ -428,7 +428,10 @@ def test_render_a_month_lists_each_of_its_documents_to_send(
     assert cli.main([*args, "--month", "2026-01"]) == 0
     out = capsys.readouterr().out.splitlines()
     # the invoice, at the new price
-    assert out[0] == f"updated (the books changed since it was rendered): {january[0]}"
+    assert (
+        out[0]
+        == f"updated (the books or the templates changed since it was rendered): {january[0]}"
+    )
     assert out[2] == f"unchanged: {january[2]}"  # the debit memo's fixed line
     assert cli.main([*args, "--month", "2026-01", "--id", "CM-1"]) == 1
     assert "--month renders a month's invoices and memos: not with --id or --statements" in (
@@ -685,6 +688,46 @@ def test_a_statement_never_breaks_an_id_across_lines(tmp_path: Path) -> None:
     # payment and the open invoice.
     assert sum(line.count("INV-GLOBEX-1-20260401") for line in lines) == 4, lines
     assert sum(line.count("CM-GLOBEX-1") for line in lines) == 1, lines
+
+
+def rows_by_page(html: str) -> list[set[int]]:
+    """For each table row of `html` as WeasyPrint lays it out (not a table's header or footer),
+    the pages it is printed on."""
+    import weasyprint
+    from weasyprint.formatting_structure import boxes
+
+    pages: dict[int, set[int]] = {}
+
+    def walk(box: object, page: int) -> None:
+        if isinstance(box, boxes.TableRowGroupBox) and (box.is_header or box.is_footer):
+            return  # repeated on every page the table runs over
+        if isinstance(box, boxes.TableRowBox):
+            pages.setdefault(id(box.element), set()).add(page)
+        for child in box.children if isinstance(box, boxes.ParentBox) else []:
+            walk(child, page)
+
+    document = weasyprint.HTML(string=html, base_url=TEMPLATES).render()
+    for number, page in enumerate(document.pages):
+        walk(page._page_box, number)
+    return list(pages.values())
+
+
+def test_a_statement_row_is_never_split_across_two_pages(tmp_path: Path) -> None:
+    # The demo's year of activity runs over two pages for most customers; before, a row could
+    # have its date and amounts on one page and the rest of its description on the next.
+    ledger = str(ROOT / "ledgers" / "main.beancount")
+    args = ["render", ledger, "--templates", TEMPLATES, "--format", "html", "--out"]
+    assert (
+        cli.main([*args, str(tmp_path), "--statements", "2026-12-31", "--from", "2026-01-01"]) == 0
+    )
+    statements = sorted(tmp_path.rglob("2026-12-31.statement.html"))
+    assert len(statements) == 8
+    spread = []
+    for path in statements:
+        rows = rows_by_page(path.read_text())
+        spread += [(path.parent.name, sorted(pages)) for pages in rows if len(pages) > 1]
+    assert spread == []
+    assert max(max(p) for p in rows_by_page(statements[0].read_text())) == 1  # two pages
 
 
 def test_ids_in_free_text_are_kept_whole_and_the_rest_escaped() -> None:

@@ -522,7 +522,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                     continue
             written["updated"].append(path)
         write_bytes_atomically(path, content)
-    said = {"updated": "updated (the books changed since it was rendered)"}
+    said = {"updated": "updated (the books or the templates changed since it was rendered)"}
     # a month's documents, or those named by id, are listed to be sent, each of them; else
     # (all of the books') only those updated
     listed = written if args.month or args.id else {"updated": written["updated"]}
