@@ -388,6 +388,42 @@ def test_renewal_with_uplift_compounds_and_skips_one_time_lines() -> None:
     # second renewal compounds: 1.10 * 1.10 * 1000.00 = 1210.00
     assert amounts(invoices["INV-C-1-20270101"]) == [("platform", M("1210.00"))]
     assert sum(line.product == "onboarding" for i in invoices.values() for line in i.lines) == 1
+    # each renewal line says how its price was raised from the signed one; a signed one does not
+    assert [line.renewal for line in invoices["INV-C-1-20260601"].lines] == [""]
+    assert [line.renewal for line in invoices["INV-C-1-20261201"].lines] == [
+        "term 1: prices x 1.1 (uplift 10% a term)"
+    ]
+    assert [line.renewal for line in invoices["INV-C-1-20270101"].lines] == [
+        "term 2: prices x 1.21 (uplift 10% a term, compounded)"
+    ]
+
+
+def test_a_renewal_term_names_its_uplift_on_charges_not_on_discounts() -> None:
+    text = customer(
+        [
+            contract(
+                "C-1",
+                [
+                    phase(
+                        "2026-01-01",
+                        [PLATFORM_1000],
+                        discounts=['{name: Loyalty, percent: "10%"}'],
+                    )
+                ],
+                start="2026-01-01",
+                end="2026-01-31",
+                renewal='{term_months: 1, uplift: "2.5%"}',
+            )
+        ]
+    )
+    invoices = billed([text], until=D(2026, 3, 31))
+    march = invoices["INV-C-1-20260301"]
+    # 1000.00 x 1.025 x 1.025 = 1050.625 → 1050.63; its 10% discount: 105.06
+    assert [(line.kind.value, line.amount, line.renewal) for line in march.lines] == [
+        ("charge", M("1050.63"), "term 2: prices x 1.050625 (uplift 2.5% a term, compounded)"),
+        ("discount", M("-105.06"), ""),
+    ]
+    assert [line.renewal for line in invoices["INV-C-1-20260101"].lines] == ["", ""]
 
 
 def renewing(renewal: str) -> str:

@@ -1089,6 +1089,37 @@ def test_a_tiered_line_under_an_inclusive_vat_says_its_tier_prices_include_it() 
     assert storage.meta["price-includes"] == "Liabilities:SalesTax:DE"
 
 
+def test_a_renewal_line_says_how_its_price_was_raised_from_the_signed_one() -> None:
+    # The demo's Wayne: 9,000.00 a half-year as signed, renewed from July at +5%.
+    ledger = ROOT / "ledgers" / "main.beancount"
+    found = loaded_documents(ledger)
+    platform, discount = [
+        line
+        for line in found["INV-WAYNE-1-20260701"].lines
+        if line.service_start == datetime.date(2026, 7, 1)
+    ]
+    assert (platform.unit_price, platform.amount, platform.renewal) == (
+        D("9450.00"),
+        D("9450.00"),
+        "renewal term 1: prices x 1.05 (uplift 5% a term)",
+    )
+    assert (discount.amount, discount.renewal) == (D("-472.50"), "")
+    assert {line.renewal for line in found["INV-WAYNE-1-20260101"].lines} == {""}
+    html = Renderer(TEMPLATES).html(found["INV-WAYNE-1-20260701"])
+    assert (
+        'Platform subscription<div class="detail">renewal term 1: prices x 1.05 '
+        "(uplift 5% a term)</div>" in html
+    )
+    entries, _, _ = loader.load_file(str(ledger))
+    invoice = next(
+        e
+        for e in entries
+        if isinstance(e, data.Transaction) and e.meta.get("invoice-id") == "INV-WAYNE-1-20260701"
+    )
+    renewed = [p.meta.get("renewal") for p in invoice.postings if (p.meta or {}).get("product")]
+    assert renewed.count("term 1: prices x 1.05 (uplift 5% a term)") == 1
+
+
 def test_a_debit_memo_asks_to_be_paid_and_a_credit_memo_does_not(tmp_path: Path) -> None:
     found = loaded_documents(books(tmp_path))
     debit = Renderer(TEMPLATES).html(found["DM-1"])

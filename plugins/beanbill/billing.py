@@ -91,6 +91,9 @@ class InvoiceLine(NamedTuple):
     # units (`free_units`) were taken off it to give `quantity` (None: no free units).
     usage: Decimal | None = None
     free_units: Decimal = ZERO
+    # A line of a renewal term: its prices are the signed ones raised by the uplift, "term 2:
+    # prices x 1.1025 (uplift 5% a term, compounded)"; "" for a phase as signed.
+    renewal: str = ""
 
     @property
     def tax(self) -> Decimal:
@@ -214,6 +217,7 @@ def contract_phases(contract: m.Contract, until: datetime.date) -> tuple[m.Phase
             replace(
                 last,
                 name=f"Renewal {number}",
+                renewal=number,
                 start=term_start,
                 end=term_end,
                 lines=tuple(
@@ -377,6 +381,17 @@ class LineTerms:
     revenue_rule: str | None
     ssp: Decimal | None
     biller: str  # who bills the line's usage, for the double-billing check
+    renewal: str  # `InvoiceLine.renewal`
+
+
+def renewal_note(renewal: m.Renewal | None, term: int) -> str:
+    """`InvoiceLine.renewal` of a line of renewal term `term` (0: a phase as signed, "")."""
+    if renewal is None or not term:
+        return ""
+    uplift = f"{(renewal.uplift * 100).normalize():f}%"
+    factor = f"{((ONE + renewal.uplift) ** term).normalize():f}"
+    compounded = ", compounded" if term > 1 else ""
+    return f"term {term}: prices x {factor} (uplift {uplift} a term{compounded})"
 
 
 @dataclass
@@ -516,7 +531,7 @@ class Engine:
             taxes = TaxPlan.of([self.catalog.tax_rates[t] for t in phase.taxes])
             dated: dict[datetime.date, list[InvoiceLine]] = {}
             for line in phase.lines:
-                terms = self.line_terms(contract, line)
+                terms = self.line_terms(contract, line, phase)
                 for period in line_periods(line, contract, phase, end, self.until):
                     priced = self.price_line(customer, contract, line, terms, period)
                     if priced is not None:
@@ -577,7 +592,7 @@ class Engine:
             if line.kind is LineKind.DISCOUNT:  # already inside the allocated price
                 dated[date][index] = line._replace(allocated=ZERO)
 
-    def line_terms(self, contract: m.Contract, line: m.Line) -> LineTerms:
+    def line_terms(self, contract: m.Contract, line: m.Line, phase: m.Phase) -> LineTerms:
         product = self.catalog.products[line.product]
         return LineTerms(
             product=product,
@@ -585,6 +600,7 @@ class Engine:
             revenue_rule=None if line.credits else product.revenue_rule,
             ssp=line.ssp if line.ssp is not None else product.ssp,
             biller=f"contract {contract.id}, product {line.product}",
+            renewal=renewal_note(contract.renewal, phase.renewal),
         )
 
     def price_line(
@@ -697,6 +713,7 @@ class Engine:
             prorated,
             usage,
             line.free_units if usage is not None else ZERO,
+            terms.renewal,
         )
 
     def discounts(
@@ -744,6 +761,7 @@ class Engine:
                         charges=(),
                         source=discount.source,
                         prorated="",  # a share of the line it discounts, which says it
+                        renewal="",  # likewise
                     )
                 )
         return result
@@ -785,6 +803,7 @@ class Engine:
                         charges=(),
                         source=commitment.source,
                         prorated=day_share(days, full_days),
+                        renewal="",  # a commitment is not raised by a renewal's uplift
                     )
                 )
         return result

@@ -63,8 +63,9 @@ NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
 # what a line's metadata explains of its amount for its documents (since the thirteenth):
 # `proration` is worked out from the line's service dates and price, which are digested;
 # `usage` and `free-units` say how the digested `quantity` was reached; `price-includes`
-# names the inclusive taxes whose postings are digested.
-EXPLANATORY = frozenset({"proration", "usage", "free-units", "price-includes"})
+# names the inclusive taxes whose postings are digested; `renewal` (since the fourteenth) says
+# how the digested `unit-price` was raised from the signed one.
+EXPLANATORY = frozenset({"proration", "usage", "free-units", "price-includes", "renewal"})
 POSTING_NOT_DIGESTED = NOT_DIGESTED | {"contract"} | EXPLANATORY
 
 

@@ -87,6 +87,9 @@ class DocumentLine(NamedTuple):
     # the taxes its unit price includes, by name ("VAT 19%"): its amount is net of them (its
     # `price-includes` metadata)
     price_includes: str = ""
+    # a line of a renewal term: how its prices were raised from the signed ones (its `renewal`
+    # metadata in words, "renewal term 1: prices x 1.05 (uplift 5% a term)")
+    renewal: str = ""
 
 
 class Document(NamedTuple):
@@ -267,6 +270,7 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
                 )
                 if meta.get("price-includes")
                 else "",
+                f"renewal {meta['renewal']}" if meta.get("renewal") else "",
             )
         )
     return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)

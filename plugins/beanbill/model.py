@@ -255,6 +255,7 @@ class Phase:
     taxes: tuple[str, ...]
     minimum_commitment: MinimumCommitment | None
     source: Source
+    renewal: int = 0  # the renewal term this phase is (1, 2, ...); 0 for a phase as signed
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,8 @@ def line_meta(line: InvoiceLine) -> Meta:
     included = [tax.account for tax in line.taxes if tax.inclusive]
     if included:  # its price (or tier prices) include the tax; its amount is net of it
         meta["price-includes"] = ", ".join(included)
+    if line.renewal:  # its prices are the signed ones raised by the renewal's uplift
+        meta["renewal"] = line.renewal
     if line.revenue_rule is not None:
         meta["revenue-rule"] = line.revenue_rule
     if line.kind is not CHARGE:
