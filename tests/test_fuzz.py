@@ -50,7 +50,7 @@ from beanbill.plugins import contracts as contracts_plugin
 from beanbill.plugins.recognition import declared_rules, line_of
 from beanbill.problems import Problem
 from beanbill.receivables import aging, invoice_rows
-from beanbill.recognition import Obligation, schedule
+from beanbill.recognition import Obligation, earned_when_its_period_ends, schedule
 from beanbill.reports import deferred_moves
 from beanbill.revenue_report import PostingRow, waterfall
 from beanbill.rollforward import roll_forward
@@ -1159,6 +1159,8 @@ def check_recognition(
                 line.consumed,
                 line.milestones,
             )
+            if line.kind is LineKind.MINIMUM:  # a true-up: earned when its period ends
+                ob = earned_when_its_period_ends(ob)
             recognised = sum((v for day, v in schedule(ob) if day <= item.through), ZERO)
             event("a fixed fee's service runs past the horizon: accrued up to it")
         key = (UNBILLED, item.currency)

@@ -33,6 +33,7 @@ products:
   installation: {name: Installation, revenue_rule: services, ssp: "8000"}
   api: {name: API calls, metric: api_calls, revenue_rule: usage}
   implementation: {name: Implementation project, revenue_rule: project}
+  platform: {name: Platform, revenue_rule: licence}
 """
 
 PROJECT = """\
@@ -135,6 +136,81 @@ def test_quarterly_usage_is_accrued_in_the_months_it_was_consumed(tmp_path: Path
     # The invoice of 2026-04-01 bills the quarter and clears the accrual.
     assert balance(entries, "Assets:UnbilledRevenue", D(2026, 4, 1)) == 0
     assert balance(entries, "Income:SalesAndServicesRevenue", D(2026, 4, 1)) == Decimal("-400.00")
+
+
+def committed(lines: list[str], products: str) -> str:
+    """A quarterly-in-arrears contract of 2026 with a 3,000.00 minimum per quarter."""
+    listed = "".join(f"          - {line}\n" for line in lines)
+    return f"""\
+customer: {{id: acme, account: Acme, name: Acme}}
+contracts:
+  - id: ACME-1
+    start: 2026-01-01
+    end: 2026-12-31
+    billing: {{cadence: quarterly, timing: arrears}}
+    phases:
+      - start: 2026-01-01
+        products:
+{listed}        minimum_commitment: {{amount: "3000.00", products: [{products}]}}
+"""
+
+
+PLATFORM = '{product: platform, pricing: {model: flat_fee, price: "900.00"}}'
+API = '{product: api, pricing: {model: per_unit, unit_price: "0.10"}}'
+
+
+def income_by_month(entries: list[data.Directive], account: str) -> list[Decimal]:
+    ends = [month_end(D(2026, month, 1)) for month in range(1, 13)]
+    totals = [-balance(entries, account, day) for day in ends]
+    return [b - a for a, b in zip([Decimal(0), *totals[:-1]], totals, strict=True)]
+
+
+def test_a_minimum_commitment_shortfall_is_earned_when_its_period_ends(tmp_path: Path) -> None:
+    # Q1: 1,000 calls in January (100.00) and nothing after: 2,900.00 short of 3,000.00. The
+    # shortfall is known, and earned, only when the quarter ends: not with January's usage.
+    usage = "timestamp,customer,metric,quantity\n2026-01-10,acme,api_calls,1000\n"
+    entries = books(tmp_path, {"acme": committed([API], "api")}, usage)
+    revenue = income_by_month(entries, "Income:SalesAndServicesRevenue")
+    assert revenue[:3] == [Decimal("100.00"), Decimal(0), Decimal("2900.00")]
+    # Q2 to Q4: no usage at all, the whole 3,000.00 at each quarter's end
+    assert revenue[3:] == [0, 0, 3000, 0, 0, 3000, 0, 0, 3000]
+
+
+def test_a_shortfall_is_posted_and_earned_alike_whatever_the_order_of_the_lines(
+    tmp_path: Path,
+) -> None:
+    # The platform (ratable by day, 900.00 a quarter) and the API calls (as consumed) together
+    # fall 2,000.00 short each quarter (900.00 + 100.00 of usage in January). Listed in either
+    # order, the true-up is posted like the product the commitment lists first (its rule's
+    # account: Income:Licences here), in the quarter's last month.
+    usage = "timestamp,customer,metric,quantity\n2026-01-10,acme,api_calls,1000\n"
+    results = []
+    for order in ([PLATFORM, API], [API, PLATFORM]):
+        entries = books(
+            tmp_path / str(len(results)), {"acme": committed(order, "platform, api")}, usage
+        )
+        invoice = next(
+            e
+            for e in entries
+            if isinstance(e, data.Transaction) and e.meta.get("invoice-id") == "INV-ACME-1-20260401"
+        )
+        (shortfall,) = [p for p in invoice.postings if (p.meta or {}).get("line-kind") == "minimum"]
+        assert (shortfall.units.number, shortfall.meta["product"]) == (
+            Decimal("-2000.00"),
+            "platform",
+        )
+        assert "consumed" not in shortfall.meta
+        results.append(
+            (
+                income_by_month(entries, "Income:Licences"),
+                income_by_month(entries, "Income:SalesAndServicesRevenue"),
+            )
+        )
+    assert results[0] == results[1]
+    licences, usage_revenue = results[0]
+    # the platform ratable by day (90 days in Q1: 310.00, 280.00, 310.00), the true-up on 31 March
+    assert licences[:3] == [Decimal("310.00"), Decimal("280.00"), Decimal("2310.00")]
+    assert usage_revenue[:3] == [Decimal("100.00"), Decimal(0), Decimal(0)]
 
 
 def test_usage_invoiced_after_the_horizon_is_accrued_all_the_same(tmp_path: Path) -> None:

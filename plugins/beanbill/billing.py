@@ -47,6 +47,7 @@ class LineKind(Enum):
 
 # The kinds by plain name, for the code that tests every line (as model.ADVANCE, ARREARS).
 CHARGE, DISCOUNT, CREDITS = LineKind.CHARGE, LineKind.DISCOUNT, LineKind.CREDITS
+MINIMUM = LineKind.MINIMUM
 
 
 class TaxAmount(NamedTuple):
@@ -771,21 +772,28 @@ class Engine:
     ) -> dict[datetime.date, list[InvoiceLine]]:
         """True-up lines, by invoice date, for the billing periods whose covered products'
         discounted charges fall short. A period's charges may sit on two invoices (a fee in
-        advance, usage in arrears): its true-up goes on the later one, once all are known."""
+        advance, usage in arrears): its true-up goes on the later one, once all are known,
+        posted like the charge there of the product the commitment lists first (its account
+        and revenue rule; not its usage, which the recognition of a true-up does not follow:
+        `recognition.earned_when_its_period_ends`). The order of the contract's lines does not
+        matter."""
         commitment = phase.minimum_commitment
         if commitment is None:
             return {}
+        rank = {product: index for index, product in enumerate(commitment.products)}
         spent: dict[tuple[datetime.date, datetime.date], Decimal] = {}
         last: dict[tuple[datetime.date, datetime.date], tuple[datetime.date, InvoiceLine]] = {}
         for date in sorted(dated):
             for line in dated[date]:
-                if line.product not in commitment.products:
+                if line.product not in rank:
                     continue
                 period = (line.service_start, line.service_end)
                 spent[period] = spent.get(period, ZERO) + line.amount
                 if line.kind is LineKind.CHARGE and (
-                    period not in last or last[period][0] < date
-                ):  # the period's first charge on its last invoice
+                    period not in last
+                    or last[period][0] < date
+                    or rank[line.product] < rank[last[period][1].product]
+                ):  # on the period's last invoice, the charge of the first product listed
                     last[period] = (date, line)
         result: dict[datetime.date, list[InvoiceLine]] = {}
         for period in sorted(last):
@@ -804,6 +812,10 @@ class Engine:
                         source=commitment.source,
                         prorated=day_share(days, full_days),
                         renewal="",  # a commitment is not raised by a renewal's uplift
+                        consumed=(),  # the usage is the charge's: a true-up is earned when
+                        milestones=(),  # its period ends, whatever the usage's days
+                        usage=None,
+                        free_units=ZERO,
                     )
                 )
         return result

@@ -39,6 +39,15 @@ class Obligation(NamedTuple):
     milestones: tuple[tuple[datetime.date, Decimal], ...] = ()  # milestone: (day, weight)
 
 
+def earned_when_its_period_ends(obligation: Obligation) -> Obligation:
+    """A minimum commitment's shortfall: known, and earned, only when its billing period ends
+    (the usage that falls short may come on its last day). One amount on the month end of the
+    period's last day, whatever the method of its rule (whose account it goes to): never by
+    the usage or the days of the line it is posted like, and never into a month before the
+    period ends, which a close may have locked."""
+    return obligation._replace(method=AS_CONSUMED, consumed=(), milestones=())
+
+
 def cumulative(
     amount: Decimal, currency: str, weights: Sequence[tuple[datetime.date, Decimal]]
 ) -> Schedule:

@@ -14,11 +14,11 @@ import datetime
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
-from beanbill.billing import CHARGE, CREDITS, AccruedLine, Invoice, InvoiceLine
+from beanbill.billing import CHARGE, CREDITS, MINIMUM, AccruedLine, Invoice, InvoiceLine
 from beanbill.journal import Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
 from beanbill.model import ADVANCE, Catalog, ContractSet, Source
 from beanbill.money import ZERO
-from beanbill.recognition import Obligation, schedule
+from beanbill.recognition import Obligation, earned_when_its_period_ends, schedule
 
 DEFERRED_REVENUE = "Liabilities:DeferredRevenue"
 UNBILLED_REVENUE = "Assets:UnbilledRevenue"
@@ -146,6 +146,8 @@ def accrual_entries(accrued: Iterable[AccruedLine], catalog: Catalog) -> list[En
             line.consumed,
             line.milestones,
         )
+        if line.kind is MINIMUM:
+            obligation = earned_when_its_period_ends(obligation)
         for date, value in schedule(obligation):
             if item.through is not None and date > item.through:
                 break  # after the horizon: not earned yet

@@ -14,7 +14,9 @@ from Deferred (or into Unbilled) to the rule's Income account, with a posting pe
 Optional posting metadata: `allocated-amount` (the revenue to recognise when it differs from
 the billed amount: ASC 606 allocation by standalone selling price), `consumed` (usage by day,
 "2026-01-31=5000 2026-02-28=3000", for `as_consumed` rules), `milestones` (the same form, by
-weight, for `milestone` rules).
+weight, for `milestone` rules). A minimum commitment's true-up (`line-kind: "minimum"`) is
+earned in one amount when its period ends, whatever its rule's method (its rule gives the
+account).
 
 Rules are declared by `custom "beanbill-revenue-rule" ID METHOD ACCOUNT` directives; the
 contracts plugin declares the catalog's rules, and a hand-written ledger can declare its own.
@@ -43,6 +45,7 @@ from typing import Any, NamedTuple
 from beancount.core import data
 
 from beanbill.active import ActiveAccounts, SourceFinder
+from beanbill.billing import MINIMUM
 from beanbill.ledger import (
     GENERATED_PREFIX,
     RECOGNITION_FILE,
@@ -53,7 +56,7 @@ from beanbill.ledger import (
 from beanbill.model import RecognitionMethod
 from beanbill.money import ZERO
 from beanbill.problems import subject
-from beanbill.recognition import Obligation, schedule
+from beanbill.recognition import Obligation, earned_when_its_period_ends, schedule
 from beanbill.rules import DEFERRED_REVENUE, REVENUE_RULE, UNBILLED_REVENUE
 
 __plugins__ = ("recognise_revenue",)
@@ -181,6 +184,8 @@ def line_of(entry: data.Transaction, posting: data.Posting, rules: dict[str, Rul
     obligation = Obligation(
         amount, units.currency, rule.method, start, end, entry.date, consumed, milestones
     )
+    if meta.get("line-kind") == MINIMUM.value:
+        obligation = earned_when_its_period_ends(obligation)
     invoice_id = entry.meta.get("invoice-id")
     product = meta.get("product")
     contract = meta.get("contract")
