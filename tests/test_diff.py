@@ -62,12 +62,12 @@ def test_a_changed_price_shows_the_invoices_it_changes(
         "changed  INV-ACME-1-20260201  2026-02-01  acme      330.00 USD  341.00 USD  amounts",
         "changed  INV-ACME-1-20260301  2026-03-01  acme      330.00 USD  341.00 USD  amounts",
         "",
-        "Revenue recognised per month that moves:",
-        "month    currency  recognised before   after  change",
-        "-------  --------  -----------------  ------  ------",
-        "2026-01  USD                  400.00  410.00   10.00",
-        "2026-02  USD                  300.00  310.00   10.00",
-        "2026-03  USD                  300.00  310.00   10.00",
+        "Net revenue per month that moves (recognised, less returns and allowances):",
+        "month    currency  net revenue before   after  change",
+        "-------  --------  ------------------  ------  ------",
+        "2026-01  USD                   400.00  410.00   10.00",
+        "2026-02  USD                   300.00  310.00   10.00",
+        "2026-03  USD                   300.00  310.00   10.00",
     ]
     code, out, _ = diff(ledger, capsys)
     assert code == 0

@@ -49,6 +49,53 @@ def test_waterfall_sums_income_per_month_and_takes_balances_at_month_end() -> No
     ]
 
 
+def test_net_revenue_takes_off_what_returns_and_allowances_took_back() -> None:
+    # January: 100.00 recognised. February: 100.00 recognised; a credit memo takes back 30.00
+    # of revenue already earned and a promotional wallet credit of 50.00 is granted (both to
+    # Sales Returns and Allowances, contra-revenue); March: a debit memo's earned share comes
+    # back to Income, and a returned allowance (a credit memo reversed by hand) of 5.00.
+    returns = "Expenses:SalesReturnsAndAllowances"
+    rows = [
+        PostingRow(D(2026, 1, 31), "Income:Subscriptions", Decimal("-100.00"), "USD"),
+        PostingRow(D(2026, 2, 28), "Income:Subscriptions", Decimal("-100.00"), "USD"),
+        PostingRow(D(2026, 2, 10), returns, Decimal("30.00"), "USD"),
+        PostingRow(D(2026, 2, 15), returns, Decimal("50.00"), "USD"),
+        PostingRow(D(2026, 3, 5), "Income:Subscriptions", Decimal("-12.00"), "USD"),
+        PostingRow(D(2026, 3, 9), returns, Decimal("-5.00"), "USD"),
+    ]
+    months = waterfall(rows)
+    assert [(m.month, m.total, m.returns, m.net) for m in months] == [
+        ("2026-01", Decimal("100.00"), Decimal("0.00"), Decimal("100.00")),
+        ("2026-02", Decimal("100.00"), Decimal("80.00"), Decimal("20.00")),
+        ("2026-03", Decimal("12.00"), Decimal("-5.00"), Decimal("17.00")),
+    ]
+
+
+def test_the_demo_net_revenue_is_its_income_statement(capsys: pytest.CaptureFixture[str]) -> None:
+    # Income less Sales Returns and Allowances, month by month, as the books hold them.
+    ledger = Path(__file__).resolve().parent.parent / "ledgers" / "main.beancount"
+    assert cli.main(["revenue", str(ledger), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    entries, _, _ = loader.load_file(str(ledger))
+    for row in rows:
+        moved = {"income": Decimal(0), "returns": Decimal(0)}
+        for entry in entries:
+            if not isinstance(entry, data.Transaction) or f"{entry.date:%Y-%m}" != row["month"]:
+                continue
+            for posting in entry.postings:
+                if posting.units.currency != row["currency"]:
+                    continue
+                if posting.account.startswith("Income:"):
+                    moved["income"] -= posting.units.number
+                elif posting.account == "Expenses:SalesReturnsAndAllowances":
+                    moved["returns"] += posting.units.number
+        assert (Decimal(row["returns"]), Decimal(row["net"])) == (
+            moved["returns"],
+            moved["income"] - moved["returns"],
+        ), row
+    assert sum(Decimal(row["returns"]) for row in rows if row["currency"] == "USD") > 0
+
+
 def test_a_month_that_credits_the_deferred_balance_back_to_zero_is_shown() -> None:
     rows = [
         PostingRow(D(2025, 12, 1), "Liabilities:DeferredRevenue", Decimal("-100.00"), "USD"),
@@ -131,6 +178,8 @@ def test_revenue_command_prints_the_schedule(
             "currency": "USD",
             "Income:SalesAndServicesRevenue": "1019.18",
             "recognised": "1019.18",
+            "returns": "0.00",
+            "net": "1019.18",
             "deferred": "10980.82",
             "unbilled": "0.00",
         },
@@ -139,14 +188,16 @@ def test_revenue_command_prints_the_schedule(
             "currency": "USD",
             "Income:SalesAndServicesRevenue": "920.55",
             "recognised": "920.55",
+            "returns": "0.00",
+            "net": "920.55",
             "deferred": "10060.27",
             "unbilled": "0.00",
         },
     ]
     assert cli.main(["revenue", str(ledger), "--from", "2026-12", "--csv"]) == 0
     assert capsys.readouterr().out == (
-        "month,currency,Income:SalesAndServicesRevenue,recognised,deferred,unbilled\n"
-        "2026-12,USD,1019.18,1019.18,0.00,0.00\n"
+        "month,currency,Income:SalesAndServicesRevenue,recognised,returns,net,deferred,unbilled\n"
+        "2026-12,USD,1019.18,1019.18,0.00,1019.18,0.00,0.00\n"
     )
     # Months the wrong way round are said, not an empty table.
     assert cli.main(["revenue", str(ledger), "--from", "2026-12", "--to", "2026-01"]) == 1
@@ -168,10 +219,21 @@ def test_revenue_command_table_is_aligned(
         "currency",
         "Income:SalesAndServicesRevenue",
         "recognised",
+        "returns",
+        "net",
         "deferred",
         "unbilled",
     ]
-    assert lines[2].split() == ["2026-01", "USD", "1000.00", "1000.00", "11000.00", "0.00"]
+    assert lines[2].split() == [
+        "2026-01",
+        "USD",
+        "1000.00",
+        "1000.00",
+        "0.00",
+        "1000.00",
+        "11000.00",
+        "0.00",
+    ]
 
 
 def test_bad_month_is_a_usage_error(tmp_path: Path) -> None:

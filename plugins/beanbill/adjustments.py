@@ -36,9 +36,15 @@ from beanbill.journal import Declaration, Entry, Meta, MetaValue, Posting
 from beanbill.money import ZERO, allocate, round_money
 from beanbill.problems import Problem, meant_note, subject
 from beanbill.recognition import monthly_weights
-from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE, contra_receivable, receivable, wallet
+from beanbill.rules import (
+    DEFERRED_REVENUE,
+    SALES_RETURNS,
+    UNBILLED_REVENUE,
+    contra_receivable,
+    receivable,
+    wallet,
+)
 
-SALES_RETURNS = "Expenses:SalesReturnsAndAllowances"
 BAD_DEBT = "Expenses:BadDebt"
 WRITE_OFF = "beanbill-write-off"
 

@@ -208,9 +208,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         sys.stdout.write("\n" + render(headers, rows, "table"))
     revenue = revenue_changes(base_entries, entries)
     if revenue:
-        headers = ["month", "currency", "recognised before", "after", "change"]
+        headers = ["month", "currency", "net revenue before", "after", "change"]
         rows = [[r.month, r.currency, r.before, r.after, r.after - r.before] for r in revenue]
-        sys.stdout.write("\nRevenue recognised per month that moves:\n")
+        sys.stdout.write(
+            "\nNet revenue per month that moves (recognised, less returns and allowances):\n"
+        )
         sys.stdout.write(render(headers, rows, "table"))
     if not args.summary:
         lines = "".join(

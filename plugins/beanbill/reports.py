@@ -56,13 +56,16 @@ def revenue_table(
     first = since.replace(day=1) if since else None
     months = waterfall(rows, first, month_end(until) if until else None)
     accounts = income_accounts(months)
-    headers = ["month", "currency", *accounts, "recognised", "deferred", "unbilled"]
+    headers = ["month", "currency", *accounts, "recognised", "returns", "net"]
+    headers += ["deferred", "unbilled"]
     table: list[list[Cell]] = [
         [
             row.month,
             row.currency,
             *(row.recognised.get(a) for a in accounts),
             row.total,
+            row.returns,
+            row.net,
             row.deferred,
             row.unbilled,
         ]

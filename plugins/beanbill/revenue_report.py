@@ -1,6 +1,8 @@
-"""The revenue waterfall: per month, revenue recognised per Income account, and the Deferred
-and Unbilled Revenue balances at the month's end. A pure function over plain postings, shared
-by `beanbill revenue`, `beanbill diff` and the Fava extension.
+"""The revenue waterfall: per month, revenue recognised per Income account, what Sales Returns
+and Allowances took back of it (credit memos on revenue already earned, promotional credits),
+the net revenue, and the Deferred and Unbilled Revenue balances at the month's end. A pure
+function over plain postings, shared by `beanbill revenue`, `beanbill diff` and the Fava
+extension.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from decimal import Decimal
 
 from beanbill.money import ZERO, minor_unit
 from beanbill.periods import month_end
-from beanbill.rules import DEFERRED_REVENUE, UNBILLED_REVENUE
+from beanbill.rules import DEFERRED_REVENUE, SALES_RETURNS, UNBILLED_REVENUE
 
 
 @dataclass(frozen=True)
@@ -30,10 +32,17 @@ class MonthRow:
     recognised: dict[str, Decimal] = field(default_factory=dict)  # per Income account, positive
     deferred: Decimal = ZERO  # balance at month end, positive = owed to customers
     unbilled: Decimal = ZERO  # balance at month end, positive = earned, not yet invoiced
+    returns: Decimal = ZERO  # the month's Sales Returns and Allowances, positive = taken back
 
     @property
     def total(self) -> Decimal:
+        """Revenue recognised (gross of returns and allowances)."""
         return sum(self.recognised.values(), zero_in(self.currency))
+
+    @property
+    def net(self) -> Decimal:
+        """Revenue recognised less returns and allowances: the income statement's net revenue."""
+        return self.total - self.returns
 
 
 def zero_in(currency: str) -> Decimal:
@@ -43,8 +52,13 @@ def zero_in(currency: str) -> Decimal:
 
 
 def is_revenue_account(account: str) -> bool:
-    """An account the waterfall reads: Income, Deferred or Unbilled Revenue."""
-    return account.startswith("Income:") or account in (DEFERRED_REVENUE, UNBILLED_REVENUE)
+    """An account the waterfall reads: Income, Sales Returns and Allowances, Deferred or
+    Unbilled Revenue."""
+    return account.startswith("Income:") or account in (
+        DEFERRED_REVENUE,
+        UNBILLED_REVENUE,
+        SALES_RETURNS,
+    )
 
 
 def months_between(first: datetime.date, last: datetime.date) -> list[datetime.date]:
@@ -78,6 +92,7 @@ def waterfall(
     index = 0
     for day in months_between(first, last):
         recognised: dict[str, dict[str, Decimal]] = {c: {} for c in currencies}
+        returns = {c: zero_in(c) for c in currencies}
         touched: set[str] = set()  # currencies with a row dated in this month
         while index < len(ordered) and ordered[index].date <= day:
             row = ordered[index]
@@ -89,6 +104,9 @@ def waterfall(
                 if in_month:
                     income = recognised[row.currency]
                     income[row.account] = income.get(row.account, ZERO) - row.amount
+            elif row.account == SALES_RETURNS:
+                if in_month:
+                    returns[row.currency] += row.amount
             else:
                 balances[(row.account, row.currency)] += row.amount
         for currency in currencies:
@@ -103,6 +121,7 @@ def waterfall(
                     recognised=dict(sorted(recognised[currency].items())),
                     deferred=-deferred,
                     unbilled=unbilled,
+                    returns=returns[currency],
                 )
             )
     return result

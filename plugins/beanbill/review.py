@@ -53,9 +53,10 @@ class RevenueChange(NamedTuple):
 def revenue_changes(
     before: Iterable[data.Directive], after: Iterable[data.Directive]
 ) -> list[RevenueChange]:
-    """The months whose recognised revenue (all Income accounts) differs, per currency."""
-    old = {(m.month, m.currency): m.total for m in waterfall(revenue_rows(before))}
-    new = {(m.month, m.currency): m.total for m in waterfall(revenue_rows(after))}
+    """The months whose net revenue (all Income accounts, less Sales Returns and Allowances)
+    differs, per currency."""
+    old = {(m.month, m.currency): m.net for m in waterfall(revenue_rows(before))}
+    new = {(m.month, m.currency): m.net for m in waterfall(revenue_rows(after))}
     return [
         RevenueChange(month, currency, old.get(key, ZERO), new.get(key, ZERO))
         for key in sorted(set(old) | set(new))

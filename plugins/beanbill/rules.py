@@ -22,6 +22,8 @@ from beanbill.recognition import Obligation, earned_when_its_period_ends, schedu
 
 DEFERRED_REVENUE = "Liabilities:DeferredRevenue"
 UNBILLED_REVENUE = "Assets:UnbilledRevenue"
+# contra-revenue: what credit memos take back of revenue already earned, promotional credits
+SALES_RETURNS = "Expenses:SalesReturnsAndAllowances"
 TO_BE_INVOICED = "to-be-invoiced"  # on revenue accrued for an invoice after the horizon
 
 
