@@ -1183,6 +1183,22 @@ CUSTOMER_CASES = [
         IN_ACME + 'currency "$" is not an ISO 4217 currency code',
     ),
     (
+        "customer currency left empty",
+        "  email: billing@acme.example\n",
+        "  email: billing@acme.example\n  currency:\n",
+        "currency:",
+        'customer acme: customer: "currency" is empty: give it a value, or leave the key out '
+        "(which bills in the company's currency, USD)",
+    ),
+    (
+        "contract currency left empty",
+        "    payment_terms: net 15\n",
+        "    payment_terms: net 15\n    currency: ~\n",
+        "currency: ~",
+        IN_ACME + 'contract: "currency" is empty: give it a value, or leave the key out (which '
+        "bills in the customer's currency, USD)",
+    ),
+    (
         "contract currency in lower case",
         "    payment_terms: net 15\n",
         "    payment_terms: net 15\n    currency: eur\n",

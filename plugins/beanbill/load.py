@@ -398,7 +398,11 @@ class CustomerReader:
         before = self.out.count()
         company = self.catalog.company.currency
         currency = self.attempt(
-            lambda: _currency(n, "currency") if (n := c.optional("currency")) else company,
+            lambda: (
+                _currency(n, "currency")
+                if (n := c.given("currency", f"bills in the company's currency, {company}"))
+                else company
+            ),
             company,
             prefix,
         )
@@ -507,7 +511,9 @@ class CustomerReader:
         contract_currency = currency
         terms = self.catalog.company.payment_terms
         with self.out.item(self.doc, self.scope):
-            if (n := f.optional("currency")) is not None:
+            if (
+                n := f.given("currency", f"bills in the customer's currency, {currency}")
+            ) is not None:
                 contract_currency = _currency(n, "currency")
         with self.out.item(self.doc, self.scope):
             if (n := f.optional("payment_terms")) is not None:

@@ -315,6 +315,19 @@ class Fields:
             return None
         return node
 
+    def given(self, key: str, when_left_out: str) -> Node | None:
+        """`optional`, but a key written with no value (`currency:`) is an error, not left
+        out, where leaving it out silently changes money: `when_left_out` says what it would
+        do ("bills in the company's currency, USD")."""
+        node = self.optional(key)
+        if node is None and key in self._values:
+            raise Invalid(
+                self._keys[key],
+                f'{self.what}: "{key}" is empty: give it a value, or leave the key out '
+                f"(which {when_left_out})",
+            )
+        return node
+
     def required(self, key: str) -> Node:
         node = self.optional(key)
         if node is None:
