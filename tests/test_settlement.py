@@ -633,9 +633,9 @@ def test_a_payment_to_an_account_no_customer_has_is_a_problem(tmp_path: Path) ->
         (
             line_of(LEDGER + extra, "2026-01-20"),
             f"payment (and 1 more entry) posts to {typo}, an account the ledger never "
-            f'opens: no customer file names it (did you mean "{AR}"?). Correct the account, '
-            "or fix its customer's file if that has a problem; until then it is settled as a "
-            "customer of its own",
+            f'opens: no customer of the books has it (did you mean "{AR}"?). If its customer\'s '
+            "file has a problem, fix that first (a file with a problem is left out whole); else "
+            "correct the account. Until then it is settled as a customer of its own",
         )
     ]
     assert status(entries, JAN) == ("overdue", D("440.00"))  # Acme's invoice is still owed

@@ -366,9 +366,10 @@ def unopened_accounts(
             SettlementProblem(
                 first.ref,
                 f"{EVENT_NAMES.get(type(first), 'entry')}{more} posts to {account}, an account "
-                f"the ledger never opens: no customer file names it"
-                f"{meant_note(account, siblings)}. Correct the account, or fix its customer's "
-                "file if that has a problem; until then it is settled as a customer of its own",
+                f"the ledger never opens: no customer of the books has it"
+                f"{meant_note(account, siblings)}. If its customer's file has a problem, fix "
+                "that first (a file with a problem is left out whole); else correct the "
+                "account. Until then it is settled as a customer of its own",
             )
         )
     return found
