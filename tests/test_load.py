@@ -1214,6 +1214,15 @@ CUSTOMER_CASES = [
         'customer acme: credit CR-ACME-1: "amount" is required',
     ),
     (
+        "reason with a comma, unquoted inside {}",
+        'amount: "500.00", reason: Promo}',
+        'amount: "500.00", reason: Promo, case study}',
+        "type: credit, id: CR-ACME-1",
+        'customer acme: credit CR-ACME-1: unknown key "case study" (inside {…} a comma ends a '
+        'value: to write "Promo, case study", quote it, reason: "Promo, case study"; allowed '
+        "keys: amount, date, id, reason, type)",
+    ),
+    (
         "adjustment key given twice",
         'date: 2026-02-01, amount: "500.00"',
         'date: 2026-02-01, date: 2026-02-02, amount: "500.00"',

@@ -358,11 +358,31 @@ class Fields:
         if unknown:
             key = unknown[0]
             allowed = sorted(self._read)
+            hint = self.comma_hint(key) or meant_hint(key, allowed)
             raise Invalid(
                 self._keys[key],
-                f'{self.what}: unknown key "{key}" ({meant_hint(key, allowed)}allowed keys: '
-                f"{', '.join(allowed)})",
+                f'{self.what}: unknown key "{key}" ({hint}allowed keys: {", ".join(allowed)})',
             )
+
+    def comma_hint(self, key: str) -> str:
+        """For a key that is the end of the text before it, cut off at a comma inside `{…}`
+        (`reason: Dispute, uncollectible`): how to write that text. "" otherwise."""
+        if not getattr(self.node, "flow_style", False) or self._values[key].tag != NULL:
+            return ""
+        keys = list(self._values)
+        before = keys.index(key) - 1
+        if before < 0:
+            return ""
+        previous = self._values[keys[before]]
+        if not (isinstance(previous, ScalarNode) and not previous.style):  # plain, unquoted
+            return ""
+        if previous.end_mark.line != self._keys[key].start_mark.line:
+            return ""
+        text = f"{previous.value}, {key}"
+        return (
+            f'inside {{…}} a comma ends a value: to write "{text}", quote it, '
+            f'{keys[before]}: "{text}"; '
+        )
 
 
 def _merged_pairs(doc: Document, node: MappingNode) -> Iterator[tuple[Node, Node]]:
