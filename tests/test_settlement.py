@@ -657,6 +657,14 @@ def test_a_misspelt_invoice_id_key_is_a_problem(tmp_path: Path) -> None:
             "invoices (FIFO)",
         )
     ]
+    # With its link, the payment names its invoice all the same: the message says so.
+    linked = payment("2026-02-20", "330.00", FEB).replace("invoice-id:", "invoice_id:")
+    entries, errors = books(tmp_path / "linked", linked)
+    assert [e.message for e in errors] == [
+        'payment has metadata "invoice_id": did you mean "invoice-id"? Only invoice-id (or '
+        f"a link) names the invoices a payment pays; its link ^{FEB} names what it pays"
+    ]
+    assert status(entries, FEB)[0] == "paid"
 
 
 def test_a_link_that_looks_like_an_invoice_id_is_checked_too(tmp_path: Path) -> None:

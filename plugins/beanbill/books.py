@@ -289,12 +289,18 @@ class Reader:
             if posting.account == account and posting.meta and "invoice-id" in posting.meta:
                 named += ids_in(posting.meta["invoice-id"])
         if "invoice-id" not in entry.meta and (key := misspelt_invoice_id(entry.meta)):
+            links = " ".join(f"^{link}" for link in sorted(entry.links or ()))
+            then = (
+                (f"its links {links} name" if len(entry.links) > 1 else f"its link {links} names")
+                + " what it pays"
+                if entry.links
+                else "without one it pays the oldest open invoices (FIFO)"
+            )
             self.problems.append(
                 SettlementProblem(
                     ref,
                     f'payment has metadata "{key}": did you mean "invoice-id"? Only invoice-id '
-                    "(or a link) names the invoices a payment pays; without one it pays the "
-                    "oldest open invoices (FIFO)",
+                    f"(or a link) names the invoices a payment pays; {then}",
                 )
             )
         if entry.links:
