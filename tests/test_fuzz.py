@@ -13,6 +13,7 @@ BEANBILL_FUZZ_KEEP=DIR keeps the files of the last failing example in DIR.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import os
 import re
@@ -51,7 +52,7 @@ from beanbill.plugins.recognition import declared_rules, line_of
 from beanbill.problems import Problem
 from beanbill.receivables import aging, invoice_rows
 from beanbill.recognition import Obligation, earned_when_its_period_ends, schedule
-from beanbill.reports import deferred_moves
+from beanbill.reports import deferred_moves, revenue_rows
 from beanbill.revenue_report import PostingRow, waterfall
 from beanbill.rollforward import roll_forward
 from beanbill.settlement import Settlement
@@ -1423,6 +1424,49 @@ def test_random_valid_contracts_keep_every_invariant(data: st.DataObject) -> Non
             assert compiled_text(ledger, root / "second.beancount") == first
             check_statements(entries)
             check_close(data.draw, entries, ledger)
+            check_line_order(world, root, entries)
+
+
+def check_line_order(world: World, root: Path, entries: list[data.Directive]) -> None:
+    """The order of each phase's lines in the YAML moves an invoice's total, or revenue
+    between months, by no more than the cents a spread's remainder lands on (an amount
+    discount's remainder goes to the last line it covers, and so does its tax's rounding; an
+    SSP allocation's; a memo's by amount): a minor unit per line. A commitment's true-up once
+    followed the line listed first: thousands moved."""
+    reordered = copy.deepcopy(world)
+    for customer in reordered.customers.values():
+        for contract in customer["contracts"]:
+            for phase in contract["phases"]:
+                phase["products"].reverse()
+    loaded, errors, _ = loader.load_file(str(write_world(reordered, root / "reordered")))
+    assert [e.message for e in errors] == []
+
+    def totals(books: list[data.Directive]) -> dict[str, tuple[Decimal, str, int]]:
+        return {
+            str(e.meta["invoice-id"]): (
+                sum((p.units.number for p in e.postings if p.account.startswith(RECEIVABLE)), ZERO),
+                e.postings[0].units.currency,
+                len(e.postings),
+            )
+            for e in transactions(books)
+            if is_invoice(e)
+        }
+
+    def revenue(books: list[data.Directive]) -> dict[tuple[str, str], Decimal]:
+        return {(m.month, m.currency): m.net for m in waterfall(revenue_rows(books))}
+
+    issued, reissued = totals(entries), totals(loaded)
+    assert set(issued) == set(reissued)
+    for invoice_id, (total, currency, postings) in issued.items():
+        moved = abs(reissued[invoice_id][0] - total)
+        assert moved <= minor_unit(currency) * postings, (invoice_id, total, reissued[invoice_id])
+    lines = sum(postings for _, _, postings in issued.values())
+    before, after = revenue(entries), revenue(loaded)
+    for key in sorted(set(before) | set(after)):
+        moved = abs(before.get(key, ZERO) - after.get(key, ZERO))
+        assert moved <= minor_unit(key[1]) * lines, (key, before.get(key), after.get(key))
+    if before != after or issued != reissued:
+        event("reordered lines: a remainder's minor unit moved")
 
 
 def check_reload(ledger: Path, entries: list[data.Directive], errors: list[Any]) -> None:
