@@ -24,11 +24,12 @@ from beanbill.documents import (
     pricing_pieces,
     proration_words,
 )
+from beanbill.money import ZERO
 from beanbill.render import Renderer, ids
-from beanbill.statements import statements
+from beanbill.statements import ActivityRow, Statement, statements
 from tests.test_adjustments import ACME, GLOBEX, write_books
 from tests.test_contracts_plugin import write_metered_books
-from tests.test_settlement import LEDGER
+from tests.test_settlement import LEDGER, payment
 
 D = Decimal
 day = datetime.date.fromisoformat
@@ -593,19 +594,15 @@ def test_a_statement_with_a_period_shows_the_activity_and_the_credit_held(
     assert activity is not None
     # January: 407.00 invoiced, 22.00 credited, 34.10 debited.
     assert (statement.since, activity.opening) == (day("2026-02-01"), D("419.10"))
+    # The promotional credit is a credit; the wallet applied to February's invoice and the
+    # overpayment set aside as unapplied cash change nothing the customer owes or is owed.
     assert [(r.date, r.description, r.charge, r.credit) for r in activity.rows] == [
         (day("2026-02-01"), "Invoice INV-ACME-1-20260201 — Acme <b>&</b> Co", D("297.00"), None),
-        (day("2026-02-01"), "Wallet applied to INV-ACME-1-20260201", None, D("297.00")),
+        (day("2026-02-01"), "Wallet credit CR-1 — Promotion", None, D("400.00")),
         (day("2026-02-05"), "Payment (INV-ACME-1-20260101)", None, D("469.10")),
-        (
-            day("2026-02-05"),
-            "Overpayment of INV-ACME-1-20260101 to Acme's unapplied cash",
-            D("50.00"),
-            None,
-        ),
     ]
-    assert [r.balance for r in activity.rows] == [D("716.10"), D("419.10"), D("-50.00"), D("0.00")]
-    assert activity.closing == D("0.00")
+    assert [r.balance for r in activity.rows] == [D("716.10"), D("316.10"), D("-153.00")]
+    assert activity.closing == D("-153.00")
     # Everything is paid; 400.00 of credit less the 297.00 applied, and the 50.00 overpaid.
     assert section.owed is None
     assert section.credit == (D("103.00"), D("50.00"))
@@ -644,6 +641,158 @@ def test_render_an_activity_statement(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "--from goes with --statements; nothing written" in capsys.readouterr().err
     assert cli.main([*args, "--statements", "2026-01-31", "--from", "2026-02-01"]) == 1
     assert "--from 2026-02-01 is after the statements' date 2026-01-31" in capsys.readouterr().err
+
+
+def activity_statement(
+    tmp_path: Path, customer: str, bank: str, as_of: str, since: str
+) -> tuple[Statement, list[ActivityRow]]:
+    """The statement of the one customer of books written with `customer` and `bank`, and
+    its activity's rows (date, description, charge, credit, balance)."""
+    path = write_books(tmp_path, {"acme": customer}, LEDGER + bank)
+    entries, errors, options = loader.load_file(str(path))
+    assert errors == []
+    directory = cli.ledger_directory(str(path), options)
+    (statement,) = statements(
+        entries, read_settlement(entries), day(as_of), directory, since=day(since)
+    )
+    (section,) = statement.sections
+    assert section.activity is not None
+    return statement, list(section.activity.rows)
+
+
+def agrees_with_the_books(statement: Statement) -> None:
+    """Each section's closing balance is its open invoices less its credit on account."""
+    for section in statement.sections:
+        owed = section.owed.total if section.owed else ZERO
+        credit = section.credit.wallet + section.credit.unapplied if section.credit else ZERO
+        assert section.activity is not None and section.activity.closing == owed - credit
+
+
+# January 440.00, February and March 330.00 each (ACME: 300.00 + 100.00 onboarding, 10% tax).
+OVERPAID = payment("2026-01-20", "500.00", "INV-ACME-1-20260101")
+OVERPAID_REFUND = (
+    '  - {type: refund, id: RF-1, date: 2026-02-10, from: overpayment, amount: "20.00",\n'
+    "     reason: Part of the overpayment returned}\n"
+)
+
+
+def test_an_overpayment_stays_a_credit_and_its_refund_is_paid_out_on_the_statement(
+    tmp_path: Path,
+) -> None:
+    statement, rows = activity_statement(
+        tmp_path, ACME + OVERPAID_REFUND, OVERPAID, "2026-03-15", "2026-01-01"
+    )
+    # The 60.00 paid beyond the invoice is owed to the customer from the payment on: the
+    # settlement's move of it to unapplied cash is no charge (before, a "charge" of 60.00 back
+    # to zero, "to Acme's unapplied cash"), and the 20.00 refunded of it is paid out to it
+    # (before, not shown at all).
+    assert rows == [
+        (
+            day("2026-01-01"),
+            "Invoice INV-ACME-1-20260101 — Acme Corp",
+            D("440.00"),
+            None,
+            D("440.00"),
+        ),
+        (day("2026-01-20"), "Payment (INV-ACME-1-20260101)", None, D("500.00"), D("-60.00")),
+        (
+            day("2026-02-01"),
+            "Invoice INV-ACME-1-20260201 — Acme Corp",
+            D("330.00"),
+            None,
+            D("270.00"),
+        ),
+        (
+            day("2026-02-10"),
+            "Refund RF-1 of an overpayment — Part of the overpayment returned",
+            D("20.00"),
+            None,
+            D("290.00"),
+        ),
+        (
+            day("2026-03-01"),
+            "Invoice INV-ACME-1-20260301 — Acme Corp",
+            D("330.00"),
+            None,
+            D("620.00"),
+        ),
+    ]
+    # February and March are open (660.00), and 40.00 of the overpayment is held.
+    (section,) = statement.sections
+    assert section.owed is not None and section.owed.total == D("660.00")
+    assert section.credit == (ZERO, D("40.00"))
+    agrees_with_the_books(statement)
+    html = Renderer(TEMPLATES).html(statement)
+    assert "unapplied cash" not in html and "Acme&#39;s" not in html
+    assert '<th class="num">Charges and refunds</th>' in html  # a refund is paid out
+
+
+# A 400.00 prepaid top-up on the first invoice (to the wallet, no tax), a promotional credit
+# of 50.00 after the March invoice, 30.00 of it refunded.
+PREPAID = ACME.replace(
+    "          - product: onboarding\n",
+    "          - product: prepaid\n            credits: true\n"
+    "            billing: {cadence: one_time}\n"
+    '            pricing: {model: flat_fee, price: "400.00"}\n'
+    "          - product: onboarding\n",
+) + (
+    '  - {type: credit, id: CR-1, date: 2026-03-05, amount: "50.00", reason: Referral}\n'
+    '  - {type: refund, id: RF-1, date: 2026-03-10, from: wallet, amount: "30.00"}\n'
+)
+
+
+def test_credit_added_to_the_wallet_and_refunded_from_it_shows_on_the_statement(
+    tmp_path: Path,
+) -> None:
+    statement, rows = activity_statement(
+        tmp_path, PREPAID, payment("2026-01-15", "840.00"), "2026-03-31", "2026-01-01"
+    )
+    # The balance is what the customer owes less the credit it holds: the top-up is billed
+    # with the invoice and held from its date, the promotional credit is a credit, the refund
+    # paid out of the wallet a charge. Applying the wallet to an invoice moves the customer's
+    # own credit onto it, and is no row (before, every application was a "payment", and the
+    # credits and the refund were not shown).
+    assert rows == [
+        (
+            day("2026-01-01"),
+            "Invoice INV-ACME-1-20260101 — Acme Corp",
+            D("840.00"),
+            None,
+            D("840.00"),
+        ),
+        (
+            day("2026-01-01"),
+            "Prepaid credit of INV-ACME-1-20260101, added to your credit balance",
+            None,
+            D("400.00"),
+            D("440.00"),
+        ),
+        (day("2026-01-15"), "Payment (INV-ACME-1-20260101)", None, D("840.00"), D("-400.00")),
+        (
+            day("2026-02-01"),
+            "Invoice INV-ACME-1-20260201 — Acme Corp",
+            D("330.00"),
+            None,
+            D("-70.00"),
+        ),
+        (
+            day("2026-03-01"),
+            "Invoice INV-ACME-1-20260301 — Acme Corp",
+            D("330.00"),
+            None,
+            D("260.00"),
+        ),
+        (day("2026-03-05"), "Wallet credit CR-1 — Referral", None, D("50.00"), D("210.00")),
+        (day("2026-03-10"), "Refund RF-1 from the wallet", D("30.00"), None, D("240.00")),
+    ]
+    # The wallet paid February (330.00) and 70.00 of March; of the 50.00 credited after it,
+    # 30.00 went back.
+    (section,) = statement.sections
+    assert section.owed is not None and [(r.invoice, r.open) for r in section.owed.invoices] == [
+        ("INV-ACME-1-20260301", D("260.00"))
+    ]
+    assert section.credit == (D("20.00"), ZERO)
+    agrees_with_the_books(statement)
 
 
 # As the demo's Globex: an SLA credit memo on the quarter's invoice, part of it paid.

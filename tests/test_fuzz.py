@@ -1530,7 +1530,8 @@ def check_documents_and_export(entries: list[data.Directive]) -> None:
 
 def check_statements(entries: list[data.Directive]) -> None:
     """A statement over the whole books: each customer's activity runs from nothing, row by
-    row, to a closing balance that is what its open invoices add up to."""
+    row, to a closing balance that is what its open invoices add up to less the credit it
+    holds (its wallet and unapplied cash)."""
     days = [e.date for e in transactions(entries)]
     if not days:
         return
@@ -1541,6 +1542,8 @@ def check_statements(entries: list[data.Directive]) -> None:
         for section in statement.sections:
             activity = section.activity
             owed = section.owed.total if section.owed else ZERO
+            if section.credit:
+                owed -= section.credit.wallet + section.credit.unapplied
             assert activity is not None or owed == ZERO
             if activity is None:
                 continue

@@ -3,9 +3,15 @@
 - the invoices it owes, with their aging (beanbill.receivables, over the settlement);
 - the credit it holds: its wallet (prepaid and promotional credit, applied to its next
   invoices) and its unapplied cash (payments beyond what it owed);
-- with a period, the activity of its receivable account in it: the opening balance, each
-  transaction (invoices, payments, memos, wallet applied, write-offs) with the running
-  balance, and the closing balance.
+- with a period, the activity of its account in it: the opening balance, each transaction
+  that changed what it owes or is owed (invoices, payments, memos, credit added to its wallet,
+  refunds) with the running balance, and the closing balance.
+
+The balance is what the customer owes net of the credit it holds: its receivable, plus its
+unapplied cash and its wallet (both credits, negative), so the closing balance is the open
+invoices less the credit on account. A move between them changes nothing the customer owes
+or is owed, and is not a row: an overpayment set aside as unapplied cash, the wallet or
+unapplied cash applied to an invoice (the open invoices show what paid them).
 
 A customer gets a statement when it owes anything, holds credit, or (with a period) its
 account moved in the period or opened it with a balance.
@@ -20,12 +26,11 @@ from typing import NamedTuple
 
 from beancount.core import data
 
-from beanbill.books import described, units
+from beanbill.books import CREDIT_HELD, debits_as_invoice, described, units
 from beanbill.documents import STATEMENT, Directory, Party, SellerDetails
 from beanbill.money import ZERO
 from beanbill.receivables import InvoiceRow, aging, invoice_rows
 from beanbill.settlement import (
-    CONTRA_PARENT,
     RECEIVABLE_PARENT,
     WALLET_PARENT,
     Settlement,
@@ -44,13 +49,13 @@ class Owed(NamedTuple):
 class ActivityRow(NamedTuple):
     date: datetime.date
     description: str  # the transaction's narration, with the ids it does not name
-    charge: Decimal | None  # the receivable debited: an invoice, a debit memo
-    credit: Decimal | None  # the receivable credited: a payment, a credit memo, ...
-    balance: Decimal  # the receivable's balance after this row
+    charge: Decimal | None  # owed more: an invoice, a debit memo, a refund paid out, ...
+    credit: Decimal | None  # owed less: a payment, a credit memo, credit added, ...
+    balance: Decimal  # what the customer owes (negative: is owed) after this row
 
 
 class Activity(NamedTuple):
-    """The moves of a customer's receivable in one currency over a statement's period."""
+    """The moves of a customer's account in one currency over a statement's period."""
 
     opening: Decimal  # the balance at the end of the day before the period
     rows: tuple[ActivityRow, ...]
@@ -86,11 +91,19 @@ class Statement(NamedTuple):
     seller_details: SellerDetails = SellerDetails()
 
 
-class Moves(NamedTuple):
-    """One customer's accounts through a date: its receivable's transactions and the balances
-    of its wallet and unapplied cash, per currency."""
+class Move(NamedTuple):
+    """A transaction's postings on one customer's accounts in one currency."""
 
-    receivable: dict[str, list[tuple[data.Transaction, Decimal]]]
+    entry: data.Transaction
+    receivable: Decimal  # on its receivable (a debit, positive: owed more)
+    held: Decimal  # on its wallet and unapplied cash (a credit, negative: credit added)
+
+
+class Moves(NamedTuple):
+    """One customer's accounts through a date: the transactions that moved its receivable,
+    wallet or unapplied cash, and the balances of its wallet and unapplied cash, per currency."""
+
+    moved: dict[str, list[Move]]
     wallet: dict[str, Decimal]
     unapplied: dict[str, Decimal]
 
@@ -101,46 +114,65 @@ def customer_moves(entries: Iterable[data.Directive], as_of: datetime.date) -> d
     for entry in entries:
         if not isinstance(entry, data.Transaction) or entry.date > as_of:
             continue
-        in_entry: dict[tuple[str, str], Decimal] = {}
+        in_entry: dict[tuple[str, str], Move] = {}
         for posting in entry.postings:
             account = posting.account
             number = units(posting)
-            if number is None:
+            on_receivable = account.startswith(RECEIVABLE_PARENT)
+            if number is None or not (on_receivable or account.startswith(CREDIT_HELD)):
                 continue
             amount, currency = number
-            if account.startswith(RECEIVABLE_PARENT):
-                key = (component(account), currency)
-                in_entry[key] = in_entry.get(key, ZERO) + amount
-            elif account.startswith(WALLET_PARENT) or account.startswith(CONTRA_PARENT):
-                moves = found.setdefault(component(account), Moves({}, {}, {}))
-                held = moves.wallet if account.startswith(WALLET_PARENT) else moves.unapplied
-                held[currency] = held.get(currency, ZERO) - amount
-        for (customer, currency), amount in in_entry.items():
+            key = (component(account), currency)
+            move = in_entry.get(key, Move(entry, ZERO, ZERO))
+            if on_receivable:
+                in_entry[key] = move._replace(receivable=move.receivable + amount)
+                continue
+            in_entry[key] = move._replace(held=move.held + amount)
+            moves = found.setdefault(key[0], Moves({}, {}, {}))
+            held = moves.wallet if account.startswith(WALLET_PARENT) else moves.unapplied
+            held[currency] = held.get(currency, ZERO) - amount
+        for (customer, currency), move in in_entry.items():
             moves = found.setdefault(customer, Moves({}, {}, {}))
-            moves.receivable.setdefault(currency, []).append((entry, amount))
+            moves.moved.setdefault(currency, []).append(move)
     return found
 
 
-def activity(
-    transactions: list[tuple[data.Transaction, Decimal]], since: datetime.date
-) -> Activity:
-    opening = sum([amount for entry, amount in transactions if entry.date < since], ZERO)
+def stated(move: Move) -> list[tuple[str, Decimal]]:
+    """The rows a transaction shows the customer: a description and what it changes of what
+    the customer owes (negative: owes less), zero for a move between its accounts."""
+    entry = move.entry
+    invoice = str(entry.meta.get("invoice-id", ""))
+    description = described(entry.narration or entry.payee or "", sorted(entry.links or ()))
+    if move.held and debits_as_invoice(entry, {("", ""): move.receivable}):
+        # An invoice that adds prepaid credit to the wallet: it bills the whole, and the
+        # credit is held from its date (it pays the next invoices).
+        return [
+            (description, move.receivable),
+            (f"Prepaid credit of {invoice}, added to your credit balance", move.held),
+        ]
+    return [(description, move.receivable + move.held)]
+
+
+def activity(moves: list[Move], since: datetime.date) -> Activity:
+    opening = sum([m.receivable + m.held for m in moves if m.entry.date < since], ZERO)
     balance = opening
     rows = []
-    for entry, amount in transactions:
-        if entry.date < since or amount == ZERO:
+    for move in moves:
+        if move.entry.date < since:
             continue
-        balance += amount
-        description = described(entry.narration or entry.payee or "", sorted(entry.links or ()))
-        rows.append(
-            ActivityRow(
-                entry.date,
-                description,
-                amount if amount > ZERO else None,
-                -amount if amount < ZERO else None,
-                balance,
+        for description, amount in stated(move):
+            if amount == ZERO:
+                continue
+            balance += amount
+            rows.append(
+                ActivityRow(
+                    move.entry.date,
+                    description,
+                    amount if amount > ZERO else None,
+                    -amount if amount < ZERO else None,
+                    balance,
+                )
             )
-        )
     return Activity(opening, tuple(rows), balance)
 
 
@@ -170,7 +202,7 @@ def statements(
             continue
         accounts = moves.get(key, Moves({}, {}, {}))
         sections = []
-        currencies = {r.currency for r in customer_rows} | set(accounts.receivable)
+        currencies = {r.currency for r in customer_rows} | set(accounts.moved)
         currencies |= set(accounts.wallet) | set(accounts.unapplied)
         for currency in sorted(currencies):
             open_rows = tuple(r for r in customer_rows if r.currency == currency)
@@ -181,7 +213,7 @@ def statements(
             credit = CreditHeld(wallet, unapplied) if wallet or unapplied else None
             moved = None
             if since is not None:
-                moved = activity(accounts.receivable.get(currency, []), since)
+                moved = activity(accounts.moved.get(currency, []), since)
                 if not moved.rows and not moved.opening:
                     moved = None
             if owed or credit or moved:
