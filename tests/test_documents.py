@@ -795,6 +795,69 @@ def test_credit_added_to_the_wallet_and_refunded_from_it_shows_on_the_statement(
     agrees_with_the_books(statement)
 
 
+WRITE_OFF_JAN = (
+    "  - {type: write_off, date: 2026-02-15, invoice: INV-ACME-1-20260101,\n"
+    '     reason: "Dispute, uncollectible"}\n'
+)
+
+
+def test_a_write_off_and_its_recovery_are_said_in_the_customers_words(tmp_path: Path) -> None:
+    # January (440.00) written off, then paid after all in two payments naming it.
+    paid = payment("2026-03-05", "200.00", "INV-ACME-1-20260101")
+    paid += payment("2026-03-10", "240.00", "INV-ACME-1-20260101")
+    statement, rows = activity_statement(
+        tmp_path, ACME + WRITE_OFF_JAN, paid, "2026-03-15", "2026-01-01"
+    )
+    # The customer is no longer asked for January: a credit, without the write-off's own id
+    # and reason, the seller's (before, "Write-off WO-INV-… — Dispute, uncollectible"). Each
+    # payment of it undoes the write-off by what it pays, then pays it (before, "Bad debt
+    # recovered: …, written off, paid after all").
+    jan = "INV-ACME-1-20260101"
+    assert rows == [
+        (day("2026-01-01"), f"Invoice {jan} — Acme Corp", D("440.00"), None, D("440.00")),
+        (
+            day("2026-02-01"),
+            "Invoice INV-ACME-1-20260201 — Acme Corp",
+            D("330.00"),
+            None,
+            D("770.00"),
+        ),
+        (day("2026-02-15"), f"Balance of {jan} written off", None, D("440.00"), D("330.00")),
+        (
+            day("2026-03-01"),
+            "Invoice INV-ACME-1-20260301 — Acme Corp",
+            D("330.00"),
+            None,
+            D("660.00"),
+        ),
+        (
+            day("2026-03-05"),
+            f"Write-off of {jan} reversed by your payment",
+            D("200.00"),
+            None,
+            D("860.00"),
+        ),
+        (day("2026-03-05"), f"Payment ({jan})", None, D("200.00"), D("660.00")),
+        (
+            day("2026-03-10"),
+            f"Write-off of {jan} reversed by your payment",
+            D("240.00"),
+            None,
+            D("900.00"),
+        ),
+        (day("2026-03-10"), f"Payment ({jan})", None, D("240.00"), D("660.00")),
+    ]
+    (section,) = statement.sections
+    assert section.owed is not None and [r.invoice for r in section.owed.invoices] == [
+        "INV-ACME-1-20260201",
+        "INV-ACME-1-20260301",
+    ]
+    agrees_with_the_books(statement)
+    html = Renderer(TEMPLATES).html(statement)
+    for internal in ("WO-", "uncollectible", "Bad debt"):
+        assert internal not in html
+
+
 # As the demo's Globex: an SLA credit memo on the quarter's invoice, part of it paid.
 GLOBEX_MEMO = GLOBEX + (
     "  - {type: credit_memo, id: CM-GLOBEX-1, date: 2026-04-20, invoice: INV-GLOBEX-1-20260401,\n"

@@ -5,7 +5,8 @@
   invoices) and its unapplied cash (payments beyond what it owed);
 - with a period, the activity of its account in it: the opening balance, each transaction
   that changed what it owes or is owed (invoices, payments, memos, credit added to its wallet,
-  refunds) with the running balance, and the closing balance.
+  refunds, write-offs and their reversal by a payment) with the running balance, and the
+  closing balance.
 
 The balance is what the customer owes net of the credit it holds: its receivable, plus its
 unapplied cash and its wallet (both credits, negative), so the closing balance is the open
@@ -26,6 +27,7 @@ from typing import NamedTuple
 
 from beancount.core import data
 
+from beanbill.adjustments import RECOVERED, WRITTEN_OFF
 from beanbill.books import CREDIT_HELD, debits_as_invoice, described, units
 from beanbill.documents import STATEMENT, Directory, Party, SellerDetails
 from beanbill.money import ZERO
@@ -141,7 +143,13 @@ def stated(move: Move) -> list[tuple[str, Decimal]]:
     """The rows a transaction shows the customer: a description and what it changes of what
     the customer owes (negative: owes less), zero for a move between its accounts."""
     entry = move.entry
+    kind = entry.meta.get("adjustment")
     invoice = str(entry.meta.get("invoice-id", ""))
+    net = move.receivable + move.held
+    if kind == WRITTEN_OFF:  # the write-off's id and reason are the seller's own
+        return [(f"Balance of {invoice} written off", net)]
+    if kind == RECOVERED:  # the payment that follows pays it
+        return [(f"Write-off of {invoice} reversed by your payment", net)]
     description = described(entry.narration or entry.payee or "", sorted(entry.links or ()))
     if move.held and debits_as_invoice(entry, {("", ""): move.receivable}):
         # An invoice that adds prepaid credit to the wallet: it bills the whole, and the
@@ -150,7 +158,7 @@ def stated(move: Move) -> list[tuple[str, Decimal]]:
             (description, move.receivable),
             (f"Prepaid credit of {invoice}, added to your credit balance", move.held),
         ]
-    return [(description, move.receivable + move.held)]
+    return [(description, net)]
 
 
 def activity(moves: list[Move], since: datetime.date) -> Activity:
