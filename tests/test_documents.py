@@ -725,6 +725,10 @@ def test_an_overpayment_stays_a_credit_and_its_refund_is_paid_out_on_the_stateme
     html = Renderer(TEMPLATES).html(statement)
     assert "unapplied cash" not in html and "Acme&#39;s" not in html
     assert '<th class="num">Charges and refunds</th>' in html  # a refund is paid out
+    # The customer is shown how the closing balance and the total due agree.
+    credit = html.split("Credit on account in USD")[1]
+    assert "Closing balance: the total due less this credit</td>" in credit
+    assert '<td class="num">$620.00</td>' in credit
 
 
 # A 400.00 prepaid top-up on the first invoice (to the wallet, no tax), a promotional credit
