@@ -13,7 +13,12 @@ from beancount import loader
 from beancount.core import data
 
 from beanbill import model as m
-from beanbill.adjustments import LineGroup, recognised_fraction, split_share
+from beanbill.adjustments import (
+    LineGroup,
+    recognised_fraction,
+    split_share,
+    split_total,
+)
 from tests.test_recognition import balance
 
 D = Decimal
@@ -589,3 +594,201 @@ def test_a_memo_on_an_unknown_invoice_says_what_may_be_meant(
         f"customer acme: credit_memo CM-1: invoice {named} is not an invoice of customer acme"
         + hint
     ]
+
+
+# --- memos given by total, tax included -----------------------------------------------------
+
+
+def test_a_total_is_split_by_the_lines_tax_each_tax_account_rounded_the_net_what_remains() -> None:
+    start, end = datetime.date(2026, 4, 1), datetime.date(2026, 6, 30)
+    group = LineGroup(
+        "C", "p", m.Timing.ADVANCE, start, end, "r", D("100.00"),
+        (("Liabilities:SalesTax:CA", D("7.25")), ("Liabilities:SalesTax:LA", D("1.00"))),
+    )  # fmt: skip
+    # 10.00 of the line's 108.25: CA 7.25 x 10 / 108.25 = 0.66975 -> 0.67, LA 0.0924 -> 0.09;
+    # the net is the rest, 9.24, so that the three add up to 10.00 exactly.
+    share = split_total(group, D("10.00"), start, m.RecognitionMethod.RATABLE_DAILY, "USD")
+    assert (share.net, share.taxes, share.total) == (
+        D("9.24"),
+        (("Liabilities:SalesTax:CA", D("0.67")), ("Liabilities:SalesTax:LA", D("0.09"))),
+        D("10.00"),
+    )
+    assert (share.recognised, share.unrecognised) == (D(0), D("9.24"))
+
+
+def test_a_credit_memo_total_is_spread_over_the_lines_with_the_remainders_carried(
+    tmp_path: Path,
+) -> None:
+    # The first invoice, 440.00: platform 330.00 and onboarding 110.00, tax (10%) included.
+    # 100.02 over them, 3 to 1: 75.015 and 25.005; rounded each on its own, 100.03. The
+    # rounding rest is carried: 75.02 and 25.00. Platform: tax 75.02 x 30 / 330 = 6.82, net
+    # 68.20 (10 of January's 31 days recognised: 22.00); onboarding: tax 2.27, net 22.73.
+    memo = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"
+        '     total: "100.02"}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-1")
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Acme", D("-100.02")),
+        ("Expenses:SalesReturnsAndAllowances", D("22.00")),
+        ("Liabilities:DeferredRevenue", D("46.20")),
+        ("Expenses:SalesReturnsAndAllowances", D("22.73")),
+        ("Liabilities:SalesTax:CA", D("9.09")),
+    ]
+    assert [p.meta.get("product") for p in entry.postings[1:4]] == [
+        "platform",
+        "platform",
+        "onboarding",
+    ]
+    assert entry.postings[2].meta["service-start"] == datetime.date(2026, 1, 11)
+
+
+def test_a_debit_memo_total_mirrors_a_credit_memo(tmp_path: Path) -> None:
+    # 34.10 over platform and onboarding, 3 to 1: 25.575 -> 25.58 (tax 2.33, net 23.25: 7.50
+    # recognised, 15.75 deferred) and 8.52 (tax 0.77, net 7.75, recognised).
+    memo = (
+        "  - {type: debit_memo, id: DM-1, date: 2026-01-11, invoice: INV-ACME-1-20260101,\n"
+        '     total: "34.10", reason: Missed seats}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "DM-1")
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Acme", D("34.10")),
+        ("Income:SalesAndServicesRevenue", D("-7.50")),
+        ("Liabilities:DeferredRevenue", D("-15.75")),
+        ("Income:ProfessionalServices", D("-7.75")),
+        ("Liabilities:SalesTax:CA", D("-3.10")),
+    ]
+    assert entry.postings[2].meta["revenue-rule"] == "subscription"
+
+
+# Monthly platform in yen, 10% tax on top: 9,800 + 980 = 10,780 JPY an invoice.
+NAKATOMI = """\
+customer: {id: nakatomi, account: Nakatomi, name: Nakatomi Trading, currency: JPY}
+contracts:
+  - id: NAKA-1
+    start: 2026-01-01
+    end: 2026-03-31
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "9800"}
+        taxes: [ca]
+adjustments:
+"""
+
+
+def test_a_memo_total_in_yen_is_rounded_to_the_yen(tmp_path: Path) -> None:
+    # 3,334 of 10,780: tax 3,334 x 980 / 10,780 = 303.09 -> 303, net 3,031; on 11 January,
+    # 10 of 31 days recognised: 977.74 -> 978.
+    memo = (
+        "  - {type: credit_memo, id: CM-N1, date: 2026-01-11, invoice: INV-NAKA-1-20260101,\n"
+        '     total: "3334"}\n'
+    )
+    entries, errors = load(tmp_path, {"nakatomi": NAKATOMI + memo})
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-N1")
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Nakatomi", D("-3334")),
+        ("Expenses:SalesReturnsAndAllowances", D("978")),
+        ("Liabilities:DeferredRevenue", D("2053")),
+        ("Liabilities:SalesTax:CA", D("303")),
+    ]
+    # A total finer than the yen is refused (it could not be posted as written).
+    finer = memo.replace('"3334"', '"3334.5"')
+    _, errors = load(tmp_path / "finer", {"nakatomi": NAKATOMI + finer})
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            14,
+            "customer nakatomi: credit_memo CM-N1: total 3334.5 JPY has more decimals than JPY "
+            "has (its smallest amount is 1 JPY); a memo's total is posted as written: round it",
+        )
+    ]
+
+
+def test_a_memo_total_on_an_invoice_without_tax_is_its_net(tmp_path: Path) -> None:
+    by_amount = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-01, invoice: INV-S-1-20260101,\n"
+        '     amount: "90.50", reason: Half the price back}\n'
+    )
+    by_total = by_amount.replace("amount:", "total:")
+    entries, errors = load(tmp_path, {"stripe": STRIPE + by_amount})
+    assert errors == []
+    expected = postings(by_meta(entries, "memo-id", "CM-1"))
+    entries, errors = load(tmp_path / "total", {"stripe": STRIPE + by_total})
+    assert errors == []
+    assert postings(by_meta(entries, "memo-id", "CM-1")) == expected
+    assert expected[0] == ("Assets:AccountsReceivable:Customers:Stripe", D("-90.50"))
+
+
+def test_a_total_crediting_what_is_left_of_a_line_reverses_the_rest_of_its_tax(
+    tmp_path: Path,
+) -> None:
+    # February's invoice: platform 300.00 + 30.00 tax. Two memos by amount take 12.35 (tax
+    # 1.24) and 20.15 (tax 2.02): 267.50 + 26.74 = 294.24 is left. In proportion to the line
+    # the tax of 294.24 would be 26.75 (26.749), leaving 0.01 of net and -0.01 of tax; a total
+    # taking all of the line takes what is left of each, to the cent.
+    memos = (
+        "  - {type: credit_memo, id: CM-1, date: 2026-02-01, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "12.35"}\n'
+        "  - {type: credit_memo, id: CM-2, date: 2026-02-01, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "20.15"}\n'
+        "  - {type: credit_memo, id: CM-3, date: 2026-02-01, invoice: INV-ACME-1-20260201,\n"
+        '     total: "294.24"}\n'
+    )
+    entries, errors = load(tmp_path, {"acme": ACME + memos})
+    assert errors == []
+    assert postings(by_meta(entries, "memo-id", "CM-3")) == [
+        ("Assets:AccountsReceivable:Customers:Acme", D("-294.24")),
+        ("Liabilities:DeferredRevenue", D("267.50")),
+        ("Liabilities:SalesTax:CA", D("26.74")),
+    ]
+    # Nothing is left of the invoice's tax, nor of its deferred revenue.
+    memo_ids = {"CM-1", "CM-2", "CM-3"}
+    taxes = sum(
+        (
+            p.units.number
+            for e in entries
+            if isinstance(e, data.Transaction)
+            and (
+                e.meta.get("invoice-id") == "INV-ACME-1-20260201"
+                or e.meta.get("memo-id") in memo_ids
+            )
+            for p in e.postings
+            if p.account == "Liabilities:SalesTax:CA"
+        ),
+        D(0),
+    )
+    assert taxes == 0
+
+
+@pytest.mark.parametrize(
+    ("adjustment", "message"),
+    [
+        (
+            "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
+            '     total: "330.01"}\n',
+            "customer acme: credit_memo CM-1: 330.01 USD is more than what is left to credit "
+            "on INV-ACME-1-20260201 (330.00 USD tax included)",
+        ),
+        (
+            "  - {type: debit_memo, id: DM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
+            '     total: "10.005"}\n',
+            "customer acme: debit_memo DM-1: total 10.005 USD has more decimals than USD has "
+            "(its smallest amount is 0.01 USD); a memo's total is posted as written: round it",
+        ),
+    ],
+)
+def test_memo_total_problems_are_errors_at_the_yaml_line(
+    tmp_path: Path, adjustment: str, message: str
+) -> None:
+    entries, errors = load(tmp_path, {"acme": ACME + adjustment})
+    assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
+        (str(tmp_path / "contracts" / "customers" / "acme.yaml"), 17, message)
+    ]
+    assert [e for e in entries if isinstance(e, data.Transaction) and "memo-id" in e.meta] == []

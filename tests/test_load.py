@@ -1532,6 +1532,107 @@ def test_customer_problem(old: str, new: str, at: str, message: str) -> None:
     assert customer_ids(contract_set) == ["globex"]
 
 
+MEMO = "customer acme: credit_memo CM-ACME-1: "
+MEMO_TOTAL_CASES = [
+    (
+        "total and amount",
+        'amount: "200.00", reason',
+        'amount: "200.00", total: "220.00", reason',
+        "total:",
+        MEMO + "give total or amount, not both: total is what the memo credits, tax included, "
+        "spread over the invoice's lines; amount is net of tax (its tax is worked out from the "
+        "invoice's lines); keep one",
+    ),
+    (
+        "total and lines",
+        'amount: "200.00", reason',
+        'lines: [{product: platform, amount: "200.00"}],\n     total: "220.00", reason',
+        "total:",
+        MEMO + "give total or lines, not both: total is what the memo credits, tax included, "
+        "spread over the invoice's lines; lines give net amounts (before tax) of the products "
+        "named; keep one",
+    ),
+    (
+        "debit memo total and amount",
+        "credit_memo, id: CM-ACME-1, date: 2026-03-05, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "200.00", reason',
+        "debit_memo, id: CM-ACME-1, date: 2026-03-05, invoice: INV-ACME-1-20260201,\n"
+        '     amount: "200.00", total: "220.00", reason',
+        "total:",
+        "customer acme: debit_memo CM-ACME-1: give total or amount, not both: total is what the "
+        "memo adds to the invoice, tax included, spread over the invoice's lines; amount is net "
+        "of tax (its tax is worked out from the invoice's lines); keep one",
+    ),
+    (
+        "none of amount, lines and total",
+        'amount: "200.00", reason',
+        "reason",
+        "type: credit_memo",
+        MEMO + "give exactly one of amount, lines and total",
+    ),
+    (
+        "total misspelt",
+        'amount: "200.00", reason',
+        'totl: "220.00", reason',
+        "totl:",
+        MEMO + 'give exactly one of amount, lines and total (is "totl" a misspelling of "total"?)',
+    ),
+    (
+        "zero total",
+        'amount: "200.00"',
+        'total: "0.00"',
+        "total:",
+        MEMO + "total must be more than zero",
+    ),
+    (
+        "negative total",
+        'amount: "200.00"',
+        'total: "-220.00"',
+        "total:",
+        MEMO + "total must not be negative (got -220.00)",
+    ),
+    (
+        "total with a currency",
+        'amount: "200.00"',
+        'total: "220.00 USD"',
+        "total:",
+        MEMO + 'total must be a number such as "10.50", not "220.00 USD": digits and one decimal '
+        "point only, without thousands separators, currency symbols or units",
+    ),
+    (
+        "total as a YAML float",
+        'amount: "200.00"',
+        "total: 220.50",
+        "total:",
+        MEMO + 'total: write decimal numbers as quoted strings, e.g. "220.50" (an unquoted YAML '
+        "decimal is a binary float and can lose cents)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "at", "message"),
+    [case[1:] for case in MEMO_TOTAL_CASES],
+    ids=[case[0] for case in MEMO_TOTAL_CASES],
+)
+def test_memo_total_problem(old: str, new: str, at: str, message: str) -> None:
+    acme = edit(ACME, old, new)
+    contract_set, problems = load(customers=[(ACME_FILE, acme), (GLOBEX_FILE, GLOBEX)])
+    assert problems == [(ACME_FILE, line_of(acme, at), message)]
+    # The customer with a problem is left out whole; the valid one still loads.
+    assert customer_ids(contract_set) == ["globex"]
+
+
+def test_a_memo_total_is_read_tax_included() -> None:
+    acme = edit(ACME, 'amount: "200.00"', 'total: "220.00"')
+    contract_set, problems = load(customers=[(ACME_FILE, acme)])
+    assert problems == []
+    assert contract_set is not None
+    memo = contract_set.customers[0].adjustments[0]
+    assert isinstance(memo, m.Memo)
+    assert (memo.amount, memo.lines, memo.total) == (None, None, Decimal("220.00"))
+
+
 def test_problems_in_two_contracts_are_both_reported() -> None:
     second = (
         "  - id: ACME-2\n    start: 2026-01-15\n    phases:\n      - start: 2026-01-15\n"

@@ -287,6 +287,63 @@ def test_credit_memo_above_the_open_balance_is_an_error_at_its_yaml_line(tmp_pat
     ]
 
 
+# A monthly price of 69.00 with VAT 19% included: 57.98 net + 11.02 VAT an invoice. February's
+# (INV-BRIO-1-20260220) is paid 29.40 on 1 March: 39.60 is left to pay.
+BRIO = """\
+customer: {id: brio, account: Brio, name: Brio GmbH, currency: EUR}
+contracts:
+  - id: BRIO-1
+    start: 2026-01-20
+    end: 2026-07-19
+    billing: {cadence: monthly, timing: advance, anchor: start}
+    phases:
+      - start: 2026-01-20
+        products:
+          - product: platform
+            pricing: {model: flat_fee, price: "69.00"}
+        taxes: [vat]
+adjustments:
+"""
+BRIO_FEB = "INV-BRIO-1-20260220"
+BRIO_PAYMENT = f"""
+2026-03-01 * "Brio GmbH" "Payment" ^{BRIO_FEB}
+  Assets:Cash:Bank   29.40 EUR
+  Assets:AccountsReceivable:Customers:Brio  -29.40 EUR
+"""
+
+
+def brio_memo(given: str) -> str:
+    return (
+        f"  - {{type: credit_memo, id: CM-BRIO-1, date: 2026-03-10, invoice: {BRIO_FEB},\n"
+        f"     {given}}}\n"
+    )
+
+
+def test_a_credit_memo_total_credits_exactly_the_open_balance(tmp_path: Path) -> None:
+    # Net of tax, 39.60 cannot be reached: 33.28 makes 39.61 (VAT 6.33), 33.27 makes 39.59
+    # (VAT 6.32) and leaves 0.01 overdue. Given tax included, the memo credits 39.60: VAT
+    # 39.60 x 11.02 / 69.00 = 6.32, net 33.28 (18 of the period's 28 days recognised: 21.39).
+    customers = {"brio": BRIO + brio_memo('total: "39.60"')}
+    entries, errors = load(tmp_path, customers, LEDGER, BRIO_PAYMENT)
+    assert errors == []
+    entry = by_meta(entries, "memo-id", "CM-BRIO-1")
+    assert postings(entry) == [
+        ("Assets:AccountsReceivable:Customers:Brio", D("-39.60")),
+        ("Expenses:SalesReturnsAndAllowances", D("21.39")),
+        ("Liabilities:DeferredRevenue", D("11.89")),
+        ("Liabilities:SalesTax:DE", D("6.32")),
+    ]
+    assert all(p.units.number == p.units.number.quantize(D("0.01")) for p in entry.postings)
+    net = sum((p.units.number for p in entry.postings[1:3]), D(0))
+    assert net + entry.postings[3].units.number == D("39.60")
+    assert status(entries, BRIO_FEB) == ("paid", D("0.00"))
+    # By amount, 33.27 was the nearest below: 0.01 left overdue.
+    customers = {"brio": BRIO + brio_memo('amount: "33.27"')}
+    entries, errors = load(tmp_path / "amount", customers, LEDGER, BRIO_PAYMENT)
+    assert errors == []
+    assert status(entries, BRIO_FEB) == ("overdue", D("0.01"))
+
+
 def test_a_memo_crediting_the_whole_invoice_leaves_it_credited(tmp_path: Path) -> None:
     memo = (
         "  - {type: credit_memo, id: CM-1, date: 2026-02-10, invoice: INV-ACME-1-20260201,\n"

@@ -6,7 +6,10 @@ See docs/accounting-rules.md. A customer file's `adjustments` post:
   service days before the memo date (already recognised) is debited to Sales Returns and
   Allowances, the rest to Deferred Revenue (Unbilled Revenue for lines billed in arrears) with
   the line's revenue metadata, so that the recognition plugin shrinks the line's remaining
-  schedule by exactly that amount; the line's tax share is reversed pro rata.
+  schedule by exactly that amount; the line's tax share is reversed pro rata. A memo given
+  by `amount` or `lines` is net of tax (its tax is added); one given by `total` is tax
+  included: the receivable moves by exactly that, and each line's tax is taken out of its
+  share.
 - debit memo: the mirror image: the receivable is debited, the recognised share credited to
   the rule's Income account, the rest to Deferred Revenue (the remaining schedule grows).
 - credit (promotional wallet credit): Sales Returns and Allowances → the customer's wallet.
@@ -33,7 +36,7 @@ from decimal import Decimal
 from beanbill import model as m
 from beanbill.billing import Invoice, InvoiceLine, LineKind
 from beanbill.journal import Declaration, Entry, Meta, MetaValue, Posting
-from beanbill.money import ZERO, allocate, round_money
+from beanbill.money import ZERO, allocate, minor_unit, round_money
 from beanbill.problems import Problem, meant_note, subject
 from beanbill.recognition import monthly_weights
 from beanbill.rules import (
@@ -80,6 +83,11 @@ class LineGroup:
     @property
     def account(self) -> str:
         return DEFERRED_REVENUE if self.timing is m.Timing.ADVANCE else UNBILLED_REVENUE
+
+    @property
+    def total(self) -> Decimal:
+        """Tax included."""
+        return self.net + sum((amount for _, amount in self.taxes), ZERO)
 
 
 def line_groups(invoice: Invoice) -> list[LineGroup]:
@@ -180,13 +188,15 @@ def split_share(
     memo_date: datetime.date,
     method: m.RecognitionMethod,
     currency: str,
+    taxes: Sequence[tuple[str, Decimal]] | None = None,
 ) -> MemoShare:
-    """A memo's share of a line (net of tax): its tax, pro rata to the line's, and its
-    recognised and not yet recognised parts."""
-    taxes = [
-        (account, round_money(amount * share / group.net, currency))
-        for account, amount in group.taxes
-    ]
+    """A memo's share of a line (net of tax): its tax (`taxes` if given, else pro rata to the
+    line's), and its recognised and not yet recognised parts."""
+    if taxes is None:
+        taxes = [
+            (account, round_money(amount * share / group.net, currency))
+            for account, amount in group.taxes
+        ]
     fraction = recognised_fraction(method, group.service_start, group.service_end, memo_date)
     recognised = round_money(share * fraction, currency)
     return MemoShare(
@@ -241,16 +251,55 @@ def memo_postings(
     return postings
 
 
+def split_total(
+    group: LineGroup,
+    total: Decimal,
+    memo_date: datetime.date,
+    method: m.RecognitionMethod,
+    currency: str,
+    rest: tuple[Decimal, dict[str, Decimal]] | None = None,
+) -> MemoShare:
+    """A memo's share of a line given tax included (`total`): each tax account's part is the
+    line's tax in proportion to the line's total, rounded half-up, and the net is what remains,
+    so that net + tax == total to the minor unit. `rest`: what is left of the line (net, and
+    tax by account) when the share is all of it (a credit memo closing the line), taken as it
+    is, so that the line's tax is reversed to the cent."""
+    if rest is not None:
+        net, taxes_left = rest
+        taxes = sorted(taxes_left.items())
+    else:
+        taxes = [
+            (account, round_money(total * amount / group.total, currency))
+            for account, amount in group.taxes
+        ]
+        net = total - sum((amount for _, amount in taxes), ZERO)
+    return split_share(group, net, memo_date, method, currency, taxes)
+
+
 @dataclass
 class InvoiceState:
-    """What memos have left of each line group of an invoice (net of tax)."""
+    """What memos have left of each line group of an invoice: net of tax, and its tax."""
 
     invoice: Invoice
     groups: list[LineGroup]
     left: list[Decimal] = field(default_factory=list)
+    taxes_left: list[dict[str, Decimal]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.left = [group.net for group in self.groups]
+        self.taxes_left = [dict(group.taxes) for group in self.groups]
+
+    def total_left(self, index: int) -> Decimal:
+        """What is left of a line group, tax included."""
+        return self.left[index] + sum(self.taxes_left[index].values(), ZERO)
+
+    def take(self, index: int, share: MemoShare, credit: bool) -> None:
+        """Record a memo's share of a line group: a credit takes it, a debit adds it."""
+        sign = -1 if credit else 1
+        self.left[index] += sign * share.net
+        taxes = self.taxes_left[index]
+        for account, amount in share.taxes:
+            taxes[account] = taxes.get(account, ZERO) + sign * amount
 
 
 class Rejected(Exception):
@@ -303,6 +352,32 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
     return shares
 
 
+def total_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int, Decimal]]:
+    """A memo given tax included spread over the invoice's line groups, in proportion to what
+    is left of them, tax included: (group index, share, tax included)."""
+    assert memo.total is not None
+    currency = state.invoice.currency
+    unit = minor_unit(currency)
+    if memo.total != round_money(memo.total, currency):
+        raise Rejected(
+            memo.source,
+            f"{what}: total {memo.total} {currency} has more decimals than {currency} has (its "
+            f"smallest amount is {unit} {currency}); a memo's total is posted as written: round "
+            "it",
+        )
+    weights = [state.total_left(i) for i in range(len(state.groups))]
+    left = sum(weights, ZERO)
+    if memo.kind == CREDIT_MEMO and memo.total > left:
+        raise Rejected(
+            memo.source,
+            f"{what}: {memo.total} {currency} is more than what is left to credit on "
+            f"{state.invoice.id} ({left} {currency} tax included)",
+        )
+    if left <= ZERO:
+        weights = [group.total for group in state.groups]
+    return list(enumerate(allocate(memo.total, weights, currency)))
+
+
 def picked(line: m.MemoLine, indexes: list[int], state: InvoiceState, what: str) -> list[int]:
     """The line groups of `indexes` (all of the line's product) of the line's `contract`, if
     it names one; one that has none of them is rejected, with the contracts that have."""
@@ -337,14 +412,28 @@ def memo_entry(
             f"{what}: invoice {invoice.id} has no revenue lines to adjust (a wallet top-up is "
             "given back with a refund from the wallet)",
         )
+    credit = memo.kind == CREDIT_MEMO
     shares = []
-    for index, share in memo_shares(memo, state, what):
-        if share == ZERO:
-            continue
-        group = state.groups[index]
-        method = catalog.revenue_rules[group.revenue_rule].method
-        shares.append(split_share(group, share, memo.date, method, invoice.currency))
-        state.left[index] += -share if memo.kind == CREDIT_MEMO else share
+    if memo.total is not None:
+        for index, total in total_shares(memo, state, what):
+            if total == ZERO:
+                continue
+            group = state.groups[index]
+            method = catalog.revenue_rules[group.revenue_rule].method
+            closes = credit and total == state.total_left(index)
+            rest = (state.left[index], state.taxes_left[index]) if closes else None
+            share = split_total(group, total, memo.date, method, invoice.currency, rest)
+            state.take(index, share, credit)
+            shares.append(share)
+    else:
+        for index, net in memo_shares(memo, state, what):
+            if net == ZERO:
+                continue
+            group = state.groups[index]
+            method = catalog.revenue_rules[group.revenue_rule].method
+            share = split_share(group, net, memo.date, method, invoice.currency)
+            state.take(index, share, credit)
+            shares.append(share)
     meta: dict[str, MetaValue] = {
         "memo-id": memo.id,
         "invoice-id": invoice.id,

@@ -918,8 +918,16 @@ class CustomerReader:
             memo_id = given if given is not None else self._adjustment_id(f.required("id"), kind)
             what = f"{kind} {memo_id}"
             amount_node, lines_node = f.optional("amount"), f.optional("lines")
-            if (amount_node is None) == (lines_node is None):
-                raise f.missing(f"{what}: give exactly one of amount and lines", "amount", "lines")
+            total_node = f.optional("total")
+            if total_node is not None and (amount_node is not None or lines_node is not None):
+                raise self._total_and(f, kind, what, "amount" if amount_node else "lines")
+            if total_node is None and (amount_node is None) == (lines_node is None):
+                raise f.missing(
+                    f"{what}: give exactly one of amount, lines and total",
+                    "amount",
+                    "lines",
+                    "total",
+                )
             lines = None
             if lines_node is not None:
                 lines = tuple(
@@ -934,6 +942,7 @@ class CustomerReader:
                 lines=lines,
                 reason=reason,
                 source=source,
+                total=self._positive(total_node, f"{what}: total") if total_node else None,
             )
         elif kind == "write_off":
             invoice = as_str(f.required("invoice"), "write_off: invoice", ID_RE)
@@ -979,6 +988,20 @@ class CustomerReader:
             )
         f.done()
         return result
+
+    @staticmethod
+    def _total_and(f: Fields, kind: str, what: str, other: str) -> Invalid:
+        """The problem of a memo giving `total` and `other` (amount or lines), at `total`."""
+        does = "credits" if kind == "credit_memo" else "adds to the invoice"
+        if other == "amount":
+            meant = "amount is net of tax (its tax is worked out from the invoice's lines)"
+        else:
+            meant = "lines give net amounts (before tax) of the products named"
+        return Invalid(
+            f.key_node("total"),
+            f"{what}: give total or {other}, not both: total is what the memo {does}, tax "
+            f"included, spread over the invoice's lines; {meant}; keep one",
+        )
 
     def _adjustment_id(self, node: Node, kind: str) -> str:
         """An adjustment's id, which must not look like an invoice id: documents are named,

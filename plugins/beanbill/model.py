@@ -303,10 +303,11 @@ class Memo:
     id: str
     date: datetime.date
     invoice: str
-    amount: Decimal | None  # exactly one of amount and lines is set
+    amount: Decimal | None  # net of tax; exactly one of amount, lines and total is set
     lines: tuple[MemoLine, ...] | None
     reason: str
     source: Source
+    total: Decimal | None = None  # tax included
 
 
 @dataclass(frozen=True)
