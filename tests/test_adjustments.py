@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from beancount import loader
 from beancount.core import data
+from beancount.parser import printer
 
 from beanbill import model as m
 from beanbill.adjustments import (
+    MEMO_GIVEN,
     LineGroup,
     recognised_fraction,
     split_share,
@@ -643,6 +645,9 @@ def test_a_credit_memo_total_is_spread_over_the_lines_with_the_remainders_carrie
         "onboarding",
     ]
     assert entry.postings[2].meta["service-start"] == datetime.date(2026, 1, 11)
+    # How it was given is for the settlement plugin; it is not written out.
+    assert entry.meta[MEMO_GIVEN] == "total"
+    assert MEMO_GIVEN not in printer.format_entry(entry)
 
 
 def test_a_debit_memo_total_mirrors_a_credit_memo(tmp_path: Path) -> None:

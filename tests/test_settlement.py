@@ -312,6 +312,14 @@ BRIO_PAYMENT = f"""
 """
 
 
+# what a credit memo above the open balance is told to do
+GENERIC = (
+    "; credit at most what is still owed, and give the rest as a wallet credit (type: credit), "
+    "which pays the next invoices, or then a refund from the wallet (type: refund, from: "
+    "wallet): see docs/how-to.md"
+)
+
+
 def brio_memo(given: str) -> str:
     return (
         f"  - {{type: credit_memo, id: CM-BRIO-1, date: 2026-03-10, invoice: {BRIO_FEB},\n"
@@ -342,6 +350,65 @@ def test_a_credit_memo_total_credits_exactly_the_open_balance(tmp_path: Path) ->
     entries, errors = load(tmp_path / "amount", customers, LEDGER, BRIO_PAYMENT)
     assert errors == []
     assert status(entries, BRIO_FEB) == ("overdue", D("0.01"))
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        (
+            'amount: "33.28"',
+            " by 0.01 EUR: a net amount plus its tax, rounded, cannot make every total; to credit "
+            'exactly what is left, give total: "39.60" (tax included) in place of amount',
+        ),
+        (
+            'lines: [{product: platform, amount: "33.28"}]',
+            " by 0.01 EUR: a net amount plus its tax, rounded, cannot make every total; to credit "
+            'exactly what is left, give total: "39.60" (tax included) in place of lines (a total '
+            "is spread over all the invoice's lines)",
+        ),
+        # a total is posted as written: over by a cent is not the rounding of its tax
+        (
+            'total: "39.61"',
+            GENERIC,
+        ),
+    ],
+)
+def test_a_credit_memo_over_the_open_balance_by_its_tax_rounding_suggests_total(
+    tmp_path: Path, given: str, hint: str
+) -> None:
+    customers = {"brio": BRIO + brio_memo(given)}
+    entries, errors = load(tmp_path, customers, LEDGER, BRIO_PAYMENT)
+    total = -by_meta(entries, "memo-id", "CM-BRIO-1").postings[0].units.number
+    assert [(e.source["lineno"], e.message) for e in errors] == [
+        (
+            14,
+            f"credit memo CM-BRIO-1: {total} EUR, tax included, is more than the open balance "
+            f"of {BRIO_FEB} on 2026-03-10 (39.60 EUR)" + hint,
+        )
+    ]
+
+
+def test_total_is_suggested_only_for_a_memo_with_tax_a_few_cents_over(tmp_path: Path) -> None:
+    def problems(customer: str, given: str, root: str) -> list[str]:
+        customers = {"brio": customer + brio_memo(given)}
+        _entries, errors = load(tmp_path / root, customers, LEDGER, BRIO_PAYMENT)
+        return [e.message for e in errors]
+
+    over = f"is more than the open balance of {BRIO_FEB} on 2026-03-10 (39.60 EUR)"
+    assert problems(BRIO, 'amount: "33.28"', "cent") == [
+        f"credit memo CM-BRIO-1: 39.61 EUR, tax included, {over} by 0.01 EUR: a net amount plus "
+        "its tax, rounded, cannot make every total; to credit exactly what is left, give total: "
+        '"39.60" (tax included) in place of amount'
+    ]
+    # More than a few cents over (0.15 EUR): not the rounding of its tax.
+    assert problems(BRIO, 'amount: "33.40"', "more") == [
+        f"credit memo CM-BRIO-1: 39.75 EUR, tax included, {over}" + GENERIC
+    ]
+    # Without tax, the amount is the total: 39.60 could have been given.
+    untaxed = BRIO.replace("        taxes: [vat]\n", "")
+    assert problems(untaxed, 'amount: "39.61"', "untaxed") == [
+        f"credit memo CM-BRIO-1: 39.61 EUR, tax included, {over}" + GENERIC
+    ]
 
 
 def test_a_memo_crediting_the_whole_invoice_leaves_it_credited(tmp_path: Path) -> None:

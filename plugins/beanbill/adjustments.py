@@ -61,6 +61,12 @@ WALLET_APPLIED = "wallet_applied"
 OVERPAYMENT = "overpayment"
 RECOVERED = "bad_debt_recovered"
 
+# How a memo was given (amount, lines or total): metadata of its entry for the settlement
+# plugin (whose message on a credit memo above the open balance depends on it). A key starting
+# with two underscores is Beancount's internal kind: never printed, so `beanbill compile` and
+# Fava show the entry as before.
+MEMO_GIVEN = "__memo_given__"
+
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -415,6 +421,7 @@ def memo_entry(
     credit = memo.kind == CREDIT_MEMO
     shares = []
     if memo.total is not None:
+        given = "total"
         for index, total in total_shares(memo, state, what):
             if total == ZERO:
                 continue
@@ -426,6 +433,7 @@ def memo_entry(
             state.take(index, share, credit)
             shares.append(share)
     else:
+        given = "amount" if memo.amount is not None else "lines"
         for index, net in memo_shares(memo, state, what):
             if net == ZERO:
                 continue
@@ -443,6 +451,7 @@ def memo_entry(
     }
     if memo.reason:
         meta["reason"] = memo.reason
+    meta[MEMO_GIVEN] = given
     narration = f"{label.capitalize()} {memo.id} on {invoice.id}"
     return Entry(
         date=memo.date,

@@ -7,7 +7,8 @@ How entries are read (see docs/accounting-rules.md, "Settlement"):
 - a transaction debiting a customer's receivable (`Assets:AccountsReceivable:Customers:<C>`)
   is an invoice; its `invoice-id` metadata names it, `due-date` gives its due date (else its
   date), and a credit to the customer's wallet in it is a top-up funded by that invoice;
-- a transaction with `adjustment: credit_memo` or `debit_memo` is a memo on its `invoice-id`;
+- a transaction with `adjustment: credit_memo` or `debit_memo` is a memo on its `invoice-id`
+  (the contracts plugin's hidden `__memo_given__` says whether it was given net of tax);
 - any other transaction crediting a customer's receivable is a payment (the net of a gateway's
   fee or of tax deducted at source included: it is the credit to the receivable that counts).
   It names its invoices by `invoice-id` metadata (several may be separated by commas), by
@@ -37,6 +38,7 @@ from beanbill.active import ActiveAccounts
 from beanbill.adjustments import (
     CREDIT_MEMO,
     DEBIT_MEMO,
+    MEMO_GIVEN,
     OVERPAYMENT,
     RECOVERED,
     REFUND,
@@ -49,6 +51,7 @@ from beanbill.ledger import amount as beancount_amount
 from beanbill.model import Source
 from beanbill.money import ZERO
 from beanbill.problems import meant_note
+from beanbill.rules import SALES_TAX
 from beanbill.settlement import (
     CONTRA_PARENT,
     RECEIVABLE_PARENT,
@@ -231,6 +234,8 @@ class Reader:
                         currency,
                         abs(amount),
                         source,
+                        str(meta.get(MEMO_GIVEN, "")),
+                        any(p.account.startswith(SALES_TAX) for p in entry.postings),
                     )
                 )
             elif amount >= ZERO:

@@ -25,6 +25,7 @@ UNBILLED_REVENUE = "Assets:UnbilledRevenue"
 # contra-revenue: what credit memos take back of revenue already earned, promotional credits
 SALES_RETURNS = "Expenses:SalesReturnsAndAllowances"
 TO_BE_INVOICED = "to-be-invoiced"  # on revenue accrued for an invoice after the horizon
+SALES_TAX = "Liabilities:SalesTax"  # every tax rate's account is this one or under it
 
 
 def receivable(account: str) -> str:

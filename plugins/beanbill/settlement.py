@@ -41,7 +41,7 @@ from decimal import Decimal
 from beanbill.adjustments import BAD_DEBT, OVERPAYMENT, RECOVERED, WALLET_APPLIED, WRITTEN_OFF
 from beanbill.journal import Entry, MetaValue, Posting
 from beanbill.model import Source
-from beanbill.money import ZERO
+from beanbill.money import ZERO, minor_unit
 from beanbill.rules import contra_receivable, wallet
 
 RECEIVABLE_PARENT = "Assets:AccountsReceivable:Customers:"
@@ -93,6 +93,8 @@ class MemoPosted:
     currency: str
     amount: Decimal  # positive
     source: Source
+    given: str = ""  # how the memo was given in its customer file: amount, lines, total ("": ?)
+    taxed: bool = False  # whether it moves tax
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,32 @@ def fmt(amount: Decimal, currency: str) -> str:
     return f"{amount} {currency}"
 
 
+# A credit memo given net of tax (amount or lines), with tax, above the open balance by this
+# many minor units at most is likely over because its tax is rounded (no net amount may make a
+# total of exactly the open balance): its problem suggests `total` instead.
+ROUNDING_SLACK = 5
+
+
+def over_open_hint(event: MemoPosted, open_: Decimal) -> str:
+    """What to do about a credit memo above the open balance `open_` (after its "(...)")."""
+    over = event.amount - open_
+    rounding = over <= ROUNDING_SLACK * minor_unit(event.currency)
+    if event.given in ("amount", "lines") and event.taxed and open_ > ZERO and rounding:
+        spread = ""
+        if event.given == "lines":
+            spread = " (a total is spread over all the invoice's lines)"
+        return (
+            f" by {fmt(over, event.currency)}: a net amount plus its tax, rounded, cannot make "
+            f'every total; to credit exactly what is left, give total: "{open_}" (tax included) '
+            f"in place of {event.given}{spread}"
+        )
+    return (
+        "; credit at most what is still owed, and give the rest as a wallet credit (type: "
+        "credit), which pays the next invoices, or then a refund from the wallet (type: refund, "
+        "from: wallet): see docs/how-to.md"
+    )
+
+
 # (date, accounts) → why one of the accounts is not open on the date, or None
 Inactive = Callable[[datetime.date, Sequence[str]], str | None]
 
@@ -404,10 +432,7 @@ class Engine:
                     event.ref,
                     f"credit memo {event.memo_id}: {fmt(event.amount, event.currency)}, tax "
                     f"included, is more than the open balance of {event.invoice_id} on "
-                    f"{event.date} ({fmt(open_, event.currency)}); credit at most what is still "
-                    "owed, and give the rest as a wallet credit (type: credit), which pays the "
-                    "next invoices, or then a refund from the wallet (type: refund, from: "
-                    "wallet): see docs/how-to.md",
+                    f"{event.date} ({fmt(open_, event.currency)})" + over_open_hint(event, open_),
                 )
         invoice.apply(
             Application(event.date, CREDIT if event.credit else DEBIT, event.amount, event.ref)
