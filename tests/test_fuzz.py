@@ -851,6 +851,8 @@ def draw_debit_memos(draw: Draw, world: World, books: Books) -> None:
         if draw(st.booleans()) and (lines := draw_memo_lines(draw, invoice, net)):
             del memo["amount"]
             memo["lines"] = lines
+        elif draw(st.booleans()):
+            memo["total"] = memo.pop("amount")  # the same number, tax included
         if draw(st.booleans()):
             memo["reason"] = "Missed charge — «late»"
         add_adjustment(world, invoice.customer.id, memo)
@@ -881,6 +883,10 @@ def draw_credit_memo(draw: Draw, world: World, books: Books, credited: dict[str,
     if draw(st.booleans()) and (lines := draw_memo_lines(draw, invoice, net)):
         del memo["amount"]
         memo["lines"] = lines
+    elif draw(st.booleans()):
+        # the same number tax included: within the open balance, and it credits less than `net`
+        # before tax (counted as `net`, so later memos stay within what is left)
+        memo["total"] = memo.pop("amount")
     credited[invoice.id] = credited.get(invoice.id, ZERO) + net
     add_adjustment(world, invoice.customer.id, memo)
 

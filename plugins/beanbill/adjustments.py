@@ -360,7 +360,7 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
 
 def total_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int, Decimal]]:
     """A memo given tax included spread over the invoice's line groups, in proportion to what
-    is left of them, tax included: (group index, share, tax included)."""
+    is left of them, tax included: (group index, its share, tax included)."""
     assert memo.total is not None
     currency = state.invoice.currency
     unit = minor_unit(currency)
