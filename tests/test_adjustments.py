@@ -711,7 +711,8 @@ def test_a_memo_total_in_yen_is_rounded_to_the_yen(tmp_path: Path) -> None:
         (
             14,
             "customer nakatomi: credit_memo CM-N1: total 3334.5 JPY has more decimals than JPY "
-            "has (its smallest amount is 1 JPY); a memo's total is posted as written: round it",
+            "has (its smallest amount is 1 JPY); a memo's amounts are posted as written: round "
+            "it",
         )
     ]
 
@@ -773,27 +774,46 @@ def test_a_total_crediting_what_is_left_of_a_line_reverses_the_rest_of_its_tax(
 
 
 @pytest.mark.parametrize(
-    ("adjustment", "message"),
+    ("adjustment", "message", "line"),
     [
         (
             "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
             '     total: "330.01"}\n',
             "customer acme: credit_memo CM-1: 330.01 USD is more than what is left to credit "
             "on INV-ACME-1-20260201 (330.00 USD tax included)",
+            17,
         ),
         (
             "  - {type: debit_memo, id: DM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
             '     total: "10.005"}\n',
             "customer acme: debit_memo DM-1: total 10.005 USD has more decimals than USD has "
-            "(its smallest amount is 0.01 USD); a memo's total is posted as written: round it",
+            "(its smallest amount is 0.01 USD); a memo's amounts are posted as written: round "
+            "it",
+            17,
+        ),
+        (
+            "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
+            '     amount: "33.275"}\n',
+            "customer acme: credit_memo CM-1: amount 33.275 USD has more decimals than USD has "
+            "(its smallest amount is 0.01 USD); a memo's amounts are posted as written: round "
+            "it",
+            17,
+        ),
+        (
+            "  - {type: debit_memo, id: DM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
+            '     lines: [{product: platform, amount: "5.001"}]}\n',
+            "customer acme: debit_memo DM-1: platform: amount 5.001 USD has more decimals than "
+            "USD has (its smallest amount is 0.01 USD); a memo's amounts are posted as written: "
+            "round it",
+            18,
         ),
     ],
 )
-def test_memo_total_problems_are_errors_at_the_yaml_line(
-    tmp_path: Path, adjustment: str, message: str
+def test_memo_amount_problems_are_errors_at_the_yaml_line(
+    tmp_path: Path, adjustment: str, message: str, line: int
 ) -> None:
     entries, errors = load(tmp_path, {"acme": ACME + adjustment})
     assert [(e.source["filename"], e.source["lineno"], e.message) for e in errors] == [
-        (str(tmp_path / "contracts" / "customers" / "acme.yaml"), 17, message)
+        (str(tmp_path / "contracts" / "customers" / "acme.yaml"), line, message)
     ]
     assert [e for e in entries if isinstance(e, data.Transaction) and "memo-id" in e.meta] == []

@@ -317,11 +317,24 @@ class Rejected(Exception):
         self.message = message
 
 
+def in_minor_units(value: Decimal, currency: str, source: m.Source, what: str) -> None:
+    """Rejected unless `value` is a whole number of the currency's minor unit: a memo's amounts
+    are posted as written, never rounded silently."""
+    if value != round_money(value, currency):
+        unit = minor_unit(currency)
+        raise Rejected(
+            source,
+            f"{what} {value} {currency} has more decimals than {currency} has (its smallest "
+            f"amount is {unit} {currency}); a memo's amounts are posted as written: round it",
+        )
+
+
 def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int, Decimal]]:
     """The memo spread over the invoice's line groups: (group index, share)."""
     currency = state.invoice.currency
     credit = memo.kind == CREDIT_MEMO
     if memo.amount is not None:
+        in_minor_units(memo.amount, currency, memo.source, f"{what}: amount")
         indexes = list(range(len(state.groups)))
         left = sum(state.left, ZERO)
         if credit and memo.amount > left:
@@ -335,6 +348,7 @@ def memo_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int,
     assert memo.lines is not None
     shares: list[tuple[int, Decimal]] = []
     for line in memo.lines:
+        in_minor_units(line.amount, currency, line.source, f"{what}: {line.product}: amount")
         indexes = [i for i, g in enumerate(state.groups) if g.product == line.product]
         if not indexes:
             on = sorted({g.product for g in state.groups})
@@ -363,14 +377,7 @@ def total_shares(memo: m.Memo, state: InvoiceState, what: str) -> list[tuple[int
     is left of them, tax included: (group index, its share, tax included)."""
     assert memo.total is not None
     currency = state.invoice.currency
-    unit = minor_unit(currency)
-    if memo.total != round_money(memo.total, currency):
-        raise Rejected(
-            memo.source,
-            f"{what}: total {memo.total} {currency} has more decimals than {currency} has (its "
-            f"smallest amount is {unit} {currency}); a memo's total is posted as written: round "
-            "it",
-        )
+    in_minor_units(memo.total, currency, memo.source, f"{what}: total")
     weights = [state.total_left(i) for i in range(len(state.groups))]
     left = sum(weights, ZERO)
     if memo.kind == CREDIT_MEMO and memo.total > left:
