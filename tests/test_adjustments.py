@@ -711,8 +711,8 @@ def test_a_memo_total_in_yen_is_rounded_to_the_yen(tmp_path: Path) -> None:
         (
             14,
             "customer nakatomi: credit_memo CM-N1: total 3334.5 JPY has more decimals than JPY "
-            "has (its smallest amount is 1 JPY); a memo's amounts are posted as written: round "
-            "it",
+            "has (its smallest amount is 1 JPY); an adjustment's amounts are posted as written: "
+            "round it",
         )
     ]
 
@@ -787,15 +787,29 @@ def test_a_total_crediting_what_is_left_of_a_line_reverses_the_rest_of_its_tax(
             "  - {type: debit_memo, id: DM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
             '     total: "10.005"}\n',
             "customer acme: debit_memo DM-1: total 10.005 USD has more decimals than USD has "
-            "(its smallest amount is 0.01 USD); a memo's amounts are posted as written: round "
-            "it",
+            "(its smallest amount is 0.01 USD); an adjustment's amounts are posted as written: "
+            "round it",
             17,
         ),
         (
             "  - {type: credit_memo, id: CM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
             '     amount: "33.275"}\n',
             "customer acme: credit_memo CM-1: amount 33.275 USD has more decimals than USD has "
-            "(its smallest amount is 0.01 USD); a memo's amounts are posted as written: round "
+            "(its smallest amount is 0.01 USD); an adjustment's amounts are posted as written: "
+            "round it",
+            17,
+        ),
+        (
+            '  - {type: refund, id: RF-1, date: 2026-02-05, from: wallet, amount: "1.005"}\n',
+            "customer acme: refund RF-1: amount 1.005 USD has more decimals than USD has (its "
+            "smallest amount is 0.01 USD); an adjustment's amounts are posted as written: round "
+            "it",
+            17,
+        ),
+        (
+            '  - {type: credit, id: CR-1, date: 2026-02-05, amount: "500.005"}\n',
+            "customer acme: credit CR-1: amount 500.005 USD has more decimals than USD has (its "
+            "smallest amount is 0.01 USD); an adjustment's amounts are posted as written: round "
             "it",
             17,
         ),
@@ -803,8 +817,8 @@ def test_a_total_crediting_what_is_left_of_a_line_reverses_the_rest_of_its_tax(
             "  - {type: debit_memo, id: DM-1, date: 2026-02-05, invoice: INV-ACME-1-20260201,\n"
             '     lines: [{product: platform, amount: "5.001"}]}\n',
             "customer acme: debit_memo DM-1: platform: amount 5.001 USD has more decimals than "
-            "USD has (its smallest amount is 0.01 USD); a memo's amounts are posted as written: "
-            "round it",
+            "USD has (its smallest amount is 0.01 USD); an adjustment's amounts are posted as "
+            "written: round it",
             18,
         ),
     ],

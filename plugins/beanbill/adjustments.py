@@ -318,14 +318,15 @@ class Rejected(Exception):
 
 
 def in_minor_units(value: Decimal, currency: str, source: m.Source, what: str) -> None:
-    """Rejected unless `value` is a whole number of the currency's minor unit: a memo's amounts
-    are posted as written, never rounded silently."""
+    """Rejected unless `value` is a whole number of the currency's minor unit: an adjustment's
+    amounts are posted as written, never rounded silently."""
     if value != round_money(value, currency):
         unit = minor_unit(currency)
         raise Rejected(
             source,
             f"{what} {value} {currency} has more decimals than {currency} has (its smallest "
-            f"amount is {unit} {currency}); a memo's amounts are posted as written: round it",
+            f"amount is {unit} {currency}); an adjustment's amounts are posted as written: "
+            "round it",
         )
 
 
@@ -615,8 +616,20 @@ def customer_adjustments(
                             states[invoice.id] = state
                         entries.append(memo_entry(adjustment, customer, state, catalog))
                 case m.WalletCredit():
+                    in_minor_units(
+                        adjustment.amount,
+                        customer.currency,
+                        adjustment.source,
+                        f"credit {adjustment.id}: amount",
+                    )
                     entries.append(wallet_credit_entry(adjustment, customer))
                 case m.Refund():
+                    in_minor_units(
+                        adjustment.amount,
+                        customer.currency,
+                        adjustment.source,
+                        f"refund {adjustment.id}: amount",
+                    )
                     entries.append(refund_entry(adjustment, customer))
         except Rejected as rejected:
             problems.append(Problem(rejected.source, prefix + rejected.message))
