@@ -123,6 +123,74 @@ def test_bundle_sold_below_ssp_recognises_allocated_amounts(tmp_path: Path) -> N
     assert balance(entries, "Liabilities:DeferredRevenue", end) == 0
 
 
+SUPPORT_ALONE = """\
+customer: {id: eta, account: Eta, name: Eta}
+contracts:
+  - id: ETA-1
+    start: 2026-01-01
+    end: 2026-12-31
+    billing: {cadence: monthly, timing: advance}
+    phases:
+      - start: 2026-01-01
+        products:
+          - {product: support, pricing: {model: flat_fee, price: "1000.00"}}
+"""
+
+
+def test_a_product_sold_alone_keeps_its_own_schedule_whatever_its_ssp(tmp_path: Path) -> None:
+    # Support has an SSP in the catalog (for bundles) and is earned an equal share per month.
+    # Sold alone there is nothing to allocate: 1,000.00 a month, not 12,000 by days (1,019.18
+    # in January, 920.55 in February), and no month leaves Deferred Revenue a debit.
+    entries = books(tmp_path, {"eta": SUPPORT_ALONE})
+    revenue = income_by_month(entries, "Income:SalesAndServicesRevenue")
+    assert revenue == [Decimal("1000.00")] * 12
+    assert not any(
+        "allocated-amount" in (p.meta or {})
+        for e in entries
+        if isinstance(e, data.Transaction)
+        for p in e.postings
+    )
+
+
+BUNDLE_MONTHLY_SUPPORT = """\
+customer: {id: stark, account: Stark, name: Stark Industries}
+contracts:
+  - id: STARK-2
+    start: 2026-01-01
+    end: 2026-12-31
+    phases:
+      - start: 2026-01-01
+        products:
+          - product: licence
+            billing: {cadence: annual, timing: advance}
+            pricing: {model: flat_fee, price: "27000.00"}
+          - product: support
+            billing: {cadence: monthly, timing: advance}
+            pricing: {model: flat_fee, price: "500.00"}
+"""
+
+
+def test_a_bundle_allocates_between_products_not_between_a_products_months(
+    tmp_path: Path,
+) -> None:
+    # 27,000 + 12 x 500 = 33,000 against SSPs of 36,000 + 7,200 (a year each): licence
+    # 33,000 x 36,000 / 43,200 = 27,500.00, support 5,500.00, spread over its months as they
+    # bill (500.00 each): 458.33 or 458.34 a month, the remainder carried; not reweighted by
+    # the month's days (January 467.12, February 421.92).
+    entries = books(tmp_path, {"stark": BUNDLE_MONTHLY_SUPPORT})
+    allocated = [
+        (p.meta["product"], p.meta["allocated-amount"])
+        for e in entries
+        if isinstance(e, data.Transaction)
+        for p in e.postings
+        if "allocated-amount" in (p.meta or {})
+    ]
+    support = [Decimal("458.33"), Decimal("458.34"), Decimal("458.33")] * 4
+    assert allocated == [("licence", Decimal("27500.00"))] + [("support", a) for a in support]
+    assert income_by_month(entries, "Income:SalesAndServicesRevenue") == support
+    assert balance(entries, "Income:Licences", D(2026, 12, 31)) == Decimal("-27500.00")
+
+
 def test_quarterly_usage_is_accrued_in_the_months_it_was_consumed(tmp_path: Path) -> None:
     usage = (
         "timestamp,customer,metric,quantity\n"

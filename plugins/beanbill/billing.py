@@ -552,10 +552,14 @@ class Engine:
         self, phase: m.Phase, dated: dict[datetime.date, list[InvoiceLine]], currency: str
     ) -> None:
         """ASC 606 step 4: when every fixed-price line of a (bounded) phase has a standalone
-        selling price, the phase's fixed transaction price is allocated to the lines by their
-        SSP weights (recurring: ssp x service days / 365; one-time: ssp x quantity). Each
+        selling price and the phase sells more than one fixed-price product, the phase's
+        fixed transaction price is allocated to its products (the performance obligations) by
+        their SSP weights (recurring: ssp x service days / 365; one-time: ssp x quantity), and
+        each product's share to its invoice lines in proportion to what they bill. Each
         invoice line then recognises its allocated amount; the invoices keep the billed prices.
-        """
+        A product's share follows its own billing: the periods of one product are not
+        reweighted against each other (a support fee of 1,000.00 a month stays 1,000.00 a
+        month, whatever the days of the month)."""
         products = self.catalog.products
         fixed_lines = [
             line
@@ -567,6 +571,8 @@ class Engine:
         if any(line.ssp is None and products[line.product].ssp is None for line in fixed_lines):
             return  # a fixed-price line without SSP: nothing to allocate by
         fixed = {line.product for line in fixed_lines}
+        if len(fixed) < 2:
+            return  # one obligation: its price is all its own, nothing to allocate
         pieces = [  # (date, index in the date's lines, line), in date order
             (date, index, line)
             for date in sorted(dated)
@@ -577,18 +583,27 @@ class Engine:
         if not charges:
             return
         one_time = {line.product for line in phase.lines if line.billing.months is None}
-        weights: list[Decimal] = []
-        for _, _, line in charges:
+        # per product, in the order met: its charges and their SSP weights
+        by_product: dict[str, list[tuple[tuple[datetime.date, int, InvoiceLine], Decimal]]] = {}
+        for charge in charges:
+            line = charge[2]
             assert line.ssp is not None
             if line.product in one_time:
-                weights.append(line.ssp * (line.quantity or Decimal(1)))
+                weight = line.ssp * (line.quantity or Decimal(1))
             else:
-                days = (line.service_end - line.service_start).days + 1
-                weights.append(line.ssp * Decimal(days) / 365)
+                weight = line.ssp * Decimal((line.service_end - line.service_start).days + 1) / 365
+            by_product.setdefault(line.product, []).append((charge, weight))
         price = sum((line.amount for _, _, line in pieces), ZERO)
-        shares = allocate(price, weights, currency)
-        for (date, index, line), share in zip(charges, shares, strict=True):
-            dated[date][index] = line._replace(allocated=share)
+        product_shares = allocate(
+            price, [sum((w for _, w in items), ZERO) for items in by_product.values()], currency
+        )
+        for items, product_share in zip(by_product.values(), product_shares, strict=True):
+            billed = [charge[2].amount for charge, _ in items]
+            weights = billed if sum(billed, ZERO) > ZERO else [w for _, w in items]
+            for ((date, index, line), _), share in zip(
+                items, allocate(product_share, weights, currency), strict=True
+            ):
+                dated[date][index] = line._replace(allocated=share)
         for date, index, line in pieces:
             if line.kind is LineKind.DISCOUNT:  # already inside the allocated price
                 dated[date][index] = line._replace(allocated=ZERO)
