@@ -600,21 +600,32 @@ def test_contract_named_like_a_consolidated_customer_never_shares_its_invoice() 
         ]
 
 
-def test_consolidating_two_currencies_is_one_problem() -> None:
-    def one_quarter(contract_id: str, currency: str) -> str:
+def test_consolidating_two_currencies_leaves_the_customer_out_with_one_problem() -> None:
+    def one_quarter(contract_id: str, currency: str, start: str) -> str:
         return contract(
             contract_id,
-            [phase("2026-01-01", [PLATFORM_1000])],
-            start="2026-01-01",
+            [phase(start, [PLATFORM_1000])],
+            start=start,
             end="2026-03-31",
             currency=currency,
         )
 
-    text = customer([one_quarter("C-1", "USD"), one_quarter("C-2", "EUR")], consolidate=True)
-    result = billed_with_problems([text])
-    assert result.invoices == ()
-    assert len(result.problems) == 1  # not once per invoice date
-    assert "consolidate: true needs one currency" in result.problems[0].message
+    # Whether or not the contracts ever bill on the same date (C-2 starts mid-January), the
+    # file is left out whole, with one problem at consolidate: naming the contracts.
+    text = customer(
+        [one_quarter("C-1", "USD", "2026-01-01"), one_quarter("C-2", "EUR", "2026-01-15")],
+        consolidate=True,
+    )
+    contract_set, problems = load_texts(("catalog.yaml", CATALOG), [text], [])
+    assert contract_set is not None and contract_set.customers == ()
+    assert [(p.source.line, p.message) for p in problems] == [
+        (
+            5,
+            "customer acme: consolidate: true puts all the customer's contracts on one invoice "
+            "per date, in one currency, and these use EUR, USD (C-1 USD, C-2 EUR): give them "
+            "one currency, or set consolidate: false (each contract then has its own invoices)",
+        )
+    ]
 
 
 def test_euro_and_yen_contracts() -> None:

@@ -449,17 +449,7 @@ class Engine:
             kept = tuple([line for line in lines if line.amount or line.taxes])
             if not kept:
                 continue
-            contracts = contract_of[(owner, date)]
-            currencies = {c.currency for c in contracts}
-            if len(currencies) > 1:
-                self.problems.append(
-                    Problem(
-                        customer.source,
-                        f"{subject(customer.id)}consolidate: true needs one currency, its "
-                        f"contracts use {', '.join(sorted(currencies))}",
-                    )
-                )
-                continue
+            contracts = contract_of[(owner, date)]  # one currency: load.py sees to it
             invoice_id = invoice_id_of(prefix, owner, date)
             subtotal = sum([line.amount for line in kept], ZERO)
             tax = sum([t.amount for line in kept for t in line.taxes], ZERO)

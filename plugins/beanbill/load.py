@@ -423,8 +423,9 @@ class CustomerReader:
         address = self.attempt(
             lambda: as_str(n, "address") if (n := c.optional("address")) else None, None, prefix
         )
+        consolidate_node = c.optional("consolidate")
         consolidate = self.attempt(
-            lambda: as_bool(n, "consolidate") if (n := c.optional("consolidate")) else False,
+            lambda: as_bool(consolidate_node, "consolidate") if consolidate_node else False,
             False,
             prefix,
         )
@@ -453,6 +454,20 @@ class CustomerReader:
                     adjustments.append(self.adjustment(node))
         with self.out.item(doc, prefix):
             top.done()
+        currencies = {contract.currency for contract in contracts}
+        if consolidate and consolidate_node is not None and len(currencies) > 1:
+            listed = ", ".join(f"{contract.id} {contract.currency}" for contract in contracts)
+            self.out.add(
+                doc,
+                Invalid(
+                    consolidate_node,
+                    f"consolidate: true puts all the customer's contracts on one invoice per "
+                    f"date, in one currency, and these use {', '.join(sorted(currencies))} "
+                    f"({listed}): give them one currency, or set consolidate: false (each "
+                    "contract then has its own invoices)",
+                ),
+                prefix,
+            )
         if self.out.count() > before:
             return None
         return m.Customer(
