@@ -78,6 +78,44 @@ def test_a_month_exports_as_balanced_journals(
     )
 
 
+def test_a_line_on_a_customer_s_account_names_the_customer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A payment or wallet top-up written by hand has no `customer` metadata: its lines on the
+    customer's receivable or wallet name the customer (its id, as an invoice's lines do), from
+    the account; with every receivable mapped to one ERP account, nothing else would."""
+    ledger = LEDGER + (
+        "2026-01-01 open Liabilities:CustomerWallet:Acme\n"
+        '2026-01-25 * "Acme Corp" "Prepaid credit"\n'
+        "  Assets:Cash:Bank                  100.00 USD\n"
+        "  Liabilities:CustomerWallet:Acme  -100.00 USD\n"
+        '2026-01-26 * "Cash sale"\n'
+        '  customer: "walk-in"\n'
+        "  Assets:Cash:Bank                 50.00 USD\n"
+        "  Income:ProfessionalServices    -50.00 USD\n"
+    )
+    (tmp_path / "map.yaml").write_text(MAP + '  "Liabilities:*": "2000"\n')
+    for form in ("csv", "json"):
+        code, out, err = export(
+            tmp_path, capsys, "--map", str(tmp_path / "map.yaml"), "--format", form, ledger=ledger
+        )
+        assert code == 0, err
+        rows = json.loads(out) if form == "json" else list(csv.DictReader(io.StringIO(out)))
+        assert [
+            (r["journal"], r["account"], r["beancount account"], r["customer"])
+            for r in rows
+            if r["date"] >= "2026-01-20" and r["date"] != "2026-01-31"
+        ] == [
+            ("20260120-1", "1000", "Assets:Cash:Bank", ""),
+            ("20260120-1", "1200", AR, "acme"),
+            ("20260125-1", "1000", "Assets:Cash:Bank", ""),
+            ("20260125-1", "2000", "Liabilities:CustomerWallet:Acme", "acme"),
+            # An entry that names its customer keeps it, on every line.
+            ("20260126-1", "1000", "Assets:Cash:Bank", "walk-in"),
+            ("20260126-1", "4000", "Income:ProfessionalServices", "walk-in"),
+        ]
+
+
 def test_journal_numbers_do_not_move_when_another_file_s_lines_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

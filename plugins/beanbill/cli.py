@@ -568,7 +568,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     if errors:
         print_errors(errors, options, args.command)
         return refuse(args, f"the books have {len(errors)} problem(s)")
-    lines, problems = journal_lines(entries, args.since, args.until, account_map)
+    directory = ledger_directory(args.ledger, options)
+    lines, problems = journal_lines(
+        entries, args.since, args.until, account_map, directory.accounts
+    )
     if problems:
         finder = SourceFinder(options)
         for problem in problems:
@@ -582,7 +585,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.format in LAYOUTS:
         context = Context(
             account_map.settings.get(args.format, {}) if account_map else {},
-            customer_names(ledger_directory(args.ledger, options)),
+            customer_names(directory),
             (options["operating_currency"] or [None])[0],
         )
         layout = LAYOUTS[args.format](lines, context)

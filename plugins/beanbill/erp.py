@@ -28,14 +28,12 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from beanbill.books import described
-from beanbill.export import ZERO, JournalLine
-from beanbill.settlement import CONTRA_PARENT, RECEIVABLE_PARENT, WALLET_PARENT, component
+from beanbill.export import ZERO, JournalLine, customer_component
 from beanbill.tables import Cell
 
 XERO_DATE = "%d %b %Y"
 US_DATE = "%m/%d/%Y"
 XERO_TAX_RATE = "Tax Exempt"
-CUSTOMER_PARENTS = (RECEIVABLE_PARENT, CONTRA_PARENT, WALLET_PARENT)
 
 
 class Layout(NamedTuple):
@@ -57,10 +55,8 @@ def memo(line: JournalLine) -> str:
 
 def customer_name(line: JournalLine, names: Mapping[str, str]) -> str:
     """The customer whose account the line posts to (receivable, overpayment, wallet), or ""."""
-    if line.beancount_account.startswith(CUSTOMER_PARENTS):
-        key = component(line.beancount_account)
-        return names.get(key, key)
-    return ""
+    key = customer_component(line.beancount_account)
+    return names.get(key, key) if key else ""
 
 
 def mixed_currencies(lines: Sequence[JournalLine], erp: str) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime
 import fnmatch
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -39,9 +39,12 @@ from beanbill.ledger import sort_key
 from beanbill.model import Source
 from beanbill.money import currency_hint, known_currencies
 from beanbill.problems import at, meant_hint
+from beanbill.settlement import CONTRA_PARENT, RECEIVABLE_PARENT, WALLET_PARENT, component
 from beanbill.yamlread import Document, Invalid, describe, error_line
 
 ZERO = Decimal(0)
+# A customer's own accounts: its receivable, its unapplied cash (contra-receivable), its wallet.
+CUSTOMER_PARENTS = (RECEIVABLE_PARENT, CONTRA_PARENT, WALLET_PARENT)
 
 
 # The settings each ERP's layout takes from the map (erp.py says what they mean).
@@ -74,7 +77,7 @@ class JournalLine(NamedTuple):
     currency: str
     description: str  # the transaction's narration (else its payee)
     reference: str  # its links (invoice, memo ids), space-separated
-    customer: str
+    customer: str  # the entry's `customer`, else the id of the customer whose account it is
 
 
 class ExportProblem(NamedTuple):
@@ -223,14 +226,26 @@ def reads_back(date_format: str) -> bool:
         return False
 
 
+def customer_component(account: str) -> str | None:
+    """The customer's account component ("Acme") of one of its accounts (receivable, unapplied
+    cash, wallet), else None."""
+    return component(account) if account.startswith(CUSTOMER_PARENTS) else None
+
+
 def journal_lines(
     entries: Iterable[data.Directive],
     since: datetime.date,
     until: datetime.date,
     account_map: AccountMap | None = None,
+    customers: Mapping[str, str] | None = None,
 ) -> tuple[list[JournalLine], list[ExportProblem]]:
     """The journal lines of the transactions dated `since` to `until` (both included), in
-    `sort_key` order, and what stops the export (nothing is to be exported when there is any)."""
+    `sort_key` order, and what stops the export (nothing is to be exported when there is any).
+
+    A line's customer is its entry's `customer` metadata; an entry without (a payment written
+    by hand) names on each line that posts to a customer's account that customer: its id in
+    `customers` (account component → customer id), else the component itself."""
+    customers = customers or {}
     lines: list[JournalLine] = []
     problems: list[ExportProblem] = []
     unmapped: dict[str, data.Transaction] = {}
@@ -248,7 +263,7 @@ def journal_lines(
         journal = f"{entry.date:%Y%m%d}-{number_of_day[entry.date]}"
         description = entry.narration or entry.payee or ""
         reference = " ".join(sorted(entry.links or ()))
-        customer = str(entry.meta.get("customer", ""))
+        named = str(entry.meta.get("customer", ""))
         sums: dict[str, Decimal] = {}
         for posting in entry.postings:
             number = units(posting)
@@ -260,6 +275,8 @@ def journal_lines(
                 unmapped.setdefault(posting.account, entry)
                 target = ""
             sums[currency] = sums.get(currency, ZERO) + amount
+            key = customer_component(posting.account)
+            customer = named or (customers.get(key, key) if key else "")
             lines.append(
                 JournalLine(
                     journal,
