@@ -162,6 +162,32 @@ def test_added_and_removed_customers_and_a_payment(
     assert out.splitlines()[0].endswith("0 added, 0 removed, 0 changed, 1 status")
 
 
+def test_a_payment_changes_statuses_in_the_table_not_in_the_text_diff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A payment imported moves the books' last event, so every invoice's status-date: the
+    # text diff once had a hunk per invoice. The table says what moved; the text is unchanged.
+    ledger = committed_books(tmp_path)
+    with ledger.open("a") as file:
+        file.write(PAYMENT)
+    code, out, _ = diff(ledger, capsys)
+    assert code == 0
+    assert [line.split()[:5] for line in out.splitlines() if line.startswith("status")] == [
+        ["status", "INV-ACME-1-20260201", "2026-02-01", "acme", "open"]
+    ]
+    assert "(compiled)" not in out  # no text diff: nothing but statuses moved
+    # A price raised on a paid invoice: it changes, and its status with it.
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "payment")
+    acme = tmp_path / "contracts" / "customers" / "acme.yaml"
+    acme.write_text(ACME.replace('"300.00"', '"310.00"'))
+    code, out, _ = diff(ledger, capsys, "--summary")
+    assert (
+        "changed  INV-ACME-1-20260201  2026-02-01  acme      330.00 USD  341.00 USD  "
+        "amounts, status paid to partially_paid" in out
+    )
+
+
 def test_books_new_since_the_base_are_all_added(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -49,7 +49,7 @@ from beanbill.reports import (
     revenue_table,
     rollforward_table,
 )
-from beanbill.review import CHANGES, compare, revenue_changes, text_diff
+from beanbill.review import CHANGES, compare, revenue_changes, text_diff, without_status
 from beanbill.revision import RevisionError, repository_root, write_revision
 from beanbill.settlement import STATUSES, Settlement, component
 from beanbill.statements import Statement, statements
@@ -217,8 +217,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if not args.summary:
         lines = "".join(
             text_diff(
-                format_compiled(generated(base_entries), relative),
-                format_compiled(generated(entries), relative),
+                format_compiled(without_status(generated(base_entries)), relative),
+                format_compiled(without_status(generated(entries)), relative),
                 f"{args.base}:{relative} (compiled)",
                 f"{relative} (compiled)",
             )

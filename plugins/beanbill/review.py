@@ -122,6 +122,19 @@ def status(entry: data.Transaction) -> str:
     return str(entry.meta.get("status", ""))
 
 
+def without_status(entries: Iterable[data.Directive]) -> list[data.Directive]:
+    """`entries` without the settlement's status metadata (`status`, `open-balance`,
+    `status-date`): the table of changes says what moved of them, and in a text diff they
+    would change on every invoice with each payment imported (`status-date` follows the books'
+    last event)."""
+    return [
+        e._replace(meta={k: v for k, v in e.meta.items() if k not in STATUS})
+        if isinstance(e, data.Transaction) and "status-date" in e.meta
+        else e
+        for e in entries
+    ]
+
+
 def compare(
     before: Iterable[data.Directive], after: Iterable[data.Directive]
 ) -> list[DocumentChange]:
@@ -144,7 +157,11 @@ def compare(
             change, before_text, after_text = "status", status(was), status(now)
         else:
             continue
-        what = what_changed(was, now) if change == "changed" and was and now else ""
+        what = ""
+        if change == "changed" and was and now:
+            what = what_changed(was, now)
+            if status(was) != status(now):  # e.g. amounts raised: paid invoices now owe
+                what += f", status {status(was)} to {status(now)}"
         changes.append(
             DocumentChange(change, document_id, entry.date, customer, before_text, after_text, what)
         )
