@@ -559,3 +559,21 @@ def test_a_release_names_its_contract_and_customer(tmp_path: Path) -> None:
     ]
     assert releases
     assert {(e.meta["contract"], e.meta["customer"]) for e in releases} == {("WAYNE-1", "wayne")}
+
+
+def test_a_consolidated_invoices_release_names_the_contracts_it_releases() -> None:
+    # The demo's Umbrella: INV-umbrella-20260401 bills April's platform (UMB-PLATFORM, in
+    # advance) and March's payments (UMB-PAYMENTS, in arrears). The accrual of 31 March
+    # posts March's payments alone: it names UMB-PAYMENTS, not both contracts.
+    march = [
+        e
+        for e in demo_entries()
+        if isinstance(e, data.Transaction)
+        and e.date == D(2026, 3, 31)
+        and "INV-umbrella-20260401" in e.links
+        and e.narration.startswith("Revenue recognised")
+    ]
+    assert [(e.narration, e.meta["contract"]) for e in march] == [
+        ("Revenue recognised 2026-03 — UMB-PAYMENTS", "UMB-PAYMENTS")
+    ]
+    assert {p.meta["contract"] for p in march[0].postings if p.meta} == {"UMB-PAYMENTS"}

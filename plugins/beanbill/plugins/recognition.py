@@ -98,6 +98,7 @@ class Release(NamedTuple):
     links: frozenset[str]
     postings: list[data.Posting]
     invoice: dict[str, Any]  # the metadata of the first invoice it releases, for errors
+    contract: str  # the contracts whose lines it releases ("A, B" of a consolidated invoice)
 
 
 class GroupReleases(NamedTuple):
@@ -231,14 +232,17 @@ def release_of(date: datetime.date, group: str, pieces: list[tuple[Line, Decimal
         postings.append(data.Posting(account, amount(value, currency), None, None, None, None))
     links = frozenset([line.invoice_id for line, _ in pieces if line.invoice_id])
     first = pieces[0][0]
-    narration = f"Revenue recognised {date.isoformat()[:7]} — {group}"
-    return Release(date, first.payee, narration, links, postings, first.invoice)
+    # A consolidated invoice's group names all its contracts; the release, those it posts.
+    named = ", ".join(dict.fromkeys(line.contract for line, _ in pieces if line.contract))
+    contract = named or group
+    narration = f"Revenue recognised {date.isoformat()[:7]} — {contract}"
+    return Release(date, first.payee, narration, links, postings, first.invoice, contract)
 
 
-def release_transaction(release: Release, group: str, index: int) -> data.Transaction:
+def release_transaction(release: Release, index: int) -> data.Transaction:
     """The release as a transaction, the `index`-th of the plugin's (its line number)."""
     meta = data.new_metadata(RECOGNITION_FILE, index)
-    meta["contract"] = group
+    meta["contract"] = release.contract
     customer = release.invoice.get("customer")
     if customer is not None:  # the invoice's (a group is one contract, of one customer)
         meta["customer"] = customer
@@ -383,7 +387,7 @@ def recognise(
     finder = SourceFinder(options_map)
     new: list[data.Directive] = []
     for index, (date, group, release) in enumerate(dated):
-        transaction = release_transaction(release, group, index)
+        transaction = release_transaction(release, index)
         reason = active.inactive(transaction)
         if reason is None:
             new.append(transaction)
