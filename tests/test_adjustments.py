@@ -338,10 +338,12 @@ def test_a_memo_line_picks_the_line_of_one_contract_on_a_consolidated_invoice(
         ("Liabilities:SalesTax:CA", D("4.00")),
     ]
     assert entry.postings[1].meta["service-end"] == datetime.date(2026, 3, 31)
+    assert entry.meta["contract"] == "ACME-2"  # the contract it credits, not the invoice's two
     # Without the pick, it is spread over both contracts' lines, 20.00 each.
     spread = memo.replace(" contract: ACME-2,", "")
     entries, _ = load(tmp_path / "spread", {"acme": TWO_CONTRACTS + spread})
     entry = by_meta(entries, "memo-id", "CM-1")
+    assert entry.meta["contract"] == "ACME-1, ACME-2"
     assert [(p.units.number, p.meta["service-end"]) for p in entry.postings[1:3]] == [
         (D("20.00"), datetime.date(2026, 1, 31)),
         (D("20.00"), datetime.date(2026, 3, 31)),

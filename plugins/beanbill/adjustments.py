@@ -454,7 +454,10 @@ def memo_entry(
         "memo-id": memo.id,
         "invoice-id": invoice.id,
         "customer": customer.id,
-        "contract": ", ".join(invoice.contracts),
+        # the contracts whose lines it adjusts (of a consolidated invoice, not all of them)
+        "contract": ", ".join(
+            dict.fromkeys(share.group.contract for share in shares) or invoice.contracts
+        ),
         "adjustment": memo.kind,
     }
     if memo.reason:
