@@ -1347,3 +1347,20 @@ def test_a_debit_memo_asks_to_be_paid_and_a_credit_memo_does_not(tmp_path: Path)
     )
     html = Renderer(TEMPLATES).html(told)
     assert '<div class="label">How to pay</div><div class="instructions">IBAN X</div>' in html
+
+
+def test_a_consolidated_invoice_and_its_memo_name_each_lines_contract() -> None:
+    # The demo's Umbrella: two contracts on one invoice; two could sell the same product.
+    found = loaded_documents(ROOT / "ledgers" / "main.beancount")
+    april = found["INV-umbrella-20260401"]
+    assert [(line.description, line.contract) for line in april.lines][:3] == [
+        ("Platform subscription", "UMB-PLATFORM"),
+        ("User seats", "UMB-PLATFORM"),
+        ("Payments processing", "UMB-PAYMENTS"),
+    ]
+    assert 'Platform subscription<div class="detail">contract UMB-PLATFORM</div>' in (
+        Renderer(TEMPLATES).html(april)
+    )
+    assert {line.contract for line in found["CM-UMB-1"].lines} == {"UMB-PLATFORM", "UMB-PAYMENTS"}
+    # One contract's invoice names none.
+    assert {line.contract for line in found["INV-ACME-1-20260201"].lines} == {""}

@@ -90,6 +90,9 @@ class DocumentLine(NamedTuple):
     # a line of a renewal term: how its prices were raised from the signed ones (its `renewal`
     # metadata in words, "renewal term 1: prices x 1.05 (uplift 5% a term)")
     renewal: str = ""
+    # a consolidated invoice's (or its memo's) line: the contract it bills, from its
+    # `contract` metadata (two contracts may sell the same product on one invoice)
+    contract: str = ""
 
 
 class Document(NamedTuple):
@@ -271,19 +274,23 @@ def invoice_document(entry: data.Transaction, directory: Directory) -> Document:
                 if meta.get("price-includes")
                 else "",
                 f"renewal {meta['renewal']}" if meta.get("renewal") else "",
+                str(meta.get("contract", "")),
             )
         )
     return document(entry, INVOICE, str(entry.meta["invoice-id"]), tuple(lines), directory, 1)
 
 
 def memo_document(entry: data.Transaction, kind: str, directory: Directory) -> Document:
-    by_label: dict[str, Decimal] = {}  # a product's, or a line's of its own (a shortfall)
+    # a product's, or a line's of its own (a shortfall); of a consolidated invoice, per contract
+    by_label: dict[tuple[str, str], Decimal] = {}
     for product, meta, amount, _ in product_postings(entry):
         label = str(meta.get("description") or directory.products.get(product, product))
-        by_label[label] = by_label.get(label, ZERO) + amount
+        key = (label, str(meta.get("contract", "")))
+        by_label[key] = by_label.get(key, ZERO) + amount
     sign = 1 if kind == CREDIT_MEMO else -1  # lines as the amounts credited (or debited)
     lines = tuple(
-        DocumentLine(label, (), None, None, None, None, sign * v) for label, v in by_label.items()
+        DocumentLine(label, (), None, None, None, None, sign * v, contract=contract)
+        for (label, contract), v in by_label.items()
     )
     memo_id = str(entry.meta.get("memo-id") or entry.meta.get("invoice-id"))
     return document(entry, kind, memo_id, lines, directory, -sign)
