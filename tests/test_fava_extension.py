@@ -194,6 +194,18 @@ def test_the_time_filter_sets_the_months_and_the_as_of_date(tmp_path: Path) -> N
     assert "<td>paid</td>" in invoices  # January's, paid: not marked
 
 
+def test_a_time_filter_that_cuts_a_month_says_the_waterfall_shows_it_whole(
+    tmp_path: Path,
+) -> None:
+    html = page(tmp_path, "?time=2026-02-10+-+2026-02-20")
+    assert (
+        '<p class="beanbill-note">The revenue waterfall counts whole months: it shows 2026-02, '
+        "all of it (the time filter runs 2026-02-10 to 2026-02-20).</p>" in html
+    )
+    # Whole months say nothing.
+    assert "counts whole months" not in page(tmp_path / "whole", "?time=2026-02")
+
+
 def test_a_time_filter_that_is_not_a_date_is_said_on_the_page(tmp_path: Path) -> None:
     # Fava's own pages take it; the Billing page answered 500 with Fava's ValueError.
     html = page(tmp_path, "?time=2026-02-30")

@@ -7,7 +7,8 @@ Usage, in the ledger:
 
     2020-01-01 custom "fava-extension" "beanbill.fava_ext"
 
-Fava's time filter picks the months of the waterfall, the period of the roll-forward, and the
+Fava's time filter picks the months of the waterfall (whole months, said when the filter cuts
+one), the period of the roll-forward, and the
 date the invoices and the aging are as of (the filter's last day; without a filter, the date
 of the last invoice, memo, payment, write-off or wallet movement, as the CLI does, and the
 roll-forward runs from the books' first transaction). The invoices table lists the invoices
@@ -39,6 +40,7 @@ from flask import request, url_for
 from beanbill.active import SourceFinder
 from beanbill.books import read_settlement
 from beanbill.ledger import SOURCE_KEY, in_contracts, paused_garbage_collector
+from beanbill.periods import month_end
 from beanbill.receivables import default_as_of, invoice_rows
 from beanbill.reports import (
     Table,
@@ -252,6 +254,7 @@ class BillingReports(FavaExtensionBase):
             tables.insert(
                 0, ("revenue", "Revenue waterfall", revenue_table(revenue, since, until), 0)
             )
+            notes += whole_months_note(since, until)
         reports = [
             Report(
                 anchor,
@@ -305,6 +308,19 @@ class BillingReports(FavaExtensionBase):
         if date_range is None:
             return None, None
         return date_range.begin, date_range.end - datetime.timedelta(days=1)
+
+
+def whole_months_note(since: datetime.date | None, until: datetime.date | None) -> tuple[str, ...]:
+    """A note when the time filter cuts a month: the waterfall counts whole months."""
+    if (since is None or since.day == 1) and (until is None or until == month_end(until)):
+        return ()
+    first = f"{since:%Y-%m}" if since else "the first month"
+    last = f"{until:%Y-%m}" if until else "the last"
+    months = first if first == last else f"{first} to {last}"
+    return (
+        f"The revenue waterfall counts whole months: it shows {months}, all of it (the time "
+        f"filter runs {since or 'from the start'} to {until or 'the end'}).",
+    )
 
 
 def compiled_invoices(entries: list[data.Directive]) -> dict[str, dict[str, Any]]:
