@@ -598,6 +598,14 @@ def test_contract_named_like_a_consolidated_customer_never_shares_its_invoice() 
         assert [(i.id, i.customer.id, i.contracts) for i in invoices] == [
             ("INV-c-2-20260101", "c-2", ("C-1",))
         ]
+    # In another case too: INV-C-2-20260101 beside INV-c-2-20260101.
+    upper = customer([one_month("C-2")], customer_id="zed", account="Zed")
+    _, problems = load_texts(("catalog.yaml", CATALOG), [consolidated, upper], [])
+    assert [p.message for p in problems] == [
+        'customer zed: contract id "C-2" is the id of customer c-2, which has consolidate: '
+        "true: both would issue the invoice ids <prefix>-C-2-<yyyymmdd> (in another case); "
+        "give the contract another id"
+    ]
 
 
 def test_consolidating_two_currencies_leaves_the_customer_out_with_one_problem() -> None:

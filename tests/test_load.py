@@ -2114,6 +2114,23 @@ def test_duplicate_contract_id_across_customers() -> None:
     assert customer_ids(contract_set) == ["acme"]
 
 
+def test_contract_ids_that_differ_only_in_case_clash() -> None:
+    # INV-ACME-1-… and INV-Acme-1-… would be two invoices the books tell apart, and an ERP
+    # or a case-insensitive file system (the documents folder) would not.
+    other = edit(GLOBEX, "  - id: GLOBEX-1\n", "  - id: Acme-1\n")
+    contract_set, problems = load(customers=[(ACME_FILE, ACME), (GLOBEX_FILE, other)])
+    assert problems == [
+        (
+            GLOBEX_FILE,
+            6,
+            'customer globex: contract id "Acme-1" differs from "ACME-1" only in case (ids are '
+            "compared whatever their case: ERPs and file systems may not tell them apart) "
+            f"(first at {ACME_FILE}:7)",
+        )
+    ]
+    assert customer_ids(contract_set) == ["acme"]
+
+
 def test_duplicate_adjustment_id_across_customers() -> None:
     other = GLOBEX + (
         'adjustments:\n  - {type: credit, id: CR-ACME-1, date: 2026-04-01, amount: "5"}\n'

@@ -1231,24 +1231,31 @@ def _two_dimensional(doc: Document, f: Fields, node: Node, what: str) -> m.TwoDi
 # --- the folder ----------------------------------------------------------------------------
 
 
+CASELESS = ("contract id", "adjustment id")  # ids compared whatever their case
+
+
 def _check_unique(customers: list[m.Customer], out: Collector) -> list[m.Customer]:
-    """Ids and accounts must be unique across customers; a clashing customer is left out. A
+    """Ids and accounts must be unique across customers; a clashing customer is left out.
+    Contract and adjustment ids are compared whatever their case: they name invoices and
+    documents, and many ERPs and file systems do not tell `ACME-1` from `acme-1`. A
     contract's invoices are named after it, a consolidated customer's after the customer: a
-    contract with the id of such a customer would issue its invoice ids, so it is the
-    contract's customer that is left out, whichever file comes first."""
-    seen: dict[tuple[str, str], m.Source] = {}
+    contract with the id of such a customer (in any case) would issue its invoice ids, so it
+    is the contract's customer that is left out, whichever file comes first."""
+    seen: dict[tuple[str, str], tuple[str, m.Source]] = {}
     kept: list[m.Customer] = []
-    consolidated = {c.id for c in customers if c.consolidate}
+    consolidated = {c.id.casefold(): c.id for c in customers if c.consolidate}
     for customer in customers:
         clashes: list[Problem] = [
             Problem(
                 contract.source,
                 f'{subject(customer.id)}contract id "{contract.id}" is the id of customer '
-                f"{contract.id}, which has consolidate: true: both would issue the invoice ids "
-                f"<prefix>-{contract.id}-<yyyymmdd>; give the contract another id",
+                f"{consolidated[contract.id.casefold()]}, which has consolidate: true: both "
+                f"would issue the invoice ids <prefix>-{contract.id}-<yyyymmdd>"
+                f"{'' if contract.id in consolidated.values() else ' (in another case)'}; "
+                "give the contract another id",
             )
             for contract in customer.contracts
-            if contract.id in consolidated and contract.id != customer.id
+            if contract.id.casefold() in consolidated and contract.id != customer.id
         ]
         keys = [
             ("customer id", customer.id, customer.source),
@@ -1256,23 +1263,28 @@ def _check_unique(customers: list[m.Customer], out: Collector) -> list[m.Custome
         ]
         keys += [("contract id", c.id, c.source) for c in customer.contracts]
         keys += [("adjustment id", a.id, a.source) for a in customer.adjustments]
-        mine: dict[tuple[str, str], m.Source] = {}
+        mine: dict[tuple[str, str], tuple[str, m.Source]] = {}
         for kind, value, source in keys:
-            key = (kind, value)
+            key = (kind, value.casefold() if kind in CASELESS else value)
             first = seen.get(key) or mine.get(key)
             if first is not None:
+                twice = (
+                    "is used twice"
+                    if first[0] == value
+                    else f'differs from "{first[0]}" only in case (ids are compared whatever '
+                    "their case: ERPs and file systems may not tell them apart)"
+                )
                 clashes.append(
                     Problem(
                         source,
-                        f'{subject(customer.id)}{kind} "{value}" is used twice '
-                        f"(first at {at(first)})",
+                        f'{subject(customer.id)}{kind} "{value}" {twice} (first at {at(first[1])})',
                     )
                 )
-            mine.setdefault(key, source)
+            mine.setdefault(key, (value, source))
         if clashes:
             out.problems.extend(clashes)
             continue
-        seen.update({(kind, value): source for kind, value, source in keys})
+        seen.update(mine)
         kept.append(customer)
     return kept
 
