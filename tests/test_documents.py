@@ -1366,3 +1366,30 @@ def test_a_consolidated_invoice_and_its_memo_name_each_lines_contract() -> None:
     ]
     # One contract's invoice names none.
     assert {line.contract for line in found["INV-ACME-1-20260201"].lines} == {""}
+
+
+def test_a_tax_on_some_lines_of_an_invoice_says_what_it_is_on(tmp_path: Path) -> None:
+    # A consolidated invoice of a taxed contract (300.00 a month at 10%) and an untaxed one
+    # (300.00 a quarter): its 30.00 of tax is on 300.00, not on the 600.00 subtotal.
+    from tests.test_adjustments import TWO_CONTRACTS
+
+    head, _, tail = TWO_CONTRACTS.rpartition("        taxes: [ca]\n")  # ACME-2's taxes
+    untaxed = head + tail
+    assert untaxed.count("taxes: [ca]") == 1
+    path = write_books(tmp_path, {"acme": untaxed}, LEDGER)
+    entries, errors, _ = loader.load_file(str(path))
+    assert errors == []
+    invoice = next(
+        e
+        for e in entries
+        if isinstance(e, data.Transaction) and e.meta.get("invoice-id") == "INV-acme-20260101"
+    )
+    (tax,) = [p for p in invoice.postings if p.account.startswith("Liabilities:SalesTax")]
+    assert (tax.units.number, tax.meta) == (D("-30.00"), {"taxable": D("300.00")})
+    document = loaded_documents(path)["INV-acme-20260101"]
+    assert (document.subtotal, document.taxes) == (D("600.00"), (("CA sales tax", D("30.00")),))
+    assert document.tax_bases == {"CA sales tax": D("300.00")}
+    assert ">CA sales tax 10% on $300.00</td>" in Renderer(TEMPLATES).html(document)
+    # An invoice whose every line the tax covers says nothing more.
+    february = loaded_documents(path)["INV-acme-20260201"]
+    assert february.tax_bases == {}

@@ -64,8 +64,11 @@ NOT_DIGESTED = frozenset({"filename", "lineno", "beanbill-source"})
 # `proration` is worked out from the line's service dates and price, which are digested;
 # `usage` and `free-units` say how the digested `quantity` was reached; `price-includes`
 # names the inclusive taxes whose postings are digested; `renewal` (since the fourteenth) says
-# how the digested `unit-price` was raised from the signed one.
-EXPLANATORY = frozenset({"proration", "usage", "free-units", "price-includes", "renewal"})
+# how the digested `unit-price` was raised from the signed one; `taxable` (since the
+# fourteenth) on a tax posting is the sum of the digested lines it taxes.
+EXPLANATORY = frozenset(
+    {"proration", "usage", "free-units", "price-includes", "renewal", "taxable"}
+)
 POSTING_NOT_DIGESTED = NOT_DIGESTED | {"contract"} | EXPLANATORY
 
 

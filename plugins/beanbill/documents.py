@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from beancount.core import data
@@ -116,6 +117,9 @@ class Document(NamedTuple):
     tax_rates: dict[str, Decimal]
     wallet_applied: Decimal = ZERO  # invoices: paid from the customer's credit when issued
     seller_details: SellerDetails = SellerDetails()
+    # tax name → the net amount it is on, for the taxes of an invoice some of whose lines it
+    # does not tax (its tax posting's `taxable` metadata): printed "on $15,500.00"
+    tax_bases: Mapping[str, Decimal] = MappingProxyType({})
 
     @property
     def amount_due(self) -> Decimal:
@@ -311,11 +315,15 @@ def document(
     total, currency = receivable_total(entry)
     taxes: list[tuple[str, Decimal]] = []
     rates: dict[str, Decimal] = {}
+    bases: dict[str, Decimal] = {}
     for posting in entry.postings:
         number = units(posting)
         if number is not None and posting.account.startswith(SALES_TAX_PARENT):
             name = directory.taxes.get(posting.account, posting.account.rsplit(":", 1)[-1])
             taxes.append((name, -number[0] * sign))
+            base = (posting.meta or {}).get("taxable")
+            if isinstance(base, Decimal):
+                bases[name] = base
             rate = directory.rates.get(posting.account)
             if rate is not None and f"{(rate * 100).normalize():f}%" not in name:
                 rates[name] = rate
@@ -339,6 +347,7 @@ def document(
         total=total * sign,
         tax_rates=rates,
         seller_details=directory.seller_details,
+        tax_bases=bases,
     )
 
 

@@ -91,6 +91,7 @@ def invoice_entry(invoice: Invoice) -> Entry:
     currency = invoice.currency
     postings = [Posting(receivable(customer.account), invoice.total, currency)]
     tax_by_account: dict[str, Decimal] = {}
+    taxable: dict[str, Decimal] = {}  # per tax account, the net amount of the lines it taxes
     for line in invoice.lines:
         line_info = line_meta(line)
         if (
@@ -101,9 +102,13 @@ def invoice_entry(invoice: Invoice) -> Entry:
         postings.append(Posting(account, -line.amount, currency, line_info, line.source))
         for tax in line.taxes:
             tax_by_account[tax.account] = tax_by_account.get(tax.account, ZERO) + tax.amount
+            taxable[tax.account] = taxable.get(tax.account, ZERO) + line.amount
     for account, amount in sorted(tax_by_account.items()):
         if amount:
-            postings.append(Posting(account, -amount, currency))
+            # Where some lines are not taxed, the invoice says what this tax is on.
+            base = taxable[account]
+            on: Meta = {"taxable": base} if base != invoice.subtotal else {}
+            postings.append(Posting(account, -amount, currency, on))
     meta: Meta = {
         "invoice-id": invoice.id,
         "customer": customer.id,
