@@ -1683,10 +1683,10 @@ def value_at(document: Any, path: tuple[Any, ...]) -> Any:
 
 def shift_years(document: Any, years: int) -> None:
     """Move every date of a YAML document's data `years` back, in place (29 February to the
-    28th)."""
+    28th); a date an earlier damage put in the first centuries stays (Python has no year 0)."""
     items = document.items() if isinstance(document, dict) else enumerate(document)
     for key, value in list(items):
-        if isinstance(value, D):
+        if isinstance(value, D) and value.year > years:
             day = 28 if (value.month, value.day) == (2, 29) else value.day
             document[key] = value.replace(year=value.year - years, day=day)
         elif isinstance(value, (dict, list)):
