@@ -427,29 +427,25 @@ def memo_entry(
             "given back with a refund from the wallet)",
         )
     credit = memo.kind == CREDIT_MEMO
-    shares = []
-    if memo.total is not None:
-        given = "total"
-        for index, total in total_shares(memo, state, what):
-            if total == ZERO:
-                continue
-            group = state.groups[index]
-            method = catalog.revenue_rules[group.revenue_rule].method
-            closes = credit and total == state.total_left(index)
-            rest = (state.left[index], state.taxes_left[index]) if closes else None
-            share = split_total(group, total, memo.date, method, invoice.currency, rest)
-            state.take(index, share, credit)
-            shares.append(share)
-    else:
+    if memo.total is not None:  # tax included
+        given, pieces = "total", total_shares(memo, state, what)
+    else:  # net of tax
         given = "amount" if memo.amount is not None else "lines"
-        for index, net in memo_shares(memo, state, what):
-            if net == ZERO:
-                continue
-            group = state.groups[index]
-            method = catalog.revenue_rules[group.revenue_rule].method
-            share = split_share(group, net, memo.date, method, invoice.currency)
-            state.take(index, share, credit)
-            shares.append(share)
+        pieces = memo_shares(memo, state, what)
+    shares = []
+    for index, piece in pieces:
+        if piece == ZERO:
+            continue
+        group = state.groups[index]
+        method = catalog.revenue_rules[group.revenue_rule].method
+        if memo.total is None:
+            share = split_share(group, piece, memo.date, method, invoice.currency)
+        else:
+            closes = credit and piece == state.total_left(index)
+            rest = (state.left[index], state.taxes_left[index]) if closes else None
+            share = split_total(group, piece, memo.date, method, invoice.currency, rest)
+        state.take(index, share, credit)
+        shares.append(share)
     meta: dict[str, MetaValue] = {
         "memo-id": memo.id,
         "invoice-id": invoice.id,

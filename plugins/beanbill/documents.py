@@ -28,9 +28,9 @@ from beanbill import model as m
 from beanbill.adjustments import WALLET_APPLIED
 from beanbill.books import is_invoice, units
 from beanbill.money import allocate, round_money
+from beanbill.rules import SALES_TAX
 from beanbill.settlement import RECEIVABLE_PARENT
 
-SALES_TAX_PARENT = "Liabilities:SalesTax"
 INVOICE, CREDIT_MEMO, DEBIT_MEMO, STATEMENT = "invoice", "credit_memo", "debit_memo", "statement"
 ZERO = Decimal(0)
 
@@ -318,7 +318,7 @@ def document(
     bases: dict[str, Decimal] = {}
     for posting in entry.postings:
         number = units(posting)
-        if number is not None and posting.account.startswith(SALES_TAX_PARENT):
+        if number is not None and posting.account.startswith(SALES_TAX):
             name = directory.taxes.get(posting.account, posting.account.rsplit(":", 1)[-1])
             taxes.append((name, -number[0] * sign))
             base = (posting.meta or {}).get("taxable")

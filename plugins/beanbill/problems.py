@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from beanbill.model import Source
@@ -75,7 +75,22 @@ def meant_hint(word: str, choices: Iterable[str]) -> str:
 def meant_note(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "x"?)' after a message, when `word` looks like a misspelt `x`; else ''."""
     meant = likely_meant(word, choices)
-    return f' (did you mean "{meant}"?)' if meant else ""
+    return meant_of([meant] if meant else [])
+
+
+LISTED_MEANT = 3  # ids named by one hint; the rest are counted
+
+
+def meant_of(ids: Sequence[str]) -> str:
+    """' (did you mean "a" or "b"?)' naming `ids` (at most LISTED_MEANT, the rest counted),
+    or '' for none."""
+    if not ids:
+        return ""
+    named = [f'"{i}"' for i in ids[:LISTED_MEANT]]
+    if len(ids) > LISTED_MEANT:
+        named.append(f"{len(ids) - LISTED_MEANT} more like them")
+    listed = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
+    return f" (did you mean {listed}?)"
 
 
 def misspelling_note(typo: str, expected: str) -> str:

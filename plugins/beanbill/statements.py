@@ -28,7 +28,7 @@ from typing import NamedTuple
 from beancount.core import data
 
 from beanbill.adjustments import RECOVERED, WRITTEN_OFF
-from beanbill.books import CREDIT_HELD, debits_as_invoice, described, units
+from beanbill.books import CREDIT_HELD, described, is_invoice, units
 from beanbill.documents import STATEMENT, Directory, Party, SellerDetails
 from beanbill.money import ZERO
 from beanbill.receivables import InvoiceRow, aging, invoice_rows
@@ -151,7 +151,7 @@ def stated(move: Move) -> list[tuple[str, Decimal]]:
     if kind == RECOVERED:  # the payment that follows pays it
         return [(f"Write-off of {invoice} reversed by your payment", net)]
     description = described(entry.narration or entry.payee or "", sorted(entry.links or ()))
-    if move.held and debits_as_invoice(entry, {("", ""): move.receivable}):
+    if move.held and is_invoice(entry):
         # An invoice that adds prepaid credit to the wallet: it bills the whole, and the
         # credit is held from its date (it pays the next invoices).
         return [

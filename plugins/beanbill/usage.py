@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from beanbill import model as m
 from beanbill.money import MAX_DIGITS
-from beanbill.problems import Problem, at, likely_meant, meant_hint, misspelt_as
+from beanbill.problems import Problem, at, likely_meant, meant_hint, meant_of, misspelt_as
 
 REQUIRED = ("timestamp", "customer", "metric", "quantity")
 OPTIONAL = ("amount", "event_id")
@@ -265,24 +265,11 @@ class CustomerHints:
 
 
 WORD_BREAK = re.compile(r"[\W_]+")  # what separates words in an id: "-", "_", ".", spaces
-LISTED_MEANT = 3  # ids named by one hint; the rest are counted
 
 
 def words(customer: str) -> tuple[str, ...]:
     """The words of an id, case-folded: ("acme", "corp") for "acme-corp" and "Acme Corp"."""
     return tuple(word for word in WORD_BREAK.split(customer.casefold()) if word)
-
-
-def meant_of(ids: list[str]) -> str:
-    """' (did you mean "a" or "b"?)' naming `ids` (at most LISTED_MEANT, the rest counted),
-    or '' for none."""
-    if not ids:
-        return ""
-    named = [f'"{i}"' for i in ids[:LISTED_MEANT]]
-    if len(ids) > LISTED_MEANT:
-        named.append(f"{len(ids) - LISTED_MEANT} more like them")
-    listed = ", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0]
-    return f" (did you mean {listed}?)"
 
 
 def _same(a: m.UsageEvent, b: m.UsageEvent) -> bool:
