@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from beanbill.billing import CHARGE, CREDITS, MINIMUM, AccruedLine, Invoice, InvoiceLine
-from beanbill.journal import Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
+from beanbill.journal import NO_META, Declaration, Entry, Meta, MetaValue, OpenAccount, Posting
 from beanbill.model import ADVANCE, Catalog, ContractSet, Source
 from beanbill.money import ZERO
 from beanbill.recognition import Obligation, earned_when_its_period_ends, schedule
@@ -107,7 +107,7 @@ def invoice_entry(invoice: Invoice) -> Entry:
         if amount:
             # Where some lines are not taxed, the invoice says what this tax is on.
             base = taxable[account]
-            on: Meta = {"taxable": base} if base != invoice.subtotal else {}
+            on: Meta = {"taxable": base} if base != invoice.subtotal else NO_META
             postings.append(Posting(account, -amount, currency, on))
     meta: Meta = {
         "invoice-id": invoice.id,
